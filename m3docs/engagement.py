@@ -1,0 +1,370 @@
+"""The engagement file: who the documents are for, who owns what, and status."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, M3DocsError, error
+from .playbook.model import Activity, Party, Playbook
+from .yamlsrc import LList, LMap, Pos, YamlError, decode, parse
+
+STATUS_CODES: dict[str, str] = {
+    "B": "Completed",
+    "G": "On track",
+    "Y": "Late, not critical",
+    "R": "Late, critical or high risk",
+    "P": "Upcoming",
+}
+REQUIREMENT_FIELDS = ("id", "description", "process_area", "sub_process", "source", "type",
+                      "priority", "decision_maker", "status", "fit_gap", "test_cases", "notes")
+_TOP_KEYS = ("agency", "program", "provider", "as_of", "version", "leads", "people", "scope",
+             "status", "requirements", "templates", "formats", "placeholders", "base_url")
+_STATUS_KEYS = ("percent_complete", "status", "start", "finish", "owner", "risks", "issues",
+                "accomplishments", "upcoming")
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    """Progress of one key task, as the M3 status dashboard reports it."""
+
+    percent_complete: int | None = None
+    status: str | None = None
+    start: dt.date | None = None
+    finish: dt.date | None = None
+    owner: str | None = None
+    risks: tuple[str, ...] = ()
+    issues: tuple[str, ...] = ()
+    accomplishments: tuple[str, ...] = ()
+    upcoming: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    description: str
+    process_area: str = ""
+    sub_process: str = ""
+    source: str = ""
+    type: str = ""
+    priority: str = ""
+    decision_maker: str = ""
+    status: str = ""
+    fit_gap: str = ""
+    test_cases: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Scope:
+    phases: tuple[int, ...] = ()
+    key_tasks: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.phases or self.key_tasks)
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """One engagement: agency, program, people, scope and status."""
+
+    agency: str
+    program: str
+    provider: str = ""
+    as_of: dt.date = field(default_factory=dt.date.today)
+    version: str = "1.0"
+    leads: dict[Party, str] = field(default_factory=dict)
+    people: dict[str, dict[Party, str]] = field(default_factory=dict)
+    scope: Scope = field(default_factory=Scope)
+    status: dict[str, TaskStatus] = field(default_factory=dict)
+    requirements: tuple[Requirement, ...] = ()
+    templates: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+
+    def lead(self, party: Party) -> str:
+        """The person who owns a party's activities ("shared": both leads)."""
+        if party is Party.SHARED:
+            names = [self.leads.get(Party.CUSTOMER, ""), self.leads.get(Party.PROVIDER, "")]
+            return " / ".join(n for n in names if n)
+        return self.leads.get(party, "")
+
+    def owner(self, activity: Activity) -> str:
+        """Names of the leads of an activity's parties, joined."""
+        names: list[str] = []
+        for party in activity.parties:
+            for name in self.lead(party).split(" / "):
+                if name and name not in names:
+                    names.append(name)
+        return " / ".join(names)
+
+    def person(self, role: str, party: Party) -> str:
+        """Who fills a stakeholder role for a party ('' when not named)."""
+        for key, by_party in self.people.items():
+            if key.strip().lower() == role.strip().lower():
+                return by_party.get(party, "")
+        return ""
+
+    def task_status(self, key_task_id: str) -> TaskStatus:
+        return self.status.get(key_task_id, TaskStatus())
+
+    @property
+    def approvers(self) -> list[tuple[str, str]]:
+        """(name, title) of everyone named in ``people``, customer first."""
+        out: list[tuple[str, str]] = []
+        for party in (Party.CUSTOMER, Party.PROVIDER, Party.QSMO):
+            for role, by_party in self.people.items():
+                name = by_party.get(party)
+                if name and (name, f"{role}, {party.label}") not in out:
+                    out.append((name, f"{role}, {party.label}"))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (for the manifest)."""
+        return {
+            "agency": self.agency, "program": self.program, "provider": self.provider,
+            "as_of": self.as_of.isoformat(), "version": self.version,
+            "leads": {p.value: n for p, n in self.leads.items()},
+            "people": {r: {p.value: n for p, n in d.items()} for r, d in self.people.items()},
+            "scope": {"phases": list(self.scope.phases), "key_tasks": list(self.scope.key_tasks)},
+            "status": {k: _status_dict(s) for k, s in self.status.items()},
+            "requirements": [r.__dict__ for r in self.requirements],
+            "templates": self.templates, "formats": self.formats,
+            "placeholders": self.placeholders,
+        }
+
+
+def _status_dict(s: TaskStatus) -> dict[str, Any]:
+    d = dict(s.__dict__)
+    for k in ("start", "finish"):
+        d[k] = d[k].isoformat() if d[k] else None
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+
+class _Reader:
+    def __init__(self, path: str):
+        self.path = path
+        self.diags: list[Diagnostic] = []
+
+    def err(self, pos: Pos, msg: str) -> None:
+        self.diags.append(error(self.path, pos.line, pos.col, msg))
+
+    def mapping(self, value: Any, pos: Pos, what: str, keys: tuple[str, ...] | None) -> LMap:
+        if value is None:
+            return LMap()
+        if not isinstance(value, LMap):
+            self.err(pos, f"'{what}' must be a mapping")
+            return LMap()
+        for dup in value.duplicates:
+            self.err(dup.second, f"duplicate key '{dup.key}' in '{what}' (first at line "
+                                 f"{dup.first.line}); the second value would win silently")
+        if keys is not None:
+            for key in value:
+                if key not in keys:
+                    self.err(value.key_pos[key], f"unknown key '{key}' in '{what}' (known: "
+                                                 f"{', '.join(keys)})")
+        return value
+
+    def text(self, data: LMap, key: str, required: bool = False, default: str = "") -> str:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.err(data.pos, f"missing required field '{key}'")
+            return default
+        if isinstance(value, (dict, list)) or isinstance(value, bool):
+            self.err(data.where(key), f"'{key}' must be text")
+            return default
+        return str(value).strip()
+
+    def date(self, data: LMap, key: str) -> dt.date | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.err(data.where(key), f"'{key}' must be a date as YYYY-MM-DD, not {value!r}")
+        return None
+
+    def party(self, key: Any, pos: Pos) -> Party | None:
+        try:
+            return Party(str(key).strip().lower())
+        except ValueError:
+            self.err(pos, f"unknown party {key!r} (expected customer, provider, shared or qsmo)")
+            return None
+
+    def by_party(self, value: Any, pos: Pos, what: str) -> dict[Party, str]:
+        data = self.mapping(value, pos, what, None)
+        out: dict[Party, str] = {}
+        for key in data:
+            party = self.party(key, data.key_pos[key])
+            name = self.text(data, key)
+            if party is not None and name:
+                out[party] = name
+        return out
+
+    def texts(self, data: LMap, key: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+            self.err(data.where(key), f"'{key}' must be a list of text")
+            return ()
+        return tuple(str(v) for v in value)
+
+    def task_status(self, key: str, value: Any, pos: Pos) -> TaskStatus:
+        data = self.mapping(value, pos, f"status.{key}", _STATUS_KEYS)
+        pct = data.get("percent_complete")
+        if pct is not None and (isinstance(pct, bool) or not isinstance(pct, (int, float))
+                                or not 0 <= pct <= 100):
+            self.err(data.where("percent_complete"),
+                     f"percent_complete must be a number from 0 to 100, not {pct!r}")
+            pct = None
+        code = self.text(data, "status").upper() or None
+        if code is not None and code not in STATUS_CODES:
+            self.err(data.where("status"), f"status {code!r} is not one of "
+                                           f"{', '.join(STATUS_CODES)} ("
+                                           + "; ".join(f"{k} {v}" for k, v in STATUS_CODES.items())
+                                           + ")")
+            code = None
+        return TaskStatus(int(pct) if pct is not None else None, code, self.date(data, "start"),
+                          self.date(data, "finish"), self.text(data, "owner") or None,
+                          self.texts(data, "risks"), self.texts(data, "issues"),
+                          self.texts(data, "accomplishments"), self.texts(data, "upcoming"))
+
+    def requirements(self, value: Any, pos: Pos) -> tuple[Requirement, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, LList):
+            self.err(pos, "'requirements' must be a list")
+            return ()
+        out = []
+        for i, (item, ipos) in enumerate(zip(value, value.item_pos), 1):
+            data = self.mapping(item, ipos, "requirements", REQUIREMENT_FIELDS)
+            desc = self.text(data, "description", required=True)
+            rid = self.text(data, "id") or f"BR-{i:03d}"
+            out.append(Requirement(rid, desc, **{k: self.text(data, k)
+                                                 for k in REQUIREMENT_FIELDS[2:]}))
+        return tuple(out)
+
+    def scope(self, value: Any, pos: Pos) -> Scope:
+        data = self.mapping(value, pos, "scope", ("phases", "key_tasks"))
+        phases = []
+        for p in data.get("phases") or []:
+            if isinstance(p, bool) or not isinstance(p, int):
+                self.err(data.where("phases"), f"scope phase {p!r} must be a whole number")
+            else:
+                phases.append(p)
+        raw = data.get("key_tasks") or []
+        if not isinstance(raw, list):
+            self.err(data.where("key_tasks"), "'key_tasks' must be a list")
+            raw = []
+        return Scope(tuple(phases), tuple(str(k) for k in raw))
+
+
+def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diagnostic]]:
+    """Build an Engagement from parsed YAML, collecting every problem."""
+    r = _Reader(path)
+    if not isinstance(data, LMap):
+        return None, [error(path, 1, 1, "an engagement file must be a mapping of fields")]
+    top = r.mapping(data, data.pos, "engagement", _TOP_KEYS)
+    people = {}
+    pmap = r.mapping(top.get("people"), top.where("people"), "people", None)
+    for role in pmap:
+        people[str(role)] = r.by_party(pmap[role], pmap.where(role), f"people.{role}")
+    smap = r.mapping(top.get("status"), top.where("status"), "status", None)
+    status = {str(k): r.task_status(str(k), smap[k], smap.where(k)) for k in smap}
+    fields = dict(
+        agency=r.text(top, "agency", required=True), program=r.text(top, "program", required=True),
+        provider=r.text(top, "provider"), version=r.text(top, "version", default="1.0"),
+        leads=r.by_party(top.get("leads"), top.where("leads"), "leads"), people=people,
+        scope=r.scope(top.get("scope"), top.where("scope")), status=status,
+        requirements=r.requirements(top.get("requirements"), top.where("requirements")),
+        templates=_str_map(r, top, "templates"), formats=_str_map(r, top, "formats"),
+        placeholders=_str_map(r, top, "placeholders"), source=path)
+    for key in ("formats",):
+        for title, fmt in fields[key].items():
+            if fmt not in ("docx", "xlsx", "pptx"):
+                r.err(top.where(key), f"format for {title!r} must be docx, xlsx or pptx")
+    as_of = r.date(top, "as_of")
+    if r.diags:
+        return None, r.diags
+    eng = Engagement(**fields, as_of=as_of or dt.date.today())
+    return eng, []
+
+
+def _str_map(r: _Reader, top: LMap, key: str) -> dict[str, str]:
+    data = r.mapping(top.get(key), top.where(key), key, None)
+    return {str(k): r.text(data, k) for k in data}
+
+
+def load_engagement(path: str | Path, playbook: Playbook | None = None) -> Engagement:
+    """Read an engagement file; raise M3DocsError (FILE:LINE:COL) on any problem."""
+    path = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise M3DocsError([error(path, 1, 1, f"cannot read engagement file: "
+                                             f"{exc.strerror or exc}")])
+    try:
+        data = parse(decode(raw, path), path)
+    except YamlError as exc:
+        raise M3DocsError([exc.diagnostic])
+    eng, diags = parse_engagement(data, path)
+    if eng is None:
+        raise M3DocsError(diags)
+    if playbook is not None:
+        check_against(eng, playbook, data)
+    return eng
+
+
+def check_against(eng: Engagement, playbook: Playbook, data: Any = None) -> None:
+    """Key-task ids in scope and status must exist in the playbook."""
+    known = {kt.id for kt in playbook.key_tasks}
+    path = eng.source or "engagement"
+    diags = []
+    for where, ids in (("scope", eng.scope.key_tasks), ("status", tuple(eng.status))):
+        for kid in ids:
+            if kid not in known:
+                pos = _pos_of(data, where, kid)
+                diags.append(error(path, pos.line, pos.col,
+                                   f"key task {kid} in '{where}' is not in the playbook"))
+    if diags:
+        raise M3DocsError(diags)
+
+
+def _pos_of(data: Any, where: str, kid: str) -> Pos:
+    default = Pos("", 1, 1)
+    if not isinstance(data, LMap):
+        return default
+    sect = data.get(where)
+    if where == "status" and isinstance(sect, LMap):
+        return sect.key_pos.get(kid, sect.pos) if kid in sect.key_pos else sect.pos
+    if isinstance(sect, LMap) and isinstance(sect.get("key_tasks"), LList):
+        lst = sect["key_tasks"]
+        for item, pos in zip(lst, lst.item_pos):
+            if str(item) == kid:
+                return pos
+    return data.where(where) if where in data else default
+
+
+def example_engagement() -> Engagement:
+    """The engagement used when none is given."""
+    return Engagement(agency="U.S. Department of Examples",
+                      program="Financial Management Modernization",
+                      provider="Example Shared Service Provider", as_of=dt.date(2026, 11, 24),
+                      leads={Party.CUSTOMER: "Jordan Avery", Party.PROVIDER: "Riley Chen",
+                             Party.QSMO: "Morgan Diaz"},
+                      people={"Program Manager": {Party.CUSTOMER: "Jordan Avery",
+                                                  Party.PROVIDER: "Riley Chen"},
+                              "Business Owner": {Party.CUSTOMER: "Casey Lee"}})

@@ -1,0 +1,45 @@
+"""Diagnostics and the one exception type the library raises."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem found in an input file, with a 1-based position."""
+
+    path: str
+    line: int
+    col: int
+    severity: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class M3DocsError(Exception):
+    """Raised for bad input; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] | str):
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic("m3docs", 1, 1, "error", diagnostics)]
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+
+def error(path: str, line: int, col: int, message: str) -> Diagnostic:
+    return Diagnostic(str(path), line, col, "error", message)
+
+
+def warning(path: str, line: int, col: int, message: str) -> Diagnostic:
+    return Diagnostic(str(path), line, col, "warning", message)

@@ -1,0 +1,184 @@
+"""YAML reading that keeps source positions, reports duplicates and refuses bombs.
+
+Values come back as ``LMap`` / ``LList`` (dict and list subclasses that remember
+where each key and item stands) and plain scalars. Nothing here knows M3.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Diagnostic, error
+
+MAX_FILE_BYTES = int(os.environ.get("M3DOCS_MAX_YAML_BYTES", 5 * 1024 * 1024))
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A 1-based position in a file."""
+
+    path: str
+    line: int
+    col: int
+
+
+class LMap(dict):
+    """A mapping that remembers positions of its keys and values."""
+
+    pos: Pos
+    key_pos: dict
+    value_pos: dict
+    duplicates: list
+
+    def where(self, key: str) -> Pos:
+        return self.value_pos.get(key) or self.key_pos.get(key) or self.pos
+
+
+class LList(list):
+    """A sequence that remembers the position of each item."""
+
+    pos: Pos
+    item_pos: list
+
+
+@dataclass
+class Duplicate:
+    key: Any
+    first: Pos
+    second: Pos
+    value: Any
+
+
+class YamlError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+@dataclass
+class _Builder:
+    path: str
+    line_offset: int
+    nodes: int = 0
+    constructor: yaml.constructor.SafeConstructor = field(
+        default_factory=yaml.constructor.SafeConstructor
+    )
+
+    def pos(self, node: Node) -> Pos:
+        m = node.start_mark
+        return Pos(self.path, m.line + 1 + self.line_offset, m.column + 1)
+
+    def build(self, node: Node, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            p = self.pos(node)
+            raise YamlError(error(self.path, p.line, p.col,
+                                  f"YAML expands to more than {MAX_NODES} nodes (alias bomb?)"))
+        if depth > MAX_DEPTH:
+            p = self.pos(node)
+            raise YamlError(error(self.path, p.line, p.col,
+                                  f"YAML nested deeper than {MAX_DEPTH} levels"))
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            return self.sequence(node, depth)
+        return self.mapping(node, depth)
+
+    def scalar(self, node: ScalarNode) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            p = self.pos(node)
+            raise YamlError(error(self.path, p.line, p.col, f"bad value {node.value!r}: {exc}"))
+
+    def sequence(self, node: SequenceNode, depth: int) -> LList:
+        out = LList()
+        out.pos, out.item_pos = self.pos(node), []
+        for item in node.value:
+            out.append(self.build(item, depth + 1))
+            out.item_pos.append(self.pos(item))
+        return out
+
+    def mapping(self, node: MappingNode, depth: int) -> LMap:
+        out = LMap()
+        out.pos, out.key_pos, out.value_pos, out.duplicates = self.pos(node), {}, {}, []
+        for knode, vnode in node.value:
+            if knode.tag == "tag:yaml.org,2002:merge":
+                p = self.pos(knode)
+                raise YamlError(error(self.path, p.line, p.col, "merge keys (<<) are not supported"))
+            key = self.build(knode, depth + 1)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                p = self.pos(knode)
+                raise YamlError(error(self.path, p.line, p.col, "mapping keys must be scalars"))
+            value = self.build(vnode, depth + 1)
+            if key in out:
+                out.duplicates.append(Duplicate(key, out.key_pos[key], self.pos(knode), value))
+                continue
+            out[key] = value
+            out.key_pos[key], out.value_pos[key] = self.pos(knode), self.pos(vnode)
+        return out
+
+
+def decode(data: bytes, path: str) -> str:
+    """Decode UTF-8 (BOM allowed), normalising line ends; errors name line and column."""
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlError(error(path, 1, 1, f"file is {len(data)} bytes, over the limit of "
+                                          f"{MAX_FILE_BYTES} (set M3DOCS_MAX_YAML_BYTES)"))
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise YamlError(error(path, line, col, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})"))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse(text: str, path: str, line_offset: int = 0) -> Any:
+    """Parse one YAML document into LMap/LList/scalars; raise YamlError with a position."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
+        col = (mark.column + 1) if mark else 1
+        msg = " ".join(s for s in (exc.context, exc.problem) if s) or "invalid YAML"
+        raise YamlError(error(path, line, col, f"YAML syntax: {msg}"))
+    except yaml.YAMLError as exc:
+        raise YamlError(error(path, 1 + line_offset, 1, f"YAML syntax: {exc}"))
+    except RecursionError:
+        raise YamlError(error(path, 1 + line_offset, 1, "YAML nested too deeply"))
+    if node is None:
+        return None
+    try:
+        return _Builder(path, line_offset).build(node)
+    except RecursionError:
+        raise YamlError(error(path, 1 + line_offset, 1, "YAML nested too deeply"))
+
+
+def split_front_matter(text: str, path: str) -> tuple[str, int]:
+    """The front matter of a Jekyll page and the line offset of its first line."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise YamlError(error(path, 1, 1, "no front matter: a page must start with a '---' line"))
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]), 1
+    raise YamlError(error(path, len(lines), 1, "front matter is not closed by a '---' line"))
+
+
+def to_plain(value: Any) -> Any:
+    """Strip position wrappers (for export and comparisons)."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
