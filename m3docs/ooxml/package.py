@@ -120,6 +120,17 @@ class Package:
         if content_type:
             self.set_content_type(name, content_type)
 
+    def remove(self, name: str) -> None:
+        """Drop a part (and its content-type override); relationships to it are the caller's."""
+        self._xml.pop(name, None)
+        self._bytes.pop(name, None)
+        if name in self.order:
+            self.order.remove(name)
+        types = self.xml(_CT)
+        for el in types.findall(qn("ct:Override")):
+            if el.get("PartName") == "/" + name:
+                types.remove(el)
+
     def set_content_type(self, name: str, content_type: str) -> None:
         types = self.xml(_CT)
         part = "/" + name
