@@ -14,7 +14,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Diagnostic, error
 
-MAX_FILE_BYTES = int(os.environ.get("M3DOCS_MAX_YAML_BYTES", 5 * 1024 * 1024))
+MAX_FILE_BYTES = 5 * 1024 * 1024  # default; M3DOCS_MAX_YAML_BYTES overrides it per call
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 
@@ -125,11 +125,23 @@ class _Builder:
         return out
 
 
+def max_file_bytes(path: str = "m3docs") -> int:
+    """The YAML size limit: M3DOCS_MAX_YAML_BYTES if set (read on each call), else the default."""
+    raw = os.environ.get("M3DOCS_MAX_YAML_BYTES", "").strip()
+    if not raw:
+        return MAX_FILE_BYTES
+    if not raw.isdigit():
+        raise YamlError(error(path, 1, 1, f"M3DOCS_MAX_YAML_BYTES must be a whole number of "
+                                          f"bytes, not {raw!r}"))
+    return int(raw)
+
+
 def decode(data: bytes, path: str) -> str:
     """Decode UTF-8 (BOM allowed), normalising line ends; errors name line and column."""
-    if len(data) > MAX_FILE_BYTES:
+    limit = max_file_bytes(path)
+    if len(data) > limit:
         raise YamlError(error(path, 1, 1, f"file is {len(data)} bytes, over the limit of "
-                                          f"{MAX_FILE_BYTES} (set M3DOCS_MAX_YAML_BYTES)"))
+                                          f"{limit} (set M3DOCS_MAX_YAML_BYTES)"))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -152,16 +164,69 @@ def parse(text: str, path: str, line_offset: int = 0) -> Any:
         col = (mark.column + 1) if mark else 1
         msg = " ".join(s for s in (exc.context, exc.problem) if s) or "invalid YAML"
         raise YamlError(error(path, line, col, f"YAML syntax: {msg}"))
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        raise YamlError(error(path, line + line_offset, col,
+                              f"character U+{exc.character:04X} is not allowed in YAML "
+                              "(write it as an escape in a double-quoted string)"))
     except yaml.YAMLError as exc:
-        raise YamlError(error(path, 1 + line_offset, 1, f"YAML syntax: {exc}"))
+        msg = " ".join(str(exc).split())
+        raise YamlError(error(path, 1 + line_offset, 1, f"YAML syntax: {msg}"))
     except RecursionError:
         raise YamlError(error(path, 1 + line_offset, 1, "YAML nested too deeply"))
     if node is None:
         return None
+    builder = _Builder(path, line_offset)
+    _refuse_bombs(node, builder)
     try:
-        return _Builder(path, line_offset).build(node)
+        return builder.build(node)
     except RecursionError:
         raise YamlError(error(path, 1 + line_offset, 1, "YAML nested too deeply"))
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index."""
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _refuse_bombs(root: Node, b: _Builder) -> None:
+    """Refuse alias bombs and recursive aliases before building anything.
+
+    Counts the nodes the document would expand to, each shared (aliased) node
+    once per use, in time linear in the nodes actually written.
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            size[key] = 1 + sum(size[id(k)] for k in _children(node))
+            if size[key] > MAX_NODES:
+                p = b.pos(node)
+                raise YamlError(error(b.path, p.line, p.col, f"YAML expands to more than "
+                                                             f"{MAX_NODES} nodes (alias bomb?)"))
+            continue
+        if key in size:
+            continue
+        if key in active:
+            p = b.pos(node)
+            raise YamlError(error(b.path, p.line, p.col, "an alias refers to the node that "
+                                                         "contains it (recursive alias)"))
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node))
 
 
 def split_front_matter(text: str, path: str) -> tuple[str, int]:
