@@ -55,6 +55,26 @@ class Duplicate:
     value: Any
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark):
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that stops composing past MAX_DEPTH levels (before Python's stack does)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 class YamlError(Exception):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__(str(diagnostic))
@@ -157,7 +177,10 @@ def decode(data: bytes, path: str) -> str:
 def parse(text: str, path: str, line_offset: int = 0) -> Any:
     """Parse one YAML document into LMap/LList/scalars; raise YamlError with a position."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as exc:
+        raise YamlError(error(path, exc.mark.line + 1 + line_offset, exc.mark.column + 1,
+                              f"YAML nested deeper than {MAX_DEPTH} levels"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
