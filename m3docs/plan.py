@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from typing import Callable, Iterable
+
 from .playbook.model import DocRef, KeyTask, Playbook
 
 VERSION_1, UPDATED = "Version 1", "Updated"
@@ -54,7 +56,208 @@ class Document:
 
 
 def normalize_title(title: str) -> str:
-    """Identity form of a title: no parenthesised parts, punctuation, case or spacing."""
+    """Identity form of a title: no parenthesised parts, punctuation, case, spacing or 'and'."""
     t = re.sub(r"\([^)]*\)", " ", title.lower())
     t = re.sub(r"[^a-z0-9]+", " ", t)
-    return " ".join(t.split())
+    return " ".join(w for w in t.split() if w != "and")
+
+
+_ACRONYM_PART = re.compile(r"\(([A-Za-z&]{2,10}?)s?\)")
+_SPREADSHEET_WORDS = ("log", "logs", "matrix", "matrices", "workbook", "workbooks", "checklist",
+                      "checklists", "inventory", "inventories", "tracker", "trackers", "register",
+                      "spreadsheet", "tool")
+_DECK_WORDS = ("dashboard", "dashboards", "briefing", "briefings", "presentation", "deck",
+               "slides", "readout")
+# Document kinds with a template of the project's own: (kind, words any title must contain).
+KIND_RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("conops", ("concept of operations", "conops"), "docx"),
+    ("rtm", ("traceability matrix", "rtm"), "xlsx"),
+    ("status", ("status report", "status reports"), "pptx"),
+)
+FORMAT_OF_EXTENSION = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx",
+                       ".pptx": "pptx", ".pptm": "pptx"}
+
+
+def title_keys(title: str) -> set[str]:
+    """Identity forms of a title: the normalized title and, where a parenthesised
+    acronym spells the words before it, the form with the acronym in their place
+    ('Risks, Actions, Issues, and Decisions (RAID) Log' -> 'RAID Log')."""
+    keys = {normalize_title(title)}
+    for m in _ACRONYM_PART.finditer(title):
+        before = _acronym_prefix(title[:m.start()], m.group(1).upper())
+        if before is not None:
+            keys.add(normalize_title(f"{before} {m.group(0)[1:-1]} {title[m.end():]}"))
+    return {k for k in keys if k}
+
+
+def _acronym_prefix(text: str, acronym: str) -> str | None:
+    """``text`` without its trailing words whose initials spell ``acronym``, or None."""
+    words = re.findall(r"[A-Za-z0-9&']+|[^A-Za-z0-9&'\s]+|\s+", text)
+    letters = acronym.replace("&", "")
+    i = len(words)
+    while letters and i > 0:
+        i -= 1
+        w = words[i]
+        if not w.strip() or not w[0].isalnum() or w.lower() in ("and", "of", "the", "&", "for"):
+            continue
+        if w[0].upper() != letters[-1]:
+            return None
+        letters = letters[:-1]
+    return "".join(words[:i]) if not letters else None
+
+
+def kind_of(titles: Iterable[str], filename: str | None) -> str:
+    """Which of the project's own document kinds a deliverable is ("generic" if none)."""
+    words = " | ".join(normalize_title(t) for t in titles)
+    words += " | " + normalize_title(re.sub(r"[-_.]", " ", filename or ""))
+    for kind, needles, _ in KIND_RULES:
+        if any(re.search(rf"\b{re.escape(n)}\b", words) for n in needles):
+            return kind
+    return "generic"
+
+
+def format_of(title: str, filename: str | None, kind: str, overrides: dict[str, str]) -> str:
+    """docx, xlsx or pptx: the official file's type, else an override, else the title rule."""
+    if filename:
+        ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        if ext in FORMAT_OF_EXTENSION:
+            return FORMAT_OF_EXTENSION[ext]
+    for key, fmt in overrides.items():
+        if normalize_title(key) == normalize_title(title):
+            return fmt
+    for k, _, fmt in KIND_RULES:
+        if k == kind:
+            return fmt
+    words = set(normalize_title(title).split())
+    if words & set(_SPREADSHEET_WORDS):
+        return "xlsx"
+    if words & set(_DECK_WORDS):
+        return "pptx"
+    return "docx"
+
+
+class _Groups:
+    """Union-find over identity keys (title forms and template file names)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, k: str) -> str:
+        self.parent.setdefault(k, k)
+        while self.parent[k] != k:
+            self.parent[k] = self.parent[self.parent[k]]
+            k = self.parent[k]
+        return k
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass
+class _Entry:
+    title: str
+    filename: str | None
+    output: bool
+
+
+def _entries(playbook: Playbook) -> list[_Entry]:
+    out = []
+    for kt in playbook.key_tasks:
+        out += [_Entry(d.title.plain, d.filename, True) for d in kt.outputs]
+        out += [_Entry(d.title.plain, d.filename, False) for d in kt.inputs]
+    return out
+
+
+def identify(playbook: Playbook, formats: dict[str, str] | None = None) -> "Catalog":
+    """Group every input and output of the playbook into deliverables."""
+    groups = _Groups()
+    entries = _entries(playbook)
+    for e in entries:
+        keys = sorted(title_keys(e.title))
+        if e.filename:
+            keys.append("file:" + e.filename.strip().lower())
+        for k in keys[1:]:
+            groups.union(keys[0], k)
+        if keys:
+            groups.find(keys[0])
+    members: dict[str, list[_Entry]] = {}
+    for e in entries:
+        keys = title_keys(e.title)
+        if keys:
+            members.setdefault(groups.find(min(keys)), []).append(e)
+    catalog = Catalog({}, groups)
+    for root, ents in members.items():
+        catalog.by_root[root] = _deliverable(root, ents, formats or {})
+    return catalog
+
+
+def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str]) -> Deliverable:
+    score: dict[str, tuple[int, int, int, int]] = {}
+    for i, e in enumerate(ents):
+        s = score.get(e.title, (0, 0, 0, -i))
+        score[e.title] = (s[0] | bool(e.filename), s[1] + e.output, s[2] + 1, s[3])
+    title = max(score, key=lambda t: score[t])
+    files = [e.filename for e in ents if e.filename]
+    filename = max(set(files), key=lambda f: (files.count(f), f)) if files else None
+    titles = tuple(sorted(set(e.title for e in ents)))
+    kind = kind_of(titles, filename)
+    return Deliverable(root, title, titles, filename, kind,
+                       format_of(title, filename, kind, formats))
+
+
+@dataclass
+class Catalog:
+    """The deliverables of a playbook, found by any of their titles."""
+
+    by_root: dict[str, Deliverable]
+    groups: _Groups
+
+    def of(self, ref: DocRef) -> Deliverable | None:
+        keys = title_keys(ref.title.plain)
+        return self.by_root.get(self.groups.find(min(keys))) if keys else None
+
+
+def plan_documents(playbook: Playbook, scope: Iterable[KeyTask],
+                   formats: dict[str, str] | None = None,
+                   has_template: Callable[[Deliverable], bool] | None = None) -> list[Document]:
+    """One document per deliverable and phase for the key tasks in scope.
+
+    Every output becomes a document; an input becomes one only when it maps to
+    a template (``has_template(deliverable)``; default: it has an official file
+    name or a kind of the project's own).
+    """
+    catalog = identify(playbook, formats)
+    first_output: dict[str, int] = {}
+    for kt in playbook.key_tasks:
+        for ref in kt.outputs:
+            d = catalog.of(ref)
+            if d and d.key not in first_output:
+                first_output[d.key] = kt.phase
+    templated = has_template or (lambda d: bool(d.filename) or d.kind != "generic")
+    slots: dict[tuple[str, int], tuple[list[KeyTask], list[KeyTask]]] = {}
+    by_key: dict[str, Deliverable] = {}
+    for kt in sorted(scope, key=lambda k: k.sort_key):
+        for refs, idx in ((kt.outputs, 0), (kt.inputs, 1)):
+            for ref in refs:
+                d = catalog.of(ref)
+                if d is None:
+                    continue
+                by_key[d.key] = d
+                lists = slots.setdefault((d.key, kt.phase), ([], []))
+                if kt not in lists[idx]:
+                    lists[idx].append(kt)
+    docs = []
+    for (key, phase), (outs, ins) in slots.items():
+        d = by_key[key]
+        if not outs and not templated(d):
+            continue
+        first = first_output.get(key)
+        label = (VERSION_1 if first == phase else UPDATED) if outs else INPUT
+        docs.append(Document(d, phase, label, tuple(outs), tuple(ins)))
+    docs.sort(key=lambda doc: (doc.phase, doc.title.lower(), doc.deliverable.key))
+    return docs
+
+
+INPUT = "Input"

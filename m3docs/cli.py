@@ -1,0 +1,153 @@
+"""The command line: a thin layer over the public API."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .engagement import check_against, example_engagement, load_engagement
+from .errors import M3DocsError
+from .playbook.export import playbook_dict
+from .playbook.loader import check_playbook, load_playbook
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="m3docs", description="Turn the M3 playbook into prefilled "
+                                "Word, Excel and PowerPoint deliverables.")
+    p.add_argument("--version", action="version", version=f"m3docs {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    v = sub.add_parser("validate", help="check every playbook page and report every problem")
+    v.add_argument("path", nargs="?", help="playbook repository, m3 folder, folder or page "
+                                            "(default: the bundled example)")
+    ls = sub.add_parser("list", help="list the key tasks of a playbook")
+    ls.add_argument("path", nargs="?", help="playbook (default: the bundled example)")
+    ls.add_argument("--json", action="store_true", help="print the full model as JSON")
+    pk = sub.add_parser("pack", help="write the starter deliverable pack of an engagement")
+    _pack_args(pk)
+    pk.add_argument("--out", required=True, help="output folder")
+    pk.add_argument("--phase", type=int, action="append", default=[], help="phase in scope")
+    pk.add_argument("--key-task", action="append", default=[], metavar="ID",
+                    help="key task in scope, e.g. 3.14")
+    bt = sub.add_parser("batch", help="write one pack per engagement file")
+    bt.add_argument("engagements", nargs="+", metavar="ENGAGEMENT.yaml")
+    _pack_args(bt, engagement=False)
+    bt.add_argument("--out", required=True, help="output folder (one sub-folder per engagement)")
+    return p
+
+
+def _pack_args(p: argparse.ArgumentParser, engagement: bool = True) -> None:
+    p.add_argument("--playbook", help="playbook (default: the bundled example)")
+    if engagement:
+        p.add_argument("--engagement", help="engagement YAML file (default: the example)")
+    p.add_argument("--templates", action="append", default=[], metavar="DIR",
+                   help="folder of official templates (may repeat)")
+    p.add_argument("--jobs", type=int, default=1, help="render in N processes")
+    p.add_argument("--force", action="store_true", help="overwrite documents edited since "
+                                                         "m3docs wrote them")
+    p.add_argument("--pdf", action="store_true", help="also write a PDF of each document "
+                                                       "(needs LibreOffice)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    book, diags = check_playbook(args.path)
+    for d in sorted(diags, key=lambda d: (d.path, d.line, d.col)):
+        print(d, file=sys.stderr)
+    if book is None:
+        return 1
+    print(f"ok: {len(book.key_tasks)} key tasks in {len(book.phases)} phases")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    book = load_playbook(args.path)
+    for w in book.warnings:
+        print(w, file=sys.stderr)
+    if args.json:
+        json.dump(playbook_dict(book), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    rows = [("ID", "Key task", "Workstream", "Parties", "Acts")]
+    rows += [(kt.id, kt.name, kt.workstream or "", ", ".join(p.value for p in kt.parties),
+              str(len(kt.activities))) for kt in book.key_tasks]
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(5)]
+    for r in rows:
+        print("  ".join(c[:w].ljust(w) for c, w in zip(r, widths)).rstrip())
+    return 0
+
+
+def _progress(quiet: bool) -> Callable[[int, int, str], None] | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, name: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                         f"{name[-40:]:<40}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def _finish(report, args: argparse.Namespace) -> None:
+    for line in report.fallbacks + report.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    for rel in report.kept:
+        print(f"kept: {rel} (edited since m3docs wrote it; --force to replace)", file=sys.stderr)
+    if not args.quiet:
+        print(report.summary())
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    from .pack import build_pack
+    book = load_playbook(args.playbook)
+    eng = load_engagement(args.engagement, book) if args.engagement else example_engagement()
+    report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
+                        phases=args.phase, jobs=args.jobs, force=args.force,
+                        progress=_progress(args.quiet))
+    if args.pdf:
+        from .pdf import convert_pack
+        convert_pack(Path(args.out), report)
+    _finish(report, args)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import generate_packs
+    book = load_playbook(args.playbook)
+    engagements = [load_engagement(p, book) for p in args.engagements]
+    reports = generate_packs(engagements, args.out, playbook=book, templates=args.templates,
+                             jobs=args.jobs, force=args.force, pdf=args.pdf)
+    for report in reports:
+        _finish(report, args)
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "list": cmd_list, "pack": cmd_pack, "batch": cmd_batch}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except M3DocsError as exc:
+        for d in exc.diagnostics:
+            print(d, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("m3docs: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # never a traceback for the user; M3DOCS_DEBUG=1 shows it
+        if os.environ.get("M3DOCS_DEBUG"):
+            raise
+        print(f"m3docs: internal error: {type(exc).__name__}: {exc} "
+              "(set M3DOCS_DEBUG=1 for details)", file=sys.stderr)
+        return 3

@@ -1,0 +1,266 @@
+"""A pack: every document an engagement's key tasks call for, written safely.
+
+Scope -> plan -> (in parallel) template + render -> atomic writes that never
+replace a document the user edited -> tracker -> manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from . import __version__
+from .engagement import Engagement
+from .errors import M3DocsError
+from .paths import NameBook, folder_name, safe_stem
+from .playbook.model import KeyTask, Playbook
+from .plan import Document, plan_documents
+from .render import render_document
+from .templates import TemplateChain
+
+MANIFEST = "manifest.json"
+TRACKER = "Deliverables Tracker.xlsx"
+_TMP_PREFIX = ".m3docs-tmp-"
+
+
+@dataclass
+class Outcome:
+    """What rendering one document gave (computed in a worker process)."""
+
+    index: int
+    data: bytes
+    template: str
+    official: bool
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PackReport:
+    out: Path
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.written)} written", f"{len(self.unchanged)} unchanged",
+                 f"{len(self.kept)} kept (edited since generated)"]
+        return f"{self.out}: {', '.join(parts)} in {self.seconds:.1f}s"
+
+
+def select_scope(playbook: Playbook, engagement: Engagement | None,
+                 key_tasks: Iterable[str] = (), phases: Iterable[int] = ()) -> list[KeyTask]:
+    """Key tasks in scope: the union of the flags, else the engagement's scope, else all."""
+    ids, nums = list(key_tasks), list(phases)
+    if not ids and not nums and engagement is not None and engagement.scope:
+        ids, nums = list(engagement.scope.key_tasks), list(engagement.scope.phases)
+    known = {kt.id for kt in playbook.key_tasks}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise M3DocsError(f"key task {', '.join(unknown)} is not in the playbook "
+                          f"({playbook.root or 'bundled example'})")
+    if not ids and not nums:
+        return list(playbook.key_tasks)
+    return [kt for kt in playbook.key_tasks if kt.id in ids or kt.phase in nums]
+
+
+def plan_pack(playbook: Playbook, engagement: Engagement, chain: TemplateChain,
+              scope: list[KeyTask]) -> list[Document]:
+    """The documents of a pack, each with its unique relative path."""
+    docs = plan_documents(playbook, scope, engagement.formats, chain.has_template)
+    book = NameBook()
+    book.taken.update({MANIFEST.lower(), TRACKER.lower()})
+    out = []
+    for doc in docs:
+        folder = folder_name(doc.phase, playbook.phase(doc.phase).name)
+        ext = _extension(doc, chain)
+        out.append(replace(doc, path=book.claim(folder, safe_stem(doc.title), ext)))
+    return out
+
+
+def _extension(doc: Document, chain: TemplateChain) -> str:
+    """The file extension: the template's (an official .xlsm stays .xlsm)."""
+    for choice in chain.candidates(doc.deliverable):
+        return choice.path.suffix.lstrip(".").lower()
+    return doc.format
+
+
+# -- rendering in workers ----------------------------------------------------------
+
+_STATE: dict = {}
+
+
+def _init_worker(playbook: Playbook, engagement: Engagement, chain: TemplateChain) -> None:
+    _STATE.update(playbook=playbook, engagement=engagement, chain=chain)
+
+
+def _render_one(job: tuple[int, Document]) -> Outcome:
+    index, doc = job
+    template, choice, problems = _STATE["chain"].load(doc.deliverable)
+    try:
+        result = render_document(doc, template, _STATE["engagement"], _STATE["playbook"],
+                                 official=choice.official)
+    except Exception as exc:  # a template that loads but cannot be filled
+        if not choice.official:
+            raise
+        problems.append(f"{choice.path}: cannot fill ({exc}); used the project's own template")
+        fallback = TemplateChain([l for l in _STATE["chain"].loaders
+                                  if l.__class__.__name__ in ("OwnLoader", "GenericLoader")])
+        template, choice, more = fallback.load(doc.deliverable)
+        problems += more
+        result = render_document(doc, template, _STATE["engagement"], _STATE["playbook"])
+    return Outcome(index, result.data, choice.name, choice.official, problems, result.warnings)
+
+
+def render_all(docs: list[Document], playbook: Playbook, engagement: Engagement,
+               chain: TemplateChain, jobs: int = 1,
+               executor: Executor | None = None) -> Iterator[Outcome]:
+    """Render every document, in order, in this process or in ``jobs`` processes."""
+    jobs_list = list(enumerate(docs))
+    if executor is None and jobs <= 1:
+        _init_worker(playbook, engagement, chain)
+        yield from map(_render_one, jobs_list)
+        return
+    own = executor is None
+    pool = executor or ProcessPoolExecutor(jobs, initializer=_init_worker,
+                                           initargs=(playbook, engagement, chain))
+    try:
+        chunk = max(1, len(jobs_list) // (jobs * 4) or 1)
+        yield from pool.map(_render_one, jobs_list, chunksize=chunk)
+    finally:
+        if own:
+            pool.shutdown()
+
+
+# -- safe writing --------------------------------------------------------------------
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{_TMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise M3DocsError(f"{path}: cannot write: {exc.strerror or exc}")
+
+
+def read_manifest(out: Path) -> dict[str, str]:
+    """path -> sha256 of what m3docs last wrote ({} when there is no readable manifest)."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        entries = data.get("documents", []) + [data.get("tracker") or {}]
+        return {e["path"]: e["sha256"] for e in entries if "path" in e and "sha256" in e}
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        return {}
+
+
+def _clean_temporaries(out: Path) -> None:
+    if out.is_dir():
+        for tmp in out.rglob(_TMP_PREFIX + "*"):
+            if tmp.is_file() and not tmp.is_symlink():
+                tmp.unlink()
+
+
+@dataclass
+class _Writer:
+    """Decides per file: write, leave unchanged, or keep the user's edit."""
+
+    out: Path
+    previous: dict[str, str]
+    force: bool
+    report: PackReport
+
+    def write(self, rel: str, data: bytes) -> str:
+        target = self.out / rel
+        if self.out.resolve() not in target.resolve().parents:
+            raise M3DocsError(f"{rel}: refusing to write outside {self.out}")
+        new = sha256(data)
+        if target.is_file() and not target.is_symlink():
+            current = sha256(target.read_bytes())
+            if current == new:
+                self.report.unchanged.append(rel)
+                return new
+            if current != self.previous.get(rel) and not self.force:
+                self.report.kept.append(rel)
+                return new
+        elif target.exists() or target.is_symlink():
+            if not self.force:
+                self.report.kept.append(rel)
+                return new
+            target.unlink()
+        atomic_write(target, data)
+        self.report.written.append(rel)
+        return new
+
+
+def _doc_entry(doc: Document, outcome: Outcome, digest: str) -> dict:
+    return {"path": doc.path, "title": doc.title, "titles": list(doc.deliverable.titles),
+            "format": doc.format, "kind": doc.deliverable.kind, "template": outcome.template,
+            "official": outcome.official, "phase": doc.phase, "version": doc.version_label,
+            "outputs_of": [k.id for k in doc.outputs_of], "inputs_of": [k.id for k in doc.inputs_of],
+            "sha256": digest}
+
+
+def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
+               templates: Iterable[str | Path] = (), key_tasks: Iterable[str] = (),
+               phases: Iterable[int] = (), jobs: int = 1, force: bool = False,
+               executor: Executor | None = None,
+               progress: Callable[[int, int, str], None] | None = None) -> PackReport:
+    """Write a starter deliverable pack into ``out``; see the README for the layout."""
+    start = time.perf_counter()
+    out = Path(out)
+    base = Path(engagement.source).parent if engagement.source else None
+    chain = TemplateChain.build(engagement.templates, templates, base)
+    scope = select_scope(playbook, engagement, key_tasks, phases)
+    docs = plan_pack(playbook, engagement, chain, scope)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _clean_temporaries(out)
+    except OSError as exc:
+        raise M3DocsError(f"{out}: cannot create output folder: {exc.strerror or exc}")
+    report = PackReport(out)
+    writer = _Writer(out, read_manifest(out), force, report)
+    for outcome in render_all(docs, playbook, engagement, chain, jobs, executor):
+        doc = docs[outcome.index]
+        digest = writer.write(doc.path, outcome.data)
+        report.documents.append(_doc_entry(doc, outcome, digest))
+        report.fallbacks += [f"{doc.path}: {p}" for p in outcome.problems]
+        report.warnings += [f"{doc.path}: {w}" for w in outcome.warnings]
+        if progress:
+            progress(outcome.index + 1, len(docs), doc.path)
+    tracker = _write_tracker(docs, playbook, engagement, writer)
+    manifest = {"m3docs_version": __version__, "engagement": engagement.to_dict(),
+                "playbook": {"key_tasks": [kt.id for kt in scope]},
+                "documents": report.documents, "tracker": tracker}
+    atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True,
+                                             ensure_ascii=False) + "\n").encode("utf-8"))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _write_tracker(docs: list[Document], playbook: Playbook, engagement: Engagement,
+                   writer: _Writer) -> dict:
+    from .tracker import build_tracker
+    data = build_tracker(docs, playbook, engagement, {d.path: d.path for d in docs})
+    return {"path": TRACKER, "sha256": writer.write(TRACKER, data)}

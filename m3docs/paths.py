@@ -1,0 +1,47 @@
+"""File names for pack documents: valid on Windows, macOS and Linux, unique, inside the pack."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_NAME = 100
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+             *(f"lpt{i}" for i in range(1, 10))}
+_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+
+
+def safe_stem(title: str) -> str:
+    """A file-name stem from a title: no separators, reserved names or trailing dots."""
+    text = unicodedata.normalize("NFC", title)
+    text = re.sub(r"[\ud800-\udfff]", "", text)
+    text = _BAD.sub("-", text)
+    text = re.sub(r"\s+", " ", text).strip(" .-")
+    text = re.sub(r"-{2,}", "-", text)
+    if len(text) > MAX_NAME:
+        text = text[:MAX_NAME].rstrip(" .-")
+    if not text:
+        text = "document"
+    if text.split(".")[0].strip().lower() in _RESERVED:
+        text = "_" + text
+    return text
+
+
+def folder_name(phase: int, name: str) -> str:
+    return safe_stem(f"Phase {phase} {name}")
+
+
+class NameBook:
+    """Hands out unique relative paths (case-insensitively, as on Windows and macOS)."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def claim(self, folder: str, stem: str, ext: str) -> str:
+        n = 1
+        while True:
+            name = f"{stem}.{ext}" if n == 1 else f"{stem} ({n}).{ext}"
+            rel = f"{folder}/{name}" if folder else name
+            if rel.lower() not in self.taken:
+                self.taken.add(rel.lower())
+                return rel
+            n += 1
