@@ -1,0 +1,108 @@
+"""Document planning: deliverable identity, formats, phases and version labels."""
+from __future__ import annotations
+
+import pytest
+
+from m3docs.playbook.loader import load_playbook
+from m3docs.plan import (INPUT, UPDATED, VERSION_1, format_of, identify, kind_of,
+                         normalize_title, plan_documents, title_keys)
+
+KT = """---
+phase: {phase}
+keyTask: {num}
+name: Task {phase}.{num}
+objective: o
+{body}
+---
+"""
+
+
+def book_of(tmp_path, pages):
+    d = tmp_path / "keyTask"
+    d.mkdir()
+    for (phase, num), body in pages.items():
+        (d / f"{phase}.{num}.md").write_text(KT.format(phase=phase, num=num, body=body))
+    return load_playbook(tmp_path)
+
+
+@pytest.mark.parametrize("a,b", [
+    ("RAID Log", "Risks, Actions, Issues, and Decisions (RAID) Log"),
+    ("Risks/Actions/Issues/Decisions Log", "Risks, Actions, Issues, and Decisions (RAID) Log"),
+    ("Service Level Agreements (SLAs)", "Service Level Agreements"),
+    ("Requirements Traceability Matrix (RTM)", "requirements traceability matrix"),
+])
+def test_titles_that_name_one_deliverable(a, b):
+    assert title_keys(a) & title_keys(b)
+
+
+def test_different_deliverables_stay_apart():
+    assert not title_keys("Risk Management Plan") & title_keys("Risks, Actions, Issues, and Decisions (RAID) Log")
+    assert normalize_title("Test Plan") != normalize_title("Test Plans Approved")
+
+
+def test_a_file_on_any_page_joins_titles_on_every_page(tmp_path):
+    book = book_of(tmp_path, {
+        (1, 1): "outputs:\n  - text: Target State Concept of Operations\n    filename: C.docx\n",
+        (1, 2): "inputs:\n  - text: Target State CONOPS\n    filename: C.docx\noutputs: [x]\n",
+        (2, 1): "inputs: [Target State CONOPS]\noutputs: [y]\n",
+    })
+    cat = identify(book)
+    d = cat.of(book.key_task("2.1").inputs[0])
+    assert d is cat.of(book.key_task("1.1").outputs[0])
+    assert d.title == "Target State Concept of Operations" and d.filename == "C.docx"
+    assert d.kind == "conops" and set(d.titles) == {"Target State CONOPS",
+                                                   "Target State Concept of Operations"}
+
+
+@pytest.mark.parametrize("title,fmt", [
+    ("RAID Log", "xlsx"), ("Stakeholder Inventory", "xlsx"), ("Investment Readiness Checklist", "xlsx"),
+    ("Executive Briefing", "pptx"), ("Performance Dashboard", "pptx"), ("Vision Statement", "docx"),
+    ("Business Needs Workbook", "xlsx"), ("Action Tracker", "xlsx"),
+])
+def test_format_rule(title, fmt):
+    assert format_of(title, None, kind_of([title], None), {}) == fmt
+
+
+def test_format_follows_official_file_and_overrides():
+    assert format_of("Vision Statement", "M3-Vision.pptx", "generic", {}) == "pptx"
+    assert format_of("Risk Tool", "M3-Risk-Tool.xlsm", "generic", {}) == "xlsx"
+    assert format_of("Vision Statement", None, "generic", {"vision statement": "pptx"}) == "pptx"
+
+
+def test_documents_per_phase_and_version_labels(tmp_path):
+    book = book_of(tmp_path, {
+        (1, 1): "outputs: [RAID Log]\n",
+        (2, 1): "inputs: ['Risks, Actions, Issues, and Decisions (RAID) Log']\noutputs: [a]\n",
+        (3, 1): "outputs:\n  - text: Risks/Actions/Issues/Decisions Log\n    filename: RAID.xlsx\n",
+        (3, 2): "inputs: [RAID Log]\noutputs: [b]\n",
+    })
+    docs = [d for d in plan_documents(book, book.key_tasks) if "raid" in d.deliverable.key
+            or "risks" in d.deliverable.key]
+    by_phase = {d.phase: d for d in docs}
+    assert sorted(by_phase) == [1, 2, 3]
+    assert by_phase[1].version_label == VERSION_1
+    assert by_phase[2].version_label == INPUT and [k.id for k in by_phase[2].inputs_of] == ["2.1"]
+    assert by_phase[3].version_label == UPDATED
+    assert [k.id for k in by_phase[3].outputs_of] == ["3.1"]
+    assert [k.id for k in by_phase[3].inputs_of] == ["3.2"]
+    assert by_phase[3].format == "xlsx"
+
+
+def test_untemplated_inputs_are_not_documents(tmp_path):
+    book = book_of(tmp_path, {(1, 1): "inputs: [Provider Agreement]\noutputs: [Vision Statement]\n"})
+    titles = [d.title for d in plan_documents(book, book.key_tasks)]
+    assert titles == ["Vision Statement"]
+
+
+def test_every_output_of_the_sample_is_planned(corpus):
+    book = load_playbook(corpus)
+    docs = plan_documents(book, book.key_tasks)
+    cat = identify(book)
+    for kt in book.key_tasks:
+        for ref in kt.outputs:
+            d = cat.of(ref)
+            assert any(doc.deliverable == d and kt in doc.outputs_of for doc in docs), ref
+        for ref in kt.inputs:
+            if ref.filename:
+                d = cat.of(ref)
+                assert any(doc.deliverable == d and kt in doc.inputs_of for doc in docs), ref
