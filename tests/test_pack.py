@@ -1,0 +1,125 @@
+"""The engagement pack: planning, manifest, reproducibility, safe reruns."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from m3docs import M3DocsError, load_engagement, load_playbook
+from m3docs.engagement import example_engagement
+from m3docs.pack import MANIFEST, TRACKER, build_pack
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "engagement.yaml"
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def example_pack(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pack")
+    book = load_playbook()
+    report = build_pack(book, load_engagement(EXAMPLE, book), out)
+    return out, report
+
+
+def test_example_pack_has_the_three_core_documents(example_pack):
+    out, report = example_pack
+    manifest = json.loads((out / MANIFEST).read_text())
+    docs = {d["title"]: d for d in manifest["documents"]}
+    assert docs["Target State Concept of Operations"]["format"] == "docx"
+    assert docs["Requirements Traceability Matrix (RTM)"]["format"] == "xlsx"
+    assert docs["Status Reports/Dashboards"]["format"] == "pptx"
+    assert docs["Status Reports/Dashboards"]["outputs_of"] == ["3.14"]
+    assert docs["Requirements Traceability Matrix (RTM)"]["inputs_of"] == ["3.14"]
+    for d in manifest["documents"]:
+        path = out / d["path"]
+        assert path.is_file() and "\\" not in d["path"] and not d["path"].startswith("/")
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == d["sha256"]
+        assert d["official"] is False and d["template"]
+        assert d["title"] in d["titles"]
+    assert manifest["engagement"]["agency"] == "U.S. Department of Examples"
+    assert manifest["m3docs_version"]
+    assert (out / TRACKER).is_file()
+
+
+def test_rerun_is_byte_identical_and_unchanged(example_pack, tmp_path):
+    out, _ = example_pack
+    book = load_playbook()
+    eng = load_engagement(EXAMPLE, book)
+    report = build_pack(book, eng, tmp_path)
+    assert digests(tmp_path) == digests(out)
+    again = build_pack(book, eng, tmp_path)
+    assert again.written == [] and len(again.unchanged) == len(report.written)
+
+
+def test_edited_document_survives_and_force_replaces(tmp_path):
+    book = load_playbook()
+    eng = load_engagement(EXAMPLE, book)
+    build_pack(book, eng, tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    target = tmp_path / manifest["documents"][0]["path"]
+    target.write_bytes(b"edited by the program office")
+    changed = load_engagement(EXAMPLE, book)
+    object.__setattr__(changed, "version", "2.0")
+    report = build_pack(book, changed, tmp_path)
+    assert manifest["documents"][0]["path"] in report.kept
+    assert target.read_bytes() == b"edited by the program office"
+    forced = build_pack(book, changed, tmp_path, force=True)
+    assert manifest["documents"][0]["path"] in forced.written
+    assert target.read_bytes() != b"edited by the program office"
+
+
+def test_scope_flags_and_unknown_key_task(tmp_path):
+    book = load_playbook()
+    with pytest.raises(M3DocsError, match="9.99"):
+        build_pack(book, example_engagement(), tmp_path, key_tasks=["9.99"])
+
+
+def test_sample_playbook_pack_covers_every_output(corpus, tmp_path):
+    book = load_playbook(corpus)
+    build_pack(book, example_engagement(), tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    for kt in book.key_tasks:
+        for ref in kt.outputs:
+            assert any(ref.title.plain in d["titles"] and kt.id in d["outputs_of"]
+                       for d in manifest["documents"]), (kt.id, ref.title.plain)
+            if ref.filename:
+                ext = ref.filename.rsplit(".", 1)[1].lower()
+                fmt = {"xlsm": "xlsx"}.get(ext, ext)
+                d = next(d for d in manifest["documents"] if ref.title.plain in d["titles"])
+                assert d["format"] == fmt
+    paths = [d["path"] for d in manifest["documents"]]
+    assert len({p.lower() for p in paths}) == len(paths)
+
+
+def test_jobs_give_the_same_bytes(corpus, tmp_path):
+    book = load_playbook(corpus)
+    eng = example_engagement()
+    build_pack(book, eng, tmp_path / "one", phases=[1])
+    build_pack(book, eng, tmp_path / "two", phases=[1], jobs=2)
+    assert digests(tmp_path / "one") == digests(tmp_path / "two")
+
+
+def test_cli_pack_demo(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "m3docs", "pack", "--out", str(tmp_path / "p")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "written" in res.stdout and (tmp_path / "p" / MANIFEST).is_file()
+
+
+def test_cli_pack_bad_engagement_is_one_line(tmp_path):
+    bad = tmp_path / "e.yaml"
+    bad.write_text("agency: A\nprogram: P\nstatsu: {}\n")
+    res = subprocess.run([sys.executable, "-m", "m3docs", "pack", "--engagement", str(bad),
+                          "--out", str(tmp_path / "p")], capture_output=True, text=True)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert f"{bad}:3:1: error: unknown key 'statsu'" in res.stderr
+    assert not (tmp_path / "p").exists()
