@@ -115,7 +115,8 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             p = self.pos(node)
-            raise YamlError(error(self.path, p.line, p.col, f"bad value {node.value!r}: {exc}"))
+            why = getattr(exc, "problem", None) or " ".join(str(exc).split())
+            raise YamlError(error(self.path, p.line, p.col, f"bad value {node.value!r}: {why}"))
 
     def sequence(self, node: SequenceNode, depth: int) -> LList:
         out = LList()
