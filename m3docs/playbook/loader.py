@@ -335,11 +335,22 @@ def read_front_matter(path: str) -> Any:
     return parse(fm, path, offset)
 
 
+def _looks_like_m3_page(path: str) -> bool:
+    """Whether an unparsable page outside keyTask/ and phase/ claims to be an M3 page."""
+    try:
+        head = Path(path).read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return True
+    return bool(re.search(r"^\s*(layout:\s*m3/|keyTask:|sections:)", head, re.M))
+
+
 def _classify(page: _Page, data: LMap) -> str:
     layout = str(data.get("layout") or "").lower()
     for kind in ("keytask", "phase", "glossary"):
         if layout.endswith(kind):
             return {"keytask": "keyTask"}.get(kind, kind)
+    if layout and "keyTask" not in data and "phase" not in data:
+        return ""  # another kind of page (an index, a landing page) kept beside them
     if page.kind:
         return page.kind
     if "keyTask" in data:
@@ -367,7 +378,8 @@ def check_playbook(path: str | Path | None = None, base_url: str = DEFAULT_BASE_
         try:
             data = read_front_matter(page.path)
         except YamlError as exc:
-            diags.append(exc.diagnostic)
+            if single or page.kind or _looks_like_m3_page(page.path):
+                diags.append(exc.diagnostic)
             continue
         if not isinstance(data, LMap):
             if single or page.kind:
