@@ -49,6 +49,7 @@ class PackReport:
     fallbacks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
+    pdfs: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -121,24 +122,34 @@ def _render_one(job: tuple[int, Document]) -> Outcome:
     return Outcome(index, result.data, choice.name, choice.official, problems, result.warnings)
 
 
+def _render_chunk(context: tuple[Playbook, Engagement, TemplateChain],
+                  chunk: list[tuple[int, Document]]) -> list[Outcome]:
+    """Render a run of documents on any executor (the context travels with the work)."""
+    _init_worker(*context)
+    return [_render_one(job) for job in chunk]
+
+
 def render_all(docs: list[Document], playbook: Playbook, engagement: Engagement,
                chain: TemplateChain, jobs: int = 1,
                executor: Executor | None = None) -> Iterator[Outcome]:
-    """Render every document, in order, in this process or in ``jobs`` processes."""
+    """Render every document, in order, in this process, in ``jobs`` processes, or on
+    ``executor`` (any concurrent.futures.Executor: its workers need no initializer)."""
     jobs_list = list(enumerate(docs))
     if executor is None and jobs <= 1:
         _init_worker(playbook, engagement, chain)
         yield from map(_render_one, jobs_list)
         return
-    own = executor is None
-    pool = executor or ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                           initargs=(playbook, engagement, chain))
-    try:
+    if executor is not None:
+        size = -(-len(jobs_list) // (max(jobs, 2) * 4)) or 1
+        chunks = [jobs_list[i:i + size] for i in range(0, len(jobs_list), size)]
+        context = (playbook, engagement, chain)
+        for outcomes in executor.map(_render_chunk, [context] * len(chunks), chunks):
+            yield from outcomes
+        return
+    with ProcessPoolExecutor(jobs, initializer=_init_worker,
+                             initargs=(playbook, engagement, chain)) as pool:
         chunk = max(1, len(jobs_list) // (jobs * 4) or 1)
         yield from pool.map(_render_one, jobs_list, chunksize=chunk)
-    finally:
-        if own:
-            pool.shutdown()
 
 
 # -- safe writing --------------------------------------------------------------------
@@ -222,6 +233,24 @@ def _doc_entry(doc: Document, outcome: Outcome, digest: str) -> dict:
             "sha256": digest}
 
 
+@dataclass
+class PackPlan:
+    """What a pack will hold: the template chain, the key tasks in scope, the documents."""
+
+    chain: TemplateChain
+    scope: list[KeyTask]
+    docs: list[Document]
+
+
+def make_plan(playbook: Playbook, engagement: Engagement, templates: Iterable[str | Path] = (),
+              key_tasks: Iterable[str] = (), phases: Iterable[int] = ()) -> PackPlan:
+    """Plan a pack (cheap and deterministic: no template is opened)."""
+    base = Path(engagement.source).parent if engagement.source else None
+    chain = TemplateChain.build(engagement.templates, templates, base)
+    scope = select_scope(playbook, engagement, key_tasks, phases)
+    return PackPlan(chain, scope, plan_pack(playbook, engagement, chain, scope))
+
+
 def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
                templates: Iterable[str | Path] = (), key_tasks: Iterable[str] = (),
                phases: Iterable[int] = (), jobs: int = 1, force: bool = False,
@@ -229,11 +258,20 @@ def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
                progress: Callable[[int, int, str], None] | None = None) -> PackReport:
     """Write a starter deliverable pack into ``out``; see the README for the layout."""
     start = time.perf_counter()
+    plan = make_plan(playbook, engagement, templates, key_tasks, phases)
+    outcomes = render_all(plan.docs, playbook, engagement, plan.chain, jobs, executor)
+    report = write_pack(out, plan, playbook, engagement, outcomes, force=force,
+                        progress=progress)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: Engagement,
+               outcomes: Iterable[Outcome], *, tracker: bytes | None = None, force: bool = False,
+               progress: Callable[[int, int, str], None] | None = None) -> PackReport:
+    """Write rendered documents as they arrive, then the tracker and the manifest."""
     out = Path(out)
-    base = Path(engagement.source).parent if engagement.source else None
-    chain = TemplateChain.build(engagement.templates, templates, base)
-    scope = select_scope(playbook, engagement, key_tasks, phases)
-    docs = plan_pack(playbook, engagement, chain, scope)
+    docs = plan.docs
     try:
         out.mkdir(parents=True, exist_ok=True)
         _clean_temporaries(out)
@@ -241,7 +279,7 @@ def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
         raise M3DocsError(f"{out}: cannot create output folder: {exc.strerror or exc}")
     report = PackReport(out)
     writer = _Writer(out, read_manifest(out), force, report)
-    for outcome in render_all(docs, playbook, engagement, chain, jobs, executor):
+    for outcome in outcomes:
         doc = docs[outcome.index]
         digest = writer.write(doc.path, outcome.data)
         report.documents.append(_doc_entry(doc, outcome, digest))
@@ -249,18 +287,18 @@ def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
         report.warnings += [f"{doc.path}: {w}" for w in outcome.warnings]
         if progress:
             progress(outcome.index + 1, len(docs), doc.path)
-    tracker = _write_tracker(docs, playbook, engagement, writer)
+    if tracker is None:
+        tracker = tracker_bytes(docs, playbook, engagement)
+    entry = {"path": TRACKER, "sha256": writer.write(TRACKER, tracker)}
     manifest = {"m3docs_version": __version__, "engagement": engagement.to_dict(),
-                "playbook": {"key_tasks": [kt.id for kt in scope]},
-                "documents": report.documents, "tracker": tracker}
+                "playbook": {"key_tasks": [kt.id for kt in plan.scope]},
+                "documents": report.documents, "tracker": entry}
     atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True,
                                              ensure_ascii=False) + "\n").encode("utf-8"))
-    report.seconds = time.perf_counter() - start
     return report
 
 
-def _write_tracker(docs: list[Document], playbook: Playbook, engagement: Engagement,
-                   writer: _Writer) -> dict:
+def tracker_bytes(docs: list[Document], playbook: Playbook, engagement: Engagement) -> bytes:
+    """The pack's deliverables tracker workbook."""
     from .tracker import build_tracker
-    data = build_tracker(docs, playbook, engagement, {d.path: d.path for d in docs})
-    return {"path": TRACKER, "sha256": writer.write(TRACKER, data)}
+    return build_tracker(docs, playbook, engagement, {d.path: d.path for d in docs})
