@@ -1,0 +1,479 @@
+"""The Word renderer: fills m3docs' own .docx templates at the XML level.
+
+Per template (cached): the main part, header/footer parts, style ids, the
+``{{key_tasks}}`` marker, the TOC field and the repeating history/approval rows.
+Per document: a deep copy of the parts that change, fields filled, key-task
+sections inserted at the marker, a fresh table of contents, and core properties
+dated from the engagement.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import posixpath
+import re
+import weakref
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..engagement import STATUS_CODES, Engagement
+from ..ooxml.package import Package, Template
+from ..ooxml.placeholders import fill_fields, paragraph_text
+from ..ooxml.xml import NS, clean_text, qn
+from ..playbook.model import DocRef, KeyTask, Party, Playbook, Stakeholder
+from ..playbook.richtext import RichText, resolve_url
+from ..plan import Document
+from . import wordml as wm
+from .base import RenderResult
+
+MARKER = "{{key_tasks}}"
+REPEAT_PREFIXES = ("history", "approver")
+OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+REL_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+REL_HEADER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
+REL_FOOTER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+HEADER_FILL = "1F3864"
+GROUP_FILL = "DCE4EF"
+MUTED = "5A6472"
+DEFAULT_TEXT_WIDTH = 9360  # 6.5 inches in twips
+ACTIVITY_COLUMNS = (("#", 0.07), ("Activity", 0.53), ("Responsible Party", 0.18), ("Owner", 0.22))
+STAKEHOLDER_COLUMNS = (("Role", 0.33), ("Customer", 0.22), ("Provider", 0.22), ("Parties", 0.23))
+_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_TOC_LEVELS = re.compile(r'\\o\s+"(\d)-(\d)"')
+
+
+def long_date(day: dt.date) -> str:
+    """'November 24, 2026' without depending on the process locale."""
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the renderer needs to know about one template, found once."""
+
+    main: str
+    furniture: tuple[str, ...]
+    styles: dict[str, str]
+    marker: int | None
+    toc: int | None
+    toc_levels: tuple[int, int]
+    repeat_rows: tuple[tuple[int, int, str], ...]
+    text_width: int
+
+    def style(self, name: str) -> str | None:
+        return self.styles.get(name.lower())
+
+
+_LAYOUTS: "weakref.WeakKeyDictionary[Template, _Layout]" = weakref.WeakKeyDictionary()
+
+
+def layout_of(template: Template) -> _Layout:
+    """The template's layout, computed on first use and cached with the template."""
+    found = _LAYOUTS.get(template)
+    if found is None:
+        found = _LAYOUTS[template] = _read_layout(template)
+    return found
+
+
+def _targets(template: Template, part: str, rel_type: str) -> list[str]:
+    folder, base = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", base + ".rels")
+    if rels not in template.raw:
+        return []
+    out = []
+    for rel in template.xml(rels):
+        if rel.get("Type") == rel_type and rel.get("TargetMode") != "External":
+            target = rel.get("Target", "")
+            out.append(target.lstrip("/") if target.startswith("/")
+                       else posixpath.normpath(posixpath.join(folder, target)))
+    return out
+
+
+def _read_layout(template: Template) -> _Layout:
+    main = (_targets(template, "", OFFICE_DOC) or ["word/document.xml"])[0]
+    furniture = tuple(_targets(template, main, REL_HEADER) + _targets(template, main, REL_FOOTER))
+    styles: dict[str, str] = {}
+    for part in _targets(template, main, REL_STYLES)[:1]:
+        for style in template.xml(part).iter(qn("w:style")):
+            name = style.find(qn("w:name"))
+            if name is not None and style.get(qn("w:styleId")):
+                styles.setdefault(name.get(qn("w:val"), "").lower(), style.get(qn("w:styleId")))
+    body = template.xml(main).find(qn("w:body"))
+    marker = toc = None
+    levels = (1, 3)
+    repeats: list[tuple[int, int, str]] = []
+    for i, child in enumerate(body):
+        if child.tag == qn("w:p"):
+            if paragraph_text(child, qn("w:t")).strip() == MARKER and marker is None:
+                marker = i
+            instr = "".join(t.text or "" for t in child.iter(qn("w:instrText")))
+            if toc is None and instr.strip().startswith("TOC") and _whole_field(child):
+                toc = i
+                m = _TOC_LEVELS.search(instr)
+                levels = (int(m.group(1)), int(m.group(2))) if m else levels
+        elif child.tag == qn("w:tbl"):
+            repeats += _repeat_rows(i, child)
+    return _Layout(main, furniture, styles, marker, toc, levels, tuple(repeats),
+                   _text_width(body))
+
+
+def _whole_field(p: etree._Element) -> bool:
+    kinds = [f.get(qn("w:fldCharType")) for f in p.iter(qn("w:fldChar"))]
+    return kinds.count("begin") == kinds.count("end") > 0
+
+
+def _repeat_rows(index: int, tbl: etree._Element) -> list[tuple[int, int, str]]:
+    out = []
+    for j, tr in enumerate(tbl.findall(qn("w:tr"))):
+        text = "".join(t.text or "" for t in tr.iter(qn("w:t")))
+        for prefix in REPEAT_PREFIXES:
+            if "{{" + prefix + "_" in text:
+                out.append((index, j, prefix))
+                break
+    return out
+
+
+def _text_width(body: etree._Element) -> int:
+    sect = body.find(qn("w:sectPr"))
+    try:
+        width = int(sect.find(qn("w:pgSz")).get(qn("w:w")))
+        mar = sect.find(qn("w:pgMar"))
+        return width - int(mar.get(qn("w:left"))) - int(mar.get(qn("w:right")))
+    except (AttributeError, TypeError, ValueError):
+        return DEFAULT_TEXT_WIDTH
+
+
+class DocxRenderer:
+    """Renders a Document into one of m3docs' own Word templates."""
+
+    format = "docx"
+
+    def render(self, doc: Document, template: Template, engagement: Engagement,
+               playbook: Playbook, official: bool = False) -> RenderResult:
+        if official:
+            raise NotImplementedError("official Word templates are filled by another renderer")
+        fill = _Fill(template.new(), layout_of(template), doc, engagement, playbook)
+        fill.run()
+        return RenderResult(fill.pkg.to_bytes(), fill.warnings)
+
+
+@dataclass
+class _Fill:
+    """One document being filled."""
+
+    pkg: Package
+    layout: _Layout
+    doc: Document
+    eng: Engagement
+    playbook: Playbook
+    warnings: list[str] = field(default_factory=list)
+
+    def run(self) -> None:
+        root = self.pkg.xml(self.layout.main)
+        body = root.find(qn("w:body"))
+        children = list(body)
+        marker = children[self.layout.marker] if self.layout.marker is not None else None
+        toc = children[self.layout.toc] if self.layout.toc is not None else None
+        self._repeat(children)
+        values = self._values()
+        fill_fields(body, qn("w:p"), qn("w:t"), values)
+        for part in self.layout.furniture:
+            fill_fields(self.pkg.xml(part), qn("w:p"), qn("w:t"), values)
+        self._insert_key_tasks(body, marker)
+        if toc is not None:
+            self._contents(body, toc)
+        self._core_properties()
+
+    # -- text ------------------------------------------------------------------------------
+    def clean(self, text: str, where: str) -> str:
+        cleaned, removed = clean_text(text)
+        if removed:
+            note = f"removed XML-illegal characters from {where}"
+            if note not in self.warnings:
+                self.warnings.append(note)
+        return cleaned
+
+    def style(self, name: str) -> str | None:
+        return self.layout.style(name)
+
+    def rich(self, text: RichText, where: str, bold: bool = False,
+             italic: bool = False) -> list[etree._Element]:
+        """Runs (and real hyperlinks) for rich text."""
+        out: list[etree._Element] = []
+        for part in text.runs:
+            value = self.clean(part.text, where)
+            if not value:
+                continue
+            if part.url:
+                rid = self.pkg.hyperlink(self.layout.main, part.url)
+                out.append(wm.hyperlink(rid, [wm.run(value, part.bold or bold, part.italic or italic,
+                                                     self.style("Hyperlink"))]))
+            else:
+                out.append(wm.run(value, part.bold or bold, part.italic or italic))
+        return out
+
+    def para(self, style: str, content: list[etree._Element], **kw) -> etree._Element:
+        return wm.paragraph(self.style(style), content, **kw)
+
+    def plain(self, style: str, text: str, where: str, **kw) -> etree._Element:
+        return self.para(style, [wm.run(self.clean(text, where))], **kw)
+
+    # -- fields, repeating rows, properties --------------------------------------------------
+    def _values(self) -> dict[str, str]:
+        doc, eng = self.doc, self.eng
+        values = {k: v for k, v in eng.placeholders.items() if _FIELD.fullmatch("{{%s}}" % k)}
+        values.update(agency=eng.agency, program=eng.program, provider=eng.provider,
+                      version=eng.version, date=long_date(eng.as_of), title=doc.title,
+                      phase=str(doc.phase), phase_name=self.playbook.phase(doc.phase).name,
+                      version_label=doc.version_label)
+        return {k: self.clean(v, f"field {{{{{k}}}}}") for k, v in values.items()}
+
+    def _records(self, prefix: str) -> list[dict[str, str]]:
+        if prefix == "history":
+            phase = self.playbook.phase(self.doc.phase)
+            author = self.eng.lead(Party.PROVIDER) or self.eng.provider or self.eng.agency
+            return [{"history_version": self.eng.version, "history_date": long_date(self.eng.as_of),
+                     "history_description": f"{self.doc.version_label} for M3 Phase "
+                                            f"{phase.number}: {phase.name}, prefilled from the "
+                                            f"M3 playbook",
+                     "history_author": author}]
+        return [{"approver_name": name, "approver_title": title}
+                for name, title in self.eng.approvers] or [{"approver_name": "",
+                                                             "approver_title": ""}]
+
+    def _repeat(self, children: list[etree._Element]) -> None:
+        """Clone each repeating row once per record, then drop the pattern row."""
+        for index, row_index, prefix in self.layout.repeat_rows:
+            pattern = children[index].findall(qn("w:tr"))[row_index]
+            for record in self._records(prefix):
+                clone = copy.deepcopy(pattern)
+                values = {k: self.clean(v, f"{prefix} entry") for k, v in record.items()}
+                fill_fields(clone, qn("w:p"), qn("w:t"), values)
+                pattern.addprevious(clone)
+            pattern.getparent().remove(pattern)
+
+    def _core_properties(self) -> None:
+        name = "docProps/core.xml"
+        if name not in self.pkg:
+            return
+        core = self.pkg.xml(name)
+        stamp = f"{self.eng.as_of.isoformat()}T00:00:00Z"
+        author = self.eng.provider or self.eng.agency
+        for tag, value in (("dc:title", self.doc.title), ("dc:subject", self.eng.program),
+                           ("dc:creator", author), ("cp:lastModifiedBy", author),
+                           ("cp:keywords", f"M3; Phase {self.doc.phase}; {self.eng.agency}"),
+                           ("dc:description", f"{self.doc.version_label}, prefilled from the M3 "
+                                              f"playbook for {self.eng.agency}"),
+                           ("dcterms:created", stamp), ("dcterms:modified", stamp)):
+            node = core.find(qn(tag))
+            if node is None:
+                node = etree.SubElement(core, qn(tag))
+                if tag.startswith("dcterms:"):
+                    node.set(qn("xsi:type"), "dcterms:W3CDTF")
+            node.text = self.clean(value, "document properties")
+
+    # -- key tasks -------------------------------------------------------------------------
+    def _insert_key_tasks(self, body: etree._Element, marker: etree._Element | None) -> None:
+        content: list[etree._Element] = []
+        for kt in self.doc.key_tasks:
+            content += self._key_task(kt)
+        if marker is None:
+            if content:
+                self.warnings.append(f"template has no {MARKER} marker paragraph; key tasks were "
+                                     "added at the end")
+            anchor = body.find(qn("w:sectPr"))
+            for node in content:
+                if anchor is not None:
+                    anchor.addprevious(node)
+                else:
+                    body.append(node)
+            return
+        for node in content:
+            marker.addprevious(node)
+        body.remove(marker)
+
+    def _key_task(self, kt: KeyTask) -> list[etree._Element]:
+        where = f"key task {kt.id}"
+        out = [self.plain("Heading 1", f"Key Task {kt.id}: {kt.name}", where,
+                          page_break_before=True)]
+        out += self._role_lines(kt)
+        out.append(self.plain("Heading 2", "Objective", where))
+        out.append(self.para("Normal", self.rich(kt.objective, f"{where} objective")))
+        out.append(self.plain("Heading 2", "Activities", where))
+        if kt.activities_text:
+            out.append(self.para("Normal", self.rich(kt.activities_text, f"{where} activities")))
+        out += [self._activities(kt), self._gap()]
+        if kt.stakeholders:
+            out.append(self.plain("Heading 2", "Stakeholders", where))
+            out += [self._stakeholders(kt), self._gap()]
+        out.append(self.plain("Heading 2", "Inputs and Outputs", where))
+        for label, refs in (("Inputs", kt.inputs), ("Outputs", kt.outputs)):
+            out.append(self.plain("Heading 3", label, where))
+            out += self._doc_refs(refs, f"{where} {label.lower()}")
+        if kt.best_practices:
+            out.append(self.plain("Heading 2", "Best Practices", where))
+            out += [self.para("List Bullet", self.rich(bp, f"{where} best practice"))
+                    for bp in kt.best_practices]
+        return out
+
+    def _gap(self) -> etree._Element:
+        return wm.paragraph(None, spacing_after=60)
+
+    def _role_lines(self, kt: KeyTask) -> list[etree._Element]:
+        """The facts line, whether this key task produces or uses the document, and status."""
+        phase = self.playbook.phase(kt.phase)
+        parties = " / ".join(p.label for p in kt.parties) or "Not specified"
+        facts = [f"Phase {phase.number}: {phase.name}"]
+        if kt.workstream:
+            facts.append(f"Workstream: {kt.workstream}")
+        facts.append(f"Responsible party: {parties}")
+        meta = [wm.run(self.clean("  \u2022  ".join(facts), f"key task {kt.id}"))]
+        url = resolve_url(kt.permalink, self.playbook.base_url) if kt.permalink else None
+        if url:
+            rid = self.pkg.hyperlink(self.layout.main, url)
+            meta += [wm.run("  \u2022  "),
+                     wm.hyperlink(rid, [wm.run("View in the M3 Playbook", style=self.style("Hyperlink"))])]
+        out = [self.para("Meta Text", meta, spacing_after=80)]
+        out.append(self.para("Normal", [wm.run(self.clean(self._role_sentence(kt),
+                                                          f"key task {kt.id}"), bold=True)]))
+        status = self._status_sentence(kt)
+        if status:
+            out.append(self.plain("Normal", status, f"status of key task {kt.id}"))
+        return out
+
+    def _role_sentence(self, kt: KeyTask) -> str:
+        produces = any(k.id == kt.id for k in self.doc.outputs_of)
+        uses = any(k.id == kt.id for k in self.doc.inputs_of)
+        title, phase = self.doc.title, f"Phase {self.doc.phase}"
+        if produces and uses:
+            return f"This key task uses and updates the {title} in {phase}."
+        if produces:
+            return f"This key task produces the {title} in {phase}."
+        return f"This key task uses the {title} as an input in {phase}."
+
+    def _status_sentence(self, kt: KeyTask) -> str:
+        st = self.eng.task_status(kt.id)
+        parts = []
+        if st.status:
+            parts.append(STATUS_CODES[st.status])
+        if st.percent_complete is not None:
+            parts.append(f"{st.percent_complete}% complete")
+        if st.start and st.finish:
+            parts.append(f"planned {long_date(st.start)} to {long_date(st.finish)}")
+        if not parts:
+            return ""
+        return f"Status as of {long_date(self.eng.as_of)}: " + ", ".join(parts) + "."
+
+    def _widths(self, columns: tuple[tuple[str, float], ...]) -> list[int]:
+        total = self.layout.text_width
+        widths = [int(total * share) for _, share in columns]
+        widths[-1] += total - sum(widths)
+        return widths
+
+    def _header(self, tbl: etree._Element, columns, widths: list[int]) -> None:
+        tr = wm.row(tbl, header=True)
+        for (label, _), width in zip(columns, widths):
+            wm.cell(tr, width, [self.para("Table Heading", [wm.run(label, bold=True,
+                                                                   color="FFFFFF")])],
+                    fill=HEADER_FILL)
+
+    def _activities(self, kt: KeyTask) -> etree._Element:
+        widths = self._widths(ACTIVITY_COLUMNS)
+        tbl = wm.table(self.style("M3 Table"), widths)
+        self._header(tbl, ACTIVITY_COLUMNS, widths)
+        grouped = any(a.group for a in kt.activities)
+        for group in kt.groups:
+            if grouped and group.title:
+                tr = wm.row(tbl)
+                runs = self.rich(group.title, f"key task {kt.id} activity group", bold=True)
+                wm.cell(tr, sum(widths), [self.para("Table Text", runs, keep_next=True)],
+                        fill=GROUP_FILL, span=len(widths))
+            for act in group.activities:
+                tr = wm.row(tbl)
+                where = f"key task {kt.id} activity {act.number}"
+                owner = self.clean(self.eng.owner(act), where)
+                cells = [[wm.run(str(act.number))], self.rich(act.text, where),
+                         [wm.run(" / ".join(p.label for p in act.parties))],
+                         [wm.run(owner)] if owner else [wm.run("To be assigned", italic=True,
+                                                               color=MUTED)]]
+                for runs, width in zip(cells, widths):
+                    wm.cell(tr, width, [self.para("Table Text", runs)])
+        return tbl
+
+    def _stakeholders(self, kt: KeyTask) -> etree._Element:
+        widths = self._widths(STAKEHOLDER_COLUMNS)
+        tbl = wm.table(self.style("M3 Table"), widths)
+        self._header(tbl, STAKEHOLDER_COLUMNS, widths)
+        for sh in kt.stakeholders:
+            tr = wm.row(tbl)
+            where = f"key task {kt.id} stakeholder"
+            cells = [self.rich(sh.role, where), self._person(sh, Party.CUSTOMER, where),
+                     self._person(sh, Party.PROVIDER, where),
+                     [wm.run(", ".join(p.label for p in sh.parties))]]
+            for runs, width in zip(cells, widths):
+                wm.cell(tr, width, [self.para("Table Text", runs)])
+        return tbl
+
+    def _person(self, sh: Stakeholder, party: Party, where: str) -> list[etree._Element]:
+        name = self.clean(self.eng.person(sh.role.plain, party), where)
+        if name:
+            return [wm.run(name)]
+        if party in sh.parties or Party.SHARED in sh.parties:
+            return [wm.run("To be named", italic=True, color=MUTED)]
+        return [wm.run("\u2014", color=MUTED)]
+
+    def _doc_refs(self, refs: tuple[DocRef, ...], where: str) -> list[etree._Element]:
+        if not refs:
+            return [self.plain("Normal", "None listed in the playbook.", where)]
+        out = []
+        for ref in refs:
+            runs = self.rich(ref.title, where)
+            if ref.filename:
+                runs.append(wm.run(self.clean(f"  (official template: {ref.filename})", where),
+                                   italic=True, color=MUTED))
+            out.append(self.para("List Bullet", runs))
+        return out
+
+    # -- table of contents -------------------------------------------------------------------
+    def _contents(self, body: etree._Element, toc: etree._Element) -> None:
+        """Rebuild the TOC field's cached entries from the headings, linked by bookmarks."""
+        first, last = self.layout.toc_levels
+        levels = {self.style(f"Heading {n}"): n for n in range(first, last + 1)}
+        levels.pop(None, None)
+        instr = "".join(t.text or "" for t in toc.iter(qn("w:instrText")))
+        ids = [int(b.get(qn("w:id"), "0")) for b in body.iter(qn("w:bookmarkStart"))
+               if (b.get(qn("w:id")) or "").isdigit()]
+        next_id = max(ids, default=0) + 1
+        entries = []
+        for p in body.iter(qn("w:p")):
+            ppr = p.find(qn("w:pPr"))
+            sid = ppr.find(qn("w:pStyle")).get(qn("w:val")) if ppr is not None and \
+                ppr.find(qn("w:pStyle")) is not None else None
+            text = paragraph_text(p, qn("w:t")).strip()
+            if sid in levels and text:
+                name = f"_Toc{next_id:08d}"
+                wm.bookmark(p, next_id, name)
+                entries.append((levels[sid], text, name))
+                next_id += 1
+        paragraphs = [self._toc_entry(level, text, name) for level, text, name in entries]
+        if not paragraphs:
+            return
+        ppr = paragraphs[0].find(qn("w:pPr"))
+        for node in reversed(wm.field_start(instr)):
+            ppr.addnext(node)
+        paragraphs[-1].append(wm.field_end())
+        for p in paragraphs:
+            toc.addprevious(p)
+        toc.getparent().remove(toc)
+
+    def _toc_entry(self, level: int, text: str, anchor: str) -> etree._Element:
+        """An entry linked to its heading; page numbers come when Word updates the field
+        (the template asks Word to update fields on open), since only a layout engine knows them."""
+        link = wm.hyperlink(None, [wm.run(text)], anchor=anchor)
+        p = wm.paragraph(self.style(f"toc {level}"), [link])
+        if p.find(qn("w:pPr")) is None:
+            p.insert(0, wm.el("w:pPr"))
+        return p
