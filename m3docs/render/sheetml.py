@@ -1,0 +1,308 @@
+"""SpreadsheetML at the XML level: cell references, cells, rows and worksheet children.
+
+Every text cell is written as an inline string (``t="inlineStr"``), so no text can
+ever be read as a formula, whatever character it starts with.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Iterable, Iterator
+
+from lxml import etree
+
+from ..ooxml.xml import NS, clean_text, qn
+
+X = NS["x"]
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+MAX_CELL_CHARS = 32_767
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
+
+# The order of a worksheet's children (CT_Worksheet), for inserting new ones in place.
+WORKSHEET_ORDER = (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
+    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+    "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
+    "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
+    "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
+    "controls", "webPublishItems", "tableParts", "extLst")
+
+
+# -- references ----------------------------------------------------------------------
+def col_letter(index: int) -> str:
+    """1 -> 'A', 27 -> 'AA'."""
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_index(letters: str) -> int:
+    """'A' -> 1, 'AA' -> 27."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """'B7' -> (column 2, row 7)."""
+    m = _REF.match(ref.strip().upper())
+    if not m:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    return col_index(m.group(1)), int(m.group(2))
+
+
+def cell_ref(col: int, row: int) -> str:
+    return f"{col_letter(col)}{row}"
+
+
+def range_ref(c1: int, r1: int, c2: int, r2: int) -> str:
+    return f"{cell_ref(c1, r1)}:{cell_ref(c2, r2)}"
+
+
+def split_range(rng: str) -> tuple[int, int, int, int]:
+    """'A3:C9' (or 'B4') -> (c1, r1, c2, r2)."""
+    a, _, b = rng.partition(":")
+    c1, r1 = split_ref(a)
+    c2, r2 = split_ref(b) if b else (c1, r1)
+    return c1, r1, c2, r2
+
+
+def abs_range(c1: int, r1: int, c2: int, r2: int) -> str:
+    return f"${col_letter(c1)}${r1}:${col_letter(c2)}${r2}"
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula reference prefix ('My Sheet' -> "'My Sheet'")."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+# -- text ----------------------------------------------------------------------------
+def safe_text(text: str, warnings: list[str], where: str) -> str:
+    """Text with XML-illegal characters removed and cut to Excel's cell limit (warned)."""
+    cleaned, removed = clean_text(text)
+    if removed:
+        warnings.append(f"{where}: removed characters that are not allowed in XML")
+    if len(cleaned) > MAX_CELL_CHARS:
+        warnings.append(f"{where}: text cut to Excel's limit of {MAX_CELL_CHARS} characters")
+        cleaned = cleaned[:MAX_CELL_CHARS]
+    return cleaned
+
+
+def excel_serial(day: dt.date) -> int:
+    """A date as Excel's 1900-system serial number."""
+    return (day - EXCEL_EPOCH).days
+
+
+# -- cells and rows --------------------------------------------------------------------
+def text_cell(ref: str, text: str, style: int | None) -> etree._Element:
+    """An inline-string cell (never a formula)."""
+    c = _cell(ref, style)
+    c.set("t", "inlineStr")
+    is_ = etree.SubElement(c, qn("x:is"))
+    t = etree.SubElement(is_, qn("x:t"))
+    t.text = text
+    if text != text.strip() or "\n" in text:
+        t.set(XML_SPACE, "preserve")
+    return c
+
+
+def number_cell(ref: str, value: float, style: int | None) -> etree._Element:
+    c = _cell(ref, style)
+    v = etree.SubElement(c, qn("x:v"))
+    v.text = repr(value) if isinstance(value, float) else str(value)
+    return c
+
+
+def blank_cell(ref: str, style: int | None) -> etree._Element:
+    return _cell(ref, style)
+
+
+def _cell(ref: str, style: int | None) -> etree._Element:
+    c = etree.Element(qn("x:c"), r=ref)
+    if style:
+        c.set("s", str(style))
+    return c
+
+
+def new_row(number: int, height: float | None = None) -> etree._Element:
+    row = etree.Element(qn("x:row"), r=str(number))
+    if height:
+        row.set("ht", f"{height:g}")
+        row.set("customHeight", "1")
+    return row
+
+
+def row_height(texts: Iterable[tuple[str, float]], line_points: float = 12.75,
+               pad: float = 3.0, minimum: float = 15.0) -> float:
+    """An estimated height for 10-point wrapped text: (text, column width in chars) per cell."""
+    lines = 1
+    for text, width in texts:
+        per_line = max(1.0, width * 1.2 - 2)
+        n = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+        lines = max(lines, n)
+    return max(minimum, round(lines * line_points + pad, 1))
+
+
+def cell_text(cell: etree._Element, shared: list[str]) -> str:
+    """The text a cell shows (shared, inline or plain value; '' for formulas' results)."""
+    t = cell.get("t")
+    if t == "s":
+        v = cell.find(qn("x:v"))
+        try:
+            return shared[int(v.text)] if v is not None else ""
+        except (ValueError, IndexError):
+            return ""
+    if t == "inlineStr":
+        is_ = cell.find(qn("x:is"))
+        return "".join(x.text or "" for x in is_.iter(qn("x:t"))) if is_ is not None else ""
+    v = cell.find(qn("x:v"))
+    return v.text or "" if v is not None else ""
+
+
+def shared_strings(root: etree._Element | None) -> list[str]:
+    """The texts of a sharedStrings part, by index."""
+    if root is None:
+        return []
+    out = []
+    for si in root.findall(qn("x:si")):
+        out.append("".join(t.text or "" for t in si.iter(qn("x:t"))
+                           if t.getparent().tag != qn("x:rPh")))
+    return out
+
+
+def rows_of(sheet_data: etree._Element) -> Iterator[tuple[int, etree._Element]]:
+    for row in sheet_data.findall(qn("x:row")):
+        yield int(row.get("r")), row
+
+
+def cells_of(row: etree._Element) -> Iterator[tuple[int, etree._Element]]:
+    for c in row.findall(qn("x:c")):
+        yield split_ref(c.get("r"))[0], c
+
+
+# -- worksheet structure ---------------------------------------------------------------
+def child(sheet: etree._Element, name: str, create: bool = True) -> etree._Element | None:
+    """The worksheet's child ``name``, inserted in schema order when missing."""
+    el = sheet.find(qn(f"x:{name}"))
+    if el is not None or not create:
+        return el
+    el = etree.Element(qn(f"x:{name}"))
+    rank = WORKSHEET_ORDER.index(name)
+    for i, existing in enumerate(sheet):
+        local = etree.QName(existing).localname
+        if local in WORKSHEET_ORDER and WORKSHEET_ORDER.index(local) > rank:
+            sheet.insert(i, el)
+            return el
+    sheet.append(el)
+    return el
+
+
+def used_range(sheet_data: etree._Element) -> tuple[int, int, int, int] | None:
+    """(c1, r1, c2, r2) of every cell in sheetData, or None when empty."""
+    cols, rows = [], []
+    for r, row in rows_of(sheet_data):
+        for c, _ in cells_of(row):
+            cols.append(c)
+            rows.append(r)
+    if not cols:
+        return None
+    return min(cols), min(rows), max(cols), max(rows)
+
+
+def set_dimension(sheet: etree._Element) -> None:
+    data = child(sheet, "sheetData")
+    used = used_range(data)
+    child(sheet, "dimension").set("ref", range_ref(*used) if used else "A1")
+
+
+def freeze(sheet: etree._Element, below_row: int, right_of_col: int = 0) -> None:
+    """Freeze the rows up to ``below_row`` (and columns up to ``right_of_col``)."""
+    views = child(sheet, "sheetViews")
+    view = views.find(qn("x:sheetView"))
+    if view is None:
+        view = etree.SubElement(views, qn("x:sheetView"), workbookViewId="0")
+    for old in view.findall(qn("x:pane")) + view.findall(qn("x:selection")):
+        view.remove(old)
+    top_left = cell_ref(right_of_col + 1, below_row + 1)
+    pane = etree.Element(qn("x:pane"))
+    if right_of_col:
+        pane.set("xSplit", str(right_of_col))
+    if below_row:
+        pane.set("ySplit", str(below_row))
+    active = "bottomRight" if right_of_col and below_row else (
+        "bottomLeft" if below_row else "topRight")
+    pane.set("topLeftCell", top_left)
+    pane.set("activePane", active)
+    pane.set("state", "frozen")
+    view.insert(0, pane)
+    etree.SubElement(view, qn("x:selection"), pane=active, activeCell=top_left, sqref=top_left)
+
+
+def set_widths(sheet: etree._Element, widths: dict[int, float]) -> None:
+    """Set column widths, keeping each column's other attributes (style, hidden)."""
+    cols = child(sheet, "cols")
+    segments = [(int(c.get("min")), int(c.get("max")), dict(c.attrib))
+                for c in cols.findall(qn("x:col"))]
+    for c in cols.findall(qn("x:col")):
+        cols.remove(c)
+    for i, width in widths.items():
+        segments = _split_segment(segments, i)
+        for lo, hi, attrs in segments:
+            if lo == hi == i:
+                break
+        else:
+            attrs = {}
+            segments.append((i, i, attrs))
+        attrs.update(width=f"{width:g}", customWidth="1")
+    for lo, hi, attrs in sorted(segments, key=lambda s: s[0]):
+        etree.SubElement(cols, qn("x:col"), **dict(attrs, min=str(lo), max=str(hi)))
+    if not len(cols):
+        cols.getparent().remove(cols)
+
+
+def _split_segment(segments: list, i: int) -> list:
+    """Segments with the one covering column ``i`` split so ``i`` stands alone."""
+    out = []
+    for lo, hi, attrs in segments:
+        if lo <= i <= hi and lo != hi:
+            if lo < i:
+                out.append((lo, i - 1, dict(attrs)))
+            out.append((i, i, dict(attrs)))
+            if i < hi:
+                out.append((i + 1, hi, dict(attrs)))
+        else:
+            out.append((lo, hi, attrs))
+    return out
+
+
+def column_widths(sheet: etree._Element) -> dict[int, float]:
+    """The widths the <cols> element sets, per column index."""
+    out: dict[int, float] = {}
+    cols = sheet.find(qn("x:cols"))
+    if cols is None:
+        return out
+    for col in cols.findall(qn("x:col")):
+        if col.get("width"):
+            for i in range(int(col.get("min")), int(col.get("max")) + 1):
+                out[i] = float(col.get("width"))
+    return out
+
+
+def extend_sqref(sqref: str, example_row: int, first: int, last: int) -> str:
+    """Ranges of ``sqref`` touching ``example_row`` stretched to rows first..last."""
+    out = []
+    for part in sqref.split():
+        c1, r1, c2, r2 = split_range(part)
+        if r1 <= example_row <= r2:
+            part = cell_ref(c1, first) if (c1 == c2 and first == last) else \
+                range_ref(c1, first, c2, max(last, first))
+        out.append(part)
+    return " ".join(out)
