@@ -1,0 +1,77 @@
+"""Fill an official M3 template in place, losing nothing.
+
+``fill_official`` finds the package's main part (through ``_rels/.rels``), reads
+its content type and hands the package to the Word, Excel or PowerPoint filler.
+Every filler edits XML parts through ``Package``: parts it does not change are
+copied byte for byte; in changed parts only the touched elements differ.
+"""
+from __future__ import annotations
+
+import posixpath
+
+from ...engagement import Engagement
+from ...ooxml.package import PackageError, Template
+from ...ooxml.xml import qn
+from ...playbook.model import Playbook
+from ...plan import Document
+from ..base import RenderResult
+from . import docx, pptx, xlsx
+from .placeholders import BLANK_RULES, Filler, classify, leftover_fields
+from .tables import FEED_RULES, build_feeds
+
+OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+STRICT_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+FILLERS = {"wordprocessingml.document.main": docx, "ms-word.document.macroEnabled.main": docx,
+           "wordprocessingml.template.main": docx, "ms-word.template.macroEnabledTemplate": docx,
+           "spreadsheetml.sheet.main": xlsx, "ms-excel.sheet.macroEnabled.main": xlsx,
+           "spreadsheetml.template.main": xlsx, "ms-excel.template.macroEnabled.main": xlsx,
+           "presentationml.presentation.main": pptx, "ms-powerpoint.presentation.macroEnabled.main": pptx,
+           "presentationml.template.main": pptx, "presentationml.slideshow.main": pptx}
+
+__all__ = ["fill_official", "main_part", "BLANK_RULES", "FEED_RULES", "Filler", "classify",
+           "leftover_fields"]
+
+
+def main_part(template: Template) -> tuple[str, str]:
+    """(part name, content type) of the package's main document part."""
+    rels = template.xml("_rels/.rels")
+    target = None
+    for rel in rels:
+        if rel.get("Type") in (OFFICE_DOCUMENT, STRICT_DOCUMENT):
+            target = rel.get("Target", "")
+            break
+    if target is None:
+        raise PackageError(f"{template.path}: no main document part (_rels/.rels has no "
+                           "officeDocument relationship)")
+    name = posixpath.normpath(target.lstrip("/"))
+    types = template.xml("[Content_Types].xml")
+    for el in types.findall(qn("ct:Override")):
+        if el.get("PartName", "").lstrip("/") == name:
+            return name, el.get("ContentType", "")
+    ext = name.rsplit(".", 1)[-1]
+    for el in types.findall(qn("ct:Default")):
+        if el.get("Extension", "").lower() == ext.lower():
+            return name, el.get("ContentType", "")
+    raise PackageError(f"{template.path}: main part {name} has no content type")
+
+
+def _filler_for(content_type: str):
+    base = content_type.split(";")[0].strip()
+    for key, module in FILLERS.items():
+        if base.endswith("." + key + "+xml"):
+            return module
+    return None
+
+
+def fill_official(doc: Document, template: Template, engagement: Engagement,
+                  playbook: Playbook) -> RenderResult:
+    """The official template with its blanks and tables filled; everything else as it was."""
+    name, ctype = main_part(template)
+    module = _filler_for(ctype)
+    if module is None:
+        raise PackageError(f"{template.path}: main part {name} is {ctype or 'untyped'}, "
+                           "not a Word, Excel or PowerPoint document")
+    pkg = template.new()
+    feeds = build_feeds(doc, engagement)
+    warnings = module.fill(pkg, name, doc, engagement, feeds)
+    return RenderResult(pkg.to_bytes(), warnings)
