@@ -16,13 +16,18 @@ from typing import Iterable
 
 from lxml import etree
 
-from .xml import RT, NS, parse_xml, qn, serialize
+from .xml import RT, NS, UnsafeXML, parse_xml, qn, serialize
 
 MAX_PART_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_PARTS = 10_000
 _DOS_DATE, _DOS_TIME = (0 << 9) | (1 << 5) | 1, 0  # 1980-01-01 00:00
 _CT = "[Content_Types].xml"
+_FAMILIES = {  # words in the main part's content type, by file extension
+    **dict.fromkeys((".docx", ".docm", ".dotx", ".dotm"), ("wordprocessingml", "ms-word")),
+    **dict.fromkeys((".xlsx", ".xlsm", ".xltx", ".xltm"), ("spreadsheetml", "ms-excel")),
+    **dict.fromkeys((".pptx", ".pptm", ".potx", ".potm"), ("presentationml", "ms-powerpoint")),
+}
 
 
 class PackageError(ValueError):
@@ -50,6 +55,24 @@ class Template:
         self._xml: dict[str, etree._Element] = {}
         if _CT not in self.raw:
             raise PackageError(f"{self.path}: not an Office file (no [Content_Types].xml)")
+        self._check_format()
+
+    def _check_format(self) -> None:
+        """Refuse a package whose main document does not fit the file's extension."""
+        suffix = Path(self.path).suffix.lower()
+        family = _FAMILIES.get(suffix)
+        if family is None:
+            return
+        main = ""
+        if "_rels/.rels" in self.raw:
+            for el in self.xml("_rels/.rels"):
+                if el.get("Type", "").endswith("/officeDocument"):
+                    main = "/" + posixpath.normpath(el.get("Target", "").lstrip("/"))
+        kind = next((el.get("ContentType", "") for el in self.xml(_CT).findall(qn("ct:Override"))
+                     if el.get("PartName") == main), "")
+        if not any(word in kind for word in family):
+            raise PackageError(f"{self.path}: not a {suffix} file (its main part is "
+                               f"{kind or 'missing'})")
 
     def bytes_of(self, name: str) -> bytes:
         raw = self.raw[name]
@@ -67,6 +90,8 @@ class Template:
                 self._xml[name] = parse_xml(self.bytes_of(name))
             except etree.XMLSyntaxError as exc:
                 raise PackageError(f"{self.path}: part {name} is not well-formed XML: {exc}")
+            except UnsafeXML as exc:
+                raise PackageError(f"{self.path}: part {name}: {exc}")
         return self._xml[name]
 
     def new(self) -> "Package":
@@ -222,9 +247,12 @@ def _read_zip(data: bytes, path: str) -> dict[str, _Raw]:
             raise PackageError(f"{path}: encrypted zip entries cannot be read")
         if method not in (0, 8):
             raise PackageError(f"{path}: part {name} uses unsupported compression {method}")
-        if usize > MAX_PART_BYTES or (total := total + usize) > MAX_TOTAL_BYTES:
+        if usize > MAX_PART_BYTES:
             raise PackageError(f"{path}: part {name} inflates past the limit of "
                                f"{MAX_PART_BYTES} bytes (zip bomb?)")
+        if (total := total + usize) > MAX_TOTAL_BYTES:
+            raise PackageError(f"{path}: parts inflate past the total limit of "
+                               f"{MAX_TOTAL_BYTES} bytes (zip bomb?)")
         if csize and usize // max(csize, 1) > 1000 and usize > 1024 * 1024:
             raise PackageError(f"{path}: part {name} has a compression ratio over 1000 (zip bomb?)")
         if data[loff:loff + 4] != b"PK\x03\x04":
