@@ -81,9 +81,10 @@ def _set_fonts(rpr, size: float | None = None, color: str | None = None,
     _order_rpr(rpr)
 
 
-_RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "vanish",
-              "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight", "u", "shd",
-              "vertAlign", "lang"]
+_RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike",
+              "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish",
+              "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight",
+              "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang"]
 
 
 def _order_rpr(rpr) -> None:
@@ -106,9 +107,9 @@ def _border(ppr, side: str, color: str, size: int = 6, space: int = 4) -> None:
     bdr.append(_el(f"w:{side}", val="single", sz=str(size), space=str(space), color=color))
 
 
-_PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "widowControl", "numPr",
-              "outlineLvl", "pBdr", "shd", "tabs", "spacing", "ind", "contextualSpacing", "jc",
-              "rPr"]
+_PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+              "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
+              "snapToGrid", "spacing", "ind", "contextualSpacing", "jc", "outlineLvl", "rPr"]
 
 
 def _insert_ppr(ppr, el) -> None:
@@ -415,10 +416,12 @@ def _cover(doc, kind_line: str) -> None:
     doc.add_paragraph("{{title}}", style="Title")
     doc.add_paragraph(kind_line, style="Subtitle")
     spacer = doc.add_paragraph()
-    spacer.paragraph_format.space_before = Pt(150)
-    for text in ("Prepared for {{agency}}", "Prepared by {{provider}}", "Version {{version}}",
-                 "{{date}}"):
-        doc.add_paragraph(text, style="Cover Detail")
+    spacer.paragraph_format.space_before = Pt(170)
+    for i, text in enumerate(("Prepared for {{agency}}", "Prepared by {{provider}}",
+                              "Version {{version}}", "{{date}}")):
+        detail = doc.add_paragraph(text, style="Cover Detail")
+        if i == 0:
+            _border(detail._p.get_or_add_pPr(), "top", RULE, 6, 8)
     _page_break(doc)
 
 

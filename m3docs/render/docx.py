@@ -39,8 +39,9 @@ HEADER_FILL = "1F3864"
 GROUP_FILL = "DCE4EF"
 MUTED = "5A6472"
 DEFAULT_TEXT_WIDTH = 9360  # 6.5 inches in twips
-ACTIVITY_COLUMNS = (("#", 0.07), ("Activity", 0.53), ("Responsible Party", 0.18), ("Owner", 0.22))
+ACTIVITY_COLUMNS = (("#", 0.06), ("Activity", 0.52), ("Responsible Party", 0.16), ("Owner", 0.26))
 STAKEHOLDER_COLUMNS = (("Role", 0.33), ("Customer", 0.22), ("Provider", 0.22), ("Parties", 0.23))
+KEEP_TOGETHER_ROWS = 15  # shorter stakeholder tables are kept on one page
 _FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TOC_LEVELS = re.compile(r'\\o\s+"(\d)-(\d)"')
 
@@ -331,14 +332,14 @@ class _Fill:
             facts.append(f"Workstream: {kt.workstream}")
         facts.append(f"Responsible party: {parties}")
         meta = [wm.run(self.clean("  \u2022  ".join(facts), f"key task {kt.id}"))]
+        out = [self.para("Meta Text", meta, spacing_after=80)]
+        role = [wm.run(self.clean(self._role_sentence(kt), f"key task {kt.id}"), bold=True)]
         url = resolve_url(kt.permalink, self.playbook.base_url) if kt.permalink else None
         if url:
             rid = self.pkg.hyperlink(self.layout.main, url)
-            meta += [wm.run("  \u2022  "),
-                     wm.hyperlink(rid, [wm.run("View in the M3 Playbook", style=self.style("Hyperlink"))])]
-        out = [self.para("Meta Text", meta, spacing_after=80)]
-        out.append(self.para("Normal", [wm.run(self.clean(self._role_sentence(kt),
-                                                          f"key task {kt.id}"), bold=True)]))
+            role += [wm.run("  "), wm.hyperlink(rid, [wm.run("View in the M3 Playbook",
+                                                             style=self.style("Hyperlink"))])]
+        out.append(self.para("Normal", role))
         status = self._status_sentence(kt)
         if status:
             out.append(self.plain("Normal", status, f"status of key task {kt.id}"))
@@ -377,7 +378,8 @@ class _Fill:
         tr = wm.row(tbl, header=True)
         for (label, _), width in zip(columns, widths):
             wm.cell(tr, width, [self.para("Table Heading", [wm.run(label, bold=True,
-                                                                   color="FFFFFF")])],
+                                                                   color="FFFFFF")],
+                                          keep_next=True)],
                     fill=HEADER_FILL)
 
     def _activities(self, kt: KeyTask) -> etree._Element:
@@ -407,14 +409,16 @@ class _Fill:
         widths = self._widths(STAKEHOLDER_COLUMNS)
         tbl = wm.table(self.style("M3 Table"), widths)
         self._header(tbl, STAKEHOLDER_COLUMNS, widths)
-        for sh in kt.stakeholders:
+        together = len(kt.stakeholders) <= KEEP_TOGETHER_ROWS
+        for i, sh in enumerate(kt.stakeholders, 1):
             tr = wm.row(tbl)
             where = f"key task {kt.id} stakeholder"
             cells = [self.rich(sh.role, where), self._person(sh, Party.CUSTOMER, where),
                      self._person(sh, Party.PROVIDER, where),
                      [wm.run(", ".join(p.label for p in sh.parties))]]
+            keep = together and i < len(kt.stakeholders)
             for runs, width in zip(cells, widths):
-                wm.cell(tr, width, [self.para("Table Text", runs)])
+                wm.cell(tr, width, [self.para("Table Text", runs, keep_next=keep)])
         return tbl
 
     def _person(self, sh: Stakeholder, party: Party, where: str) -> list[etree._Element]:
