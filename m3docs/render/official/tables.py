@@ -60,7 +60,7 @@ FEED_RULES: tuple[FeedRule, ...] = (
         ("notes", _NOTES),
     ), ("milestone",), 3),
     FeedRule("requirements", (
-        ("id", _rx(r"requirements?\b.*\b(id|#|number|no\.?)$|^req(uirement)?\.? ?(id|#)")),
+        ("id", _rx(r"requirements?\b.*(\bid|#|\bnumber|\bno\.?)$|^req(uirement)?\.? ?(id|#)")),
         ("sub_process", _rx(r"sub.?process|level 2")),
         ("process_area", _rx(r"^process area|level 1")),
         ("description", _rx(r"^requirements? (description|definition|statement|text)|"

@@ -1,0 +1,580 @@
+"""Fill an official Excel template (.xlsx or .xlsm) in place, at the XML level.
+
+Blanks are filled in shared strings (a filled copy is appended, so other cells
+keep the original), inline strings, headers/footers and drawings. A sheet whose
+header row names a feed's columns gets its template rows (instructions,
+examples, styled blanks) replaced by rows cloned from the first example row;
+data validations, conditional formats (x14 too), tables, auto-filters and
+defined names that covered the template rows are extended to the new rows. All
+text is written as inline strings, never as formulas.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import posixpath
+import re
+
+from lxml import etree
+
+from ...engagement import Engagement
+from ...ooxml.package import Package, part_names
+from ...ooxml.placeholders import paragraph_text
+from ...ooxml.xml import NS, RT, clean_text, qn
+from ...plan import Document
+from .placeholders import Filler
+from .tables import Block, Feed, best_feed, context_blocks, context_placed, prototype_index, \
+    row_kind
+
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+HEADER_SCAN_ROWS = 15
+MAX_CELL_CHARS = 32_767
+_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+_FORMULA_REF = re.compile(r"(?<![A-Za-z_\"'!.])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\d(A-Za-z_])")
+CONTEXT_SHEET = "Key Task Context"
+_CONTEXT_WIDTHS = (12, 90, 28)
+
+
+def col_letter(index: int) -> str:
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    m = _REF.match(ref.replace("$", ""))
+    if not m:
+        raise ValueError(ref)
+    return col_index(m.group(1)), int(m.group(2))
+
+
+class Book:
+    """The workbook's sheets and shared strings, read from the template."""
+
+    def __init__(self, pkg: Package, main: str):
+        self.pkg, self.main = pkg, main
+        wb = pkg.template.xml(main)
+        self.sheets: list[tuple[str, str]] = []
+        for sheet in wb.iter(qn("x:sheet")):
+            rid = sheet.get(qn("r:id"))
+            try:
+                part = pkg.related(main, rid)
+            except KeyError:
+                continue
+            if part in pkg:
+                self.sheets.append((sheet.get("name", ""), part))
+        self.sst_part = self._find(RT_SST)
+        sst = pkg.template.xml(self.sst_part) if self.sst_part else None
+        self.sst = list(sst.findall(qn("x:si"))) if sst is not None else []
+        self.sst_texts = [paragraph_text(si, qn("x:t")) for si in self.sst]
+
+    def _find(self, rel_type: str) -> str | None:
+        for rel in self.pkg.template.xml(self.pkg.rels_name(self.main)):
+            if rel.get("Type") == rel_type:
+                return posixpath.normpath(posixpath.join(posixpath.dirname(self.main),
+                                                         rel.get("Target")))
+        return None
+
+    def text(self, c: etree._Element) -> str:
+        t = c.get("t")
+        if t == "s":
+            v = c.find(qn("x:v"))
+            try:
+                return self.sst_texts[int(v.text)]
+            except (AttributeError, ValueError, IndexError, TypeError):
+                return ""
+        if t == "inlineStr":
+            is_ = c.find(qn("x:is"))
+            return paragraph_text(is_, qn("x:t")) if is_ is not None else ""
+        v = c.find(qn("x:v"))
+        return v.text or "" if v is not None and c.find(qn("x:f")) is None else ""
+
+    def add_shared(self, si: etree._Element) -> int:
+        sst = self.pkg.xml(self.sst_part)
+        sst.append(si)
+        n = len(sst.findall(qn("x:si")))
+        sst.set("uniqueCount", str(n))
+        return n - 1
+
+
+RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+RT_CALC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
+RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+RT_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
+RT_DRAWING = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
+
+
+def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
+         feeds: list[Feed]) -> list[str]:
+    book = Book(pkg, main)
+    filler = Filler(engagement)
+    warnings: list[str] = []
+    formulas_dropped = False
+    for index, (name, part) in enumerate(book.sheets):
+        ws = copy.deepcopy(pkg.template.xml(part))
+        changed = _fill_cells(ws, book, filler)
+        changed |= _fill_header_footer(ws, filler)
+        result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, warnings)
+        if result is not None:
+            changed = True
+            formulas_dropped |= result
+        if changed:
+            pkg.put(part, ws)
+        _fill_drawings(pkg, part, filler)
+    if formulas_dropped:
+        _drop_calc_chain(pkg, book)
+        calc = pkg.xml(main).find(qn("x:calcPr"))
+        if calc is not None:
+            calc.set("fullCalcOnLoad", "1")
+    if not context_placed(feeds):
+        _add_context_sheet(pkg, book, context_blocks(doc, engagement))
+    return warnings + filler.warnings()
+
+
+# -- blanks -------------------------------------------------------------------------------
+def _fill_cells(ws: etree._Element, book: Book, filler: Filler) -> bool:
+    changed = False
+    for c in ws.iter(qn("x:c")):
+        t = c.get("t")
+        if t == "s" and book.sst_part:
+            v = c.find(qn("x:v"))
+            try:
+                si = book.sst[int(v.text)]
+            except (AttributeError, ValueError, IndexError, TypeError):
+                continue
+            probe = copy.deepcopy(si)
+            if filler.paragraph(probe, qn("x:t")):
+                v.text = str(book.add_shared(probe))
+                changed = True
+        elif t == "inlineStr":
+            is_ = c.find(qn("x:is"))
+            if is_ is not None and filler.paragraph(is_, qn("x:t")):
+                changed = True
+    return changed
+
+
+def _fill_header_footer(ws: etree._Element, filler: Filler) -> bool:
+    changed = False
+    hf = ws.find(qn("x:headerFooter"))
+    if hf is None:
+        return False
+    for el in hf:
+        if el.text:
+            new = filler.text(el.text)
+            if new != el.text:
+                el.text = new
+                changed = True
+    return changed
+
+
+def _fill_drawings(pkg: Package, sheet_part: str, filler: Filler) -> None:
+    rels_name = pkg.rels_name(sheet_part)
+    if rels_name not in pkg:
+        return
+    for rel in pkg.template.xml(rels_name):
+        if rel.get("Type") != RT_DRAWING or rel.get("TargetMode") == "External":
+            continue
+        part = posixpath.normpath(posixpath.join(posixpath.dirname(sheet_part), rel.get("Target")))
+        if part not in pkg:
+            continue
+        probe = copy.deepcopy(pkg.template.xml(part))
+        if sum(filler.paragraph(p, qn("a:t")) for p in probe.iter(qn("a:p"))):
+            pkg.put(part, probe)
+
+
+# -- tables by header -----------------------------------------------------------------------
+def _rows(ws: etree._Element) -> tuple[etree._Element, dict[int, etree._Element]]:
+    data = ws.find(qn("x:sheetData"))
+    rows = {}
+    for row in data.findall(qn("x:row")):
+        if row.get("r"):
+            rows[int(row.get("r"))] = row
+    return data, rows
+
+
+def _row_texts(row: etree._Element, book: Book) -> dict[int, str]:
+    out = {}
+    for c in row.findall(qn("x:c")):
+        ref = c.get("r")
+        if ref:
+            out[split_ref(ref)[0]] = book.text(c)
+    return out
+
+
+def _fill_sheet_table(pkg: Package, book: Book, ws: etree._Element, part: str, name: str,
+                      index: int, feeds: list[Feed], warnings: list[str]) -> bool | None:
+    """Fill the sheet's table if its header names a feed; None when not filled."""
+    data, rows = _rows(ws)
+    for r in sorted(rows)[:HEADER_SCAN_ROWS]:
+        texts = _row_texts(rows[r], book)
+        if not texts:
+            continue
+        width = max(texts)
+        found = best_feed(feeds, [texts.get(i, "") for i in range(1, width + 1)])
+        if found is None:
+            continue
+        feed, columns = found
+        by_col = {i + 1: f for i, f in columns.items()}
+        return _write_rows(pkg, book, ws, data, rows, r, by_col, feed, part, name, index,
+                           warnings)
+    return None
+
+
+def _template_rows(rows: dict[int, etree._Element], header: int) -> list[int]:
+    out, r = [], header + 1
+    while r in rows and rows[r].find(qn("x:c")) is not None:
+        out.append(r)
+        r += 1
+    return out
+
+
+def _write_rows(pkg: Package, book: Book, ws: etree._Element, data: etree._Element,
+                rows: dict[int, etree._Element], header: int, by_col: dict[int, str],
+                feed: Feed, part: str, name: str, index: int, warnings: list[str]) -> bool:
+    tmpl = _template_rows(rows, header)
+    kinds = [row_kind(list(_row_texts(rows[r], book).values())) for r in tmpl]
+    proto = rows[tmpl[prototype_index(kinds)]] if tmpl else rows[header]
+    proto_r = int(proto.get("r"))
+    first = header + 1
+    total = max(len(feed.rows), len(tmpl))
+    last = header + total
+    below = [r for r in rows if r > (tmpl[-1] if tmpl else header) and r <= last]
+    if below:
+        last = min(below) - 1
+        warnings.append(f"sheet {name!r}: only {last - header} of {len(feed.rows)} "
+                        f"{feed.rule.name} rows fit above row {min(below)}")
+    had_formulas = any(rows[r].find(".//" + qn("x:f")) is not None for r in tmpl)
+    for r in tmpl:
+        data.remove(rows[r])
+    widths = _col_widths(ws)
+    default_ht = _default_height(ws)
+    proto_merges = _take_merges(ws, first, tmpl[-1] if tmpl else header, proto_r)
+    new_rows = []
+    for n, r in enumerate(range(first, last + 1)):
+        values = feed.rows[n] if n < len(feed.rows) else {}
+        new_rows.append(_clone_row(proto, proto_r, r, by_col, values, widths, default_ht))
+    _insert_rows(data, new_rows, first)
+    _add_merges(ws, proto_merges, proto_r, range(first, last + 1))
+    _extend_ranges(ws, first, tmpl[-1] if tmpl else header, last)
+    _extend_names(pkg, book, name, index, header, tmpl[-1] if tmpl else header, last)
+    _extend_tables(pkg, part, header, last)
+    _set_dimension(ws)
+    feed.used = True
+    return had_formulas
+
+
+def _col_widths(ws: etree._Element) -> dict[int, float]:
+    fmt = ws.find(qn("x:sheetFormatPr"))
+    default = float(fmt.get("defaultColWidth", "8.43")) if fmt is not None else 8.43
+    out: dict[int, float] = {}
+    cols = ws.find(qn("x:cols"))
+    for col in (cols if cols is not None else []):
+        lo, hi = int(col.get("min", "1")), min(int(col.get("max", "1")), 256)
+        for i in range(lo, hi + 1):
+            out[i] = float(col.get("width", default))
+    out[0] = default
+    return out
+
+
+def _default_height(ws: etree._Element) -> float:
+    fmt = ws.find(qn("x:sheetFormatPr"))
+    return float(fmt.get("defaultRowHeight", "15")) if fmt is not None else 15.0
+
+
+def _lines(text: str, width: float) -> int:
+    per_line = max(int(width * 1.15), 4)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+def _clone_row(proto: etree._Element, proto_r: int, r: int, by_col: dict[int, str],
+               values: dict[str, str], widths: dict[int, float],
+               default_ht: float) -> etree._Element:
+    row = etree.Element(qn("x:row"), {k: v for k, v in proto.attrib.items()
+                                     if k not in ("ht", "customHeight")})
+    row.set("r", str(r))
+    lines = 1
+    for pc in proto.findall(qn("x:c")):
+        col = split_ref(pc.get("r"))[0]
+        c = etree.SubElement(row, qn("x:c"), r=f"{col_letter(col)}{r}")
+        if pc.get("s"):
+            c.set("s", pc.get("s"))
+        text = values.get(by_col.get(col, ""), "")
+        if text:
+            write_text(c, text)
+            lines = max(lines, _lines(text, widths.get(col, widths[0])))
+        elif by_col.get(col) is None:
+            _keep_formula(pc, c, r - proto_r)
+    if lines > 1:
+        row.set("ht", f"{min(409.5, round(lines * default_ht + 2, 1))}")
+        row.set("customHeight", "1")
+    return row
+
+
+def write_text(c: etree._Element, text: str) -> None:
+    """Write ``text`` as an inline string (never a formula, whatever it starts with)."""
+    for child in list(c):
+        c.remove(child)
+    c.set("t", "inlineStr")
+    t = etree.SubElement(etree.SubElement(c, qn("x:is")), qn("x:t"))
+    t.text = clean_text(text)[0][:MAX_CELL_CHARS]
+    if t.text != t.text.strip() or "\n" in t.text:
+        t.set(XML_SPACE, "preserve")
+
+
+def _keep_formula(pc: etree._Element, c: etree._Element, delta: int) -> None:
+    """A computed column keeps its formula, its relative row references moved to the new row."""
+    f = pc.find(qn("x:f"))
+    if f is None or not (f.text or "").strip() or f.get("t") in ("shared", "array"):
+        return
+    new = etree.SubElement(c, qn("x:f"))
+    new.text = _FORMULA_REF.sub(lambda m: _shift(m, delta), f.text)
+
+
+def _shift(m: re.Match, delta: int) -> str:
+    d1, col, d2, row = m.groups()
+    return f"{d1}{col}{d2}{row if d2 else int(row) + delta}"
+
+
+def _insert_rows(data: etree._Element, new_rows: list[etree._Element], first: int) -> None:
+    after = [row for row in data.findall(qn("x:row")) if int(row.get("r", "0")) >= first]
+    if after:
+        for row in new_rows:
+            after[0].addprevious(row)
+    else:
+        data.extend(new_rows)
+
+
+# -- ranges that follow the rows -----------------------------------------------------------
+def _merge_cells(ws: etree._Element) -> etree._Element | None:
+    return ws.find(qn("x:mergeCells"))
+
+
+def _take_merges(ws: etree._Element, lo: int, hi: int, proto_r: int) -> list[tuple[int, int]]:
+    """Drop merges inside the template rows; return the prototype row's (col span) merges."""
+    mc = _merge_cells(ws)
+    proto: list[tuple[int, int]] = []
+    if mc is None:
+        return proto
+    for el in list(mc):
+        m = _RANGE.match(el.get("ref", ""))
+        if not m or not m.group(3):
+            continue
+        r1, r2 = int(m.group(2)), int(m.group(4))
+        if lo <= r1 and r2 <= hi:
+            if r1 == r2 == proto_r:
+                proto.append((col_index(m.group(1)), col_index(m.group(3))))
+            mc.remove(el)
+    mc.set("count", str(len(mc)))
+    return proto
+
+
+def _add_merges(ws: etree._Element, spans: list[tuple[int, int]], proto_r: int,
+                rows: range) -> None:
+    mc = _merge_cells(ws)
+    if mc is None or not spans:
+        return
+    for r in rows:
+        for a, b in spans:
+            etree.SubElement(mc, qn("x:mergeCell"), ref=f"{col_letter(a)}{r}:{col_letter(b)}{r}")
+    mc.set("count", str(len(mc)))
+
+
+def _extend_sqref(sqref: str, lo: int, hi: int, last: int) -> str:
+    out = []
+    for part in sqref.split():
+        m = _RANGE.match(part)
+        if not m:
+            out.append(part)
+            continue
+        c1, r1 = m.group(1), int(m.group(2))
+        c2, r2 = (m.group(3), int(m.group(4))) if m.group(3) else (c1, r1)
+        if lo <= r1 <= hi:
+            r1, r2 = min(r1, lo), max(r2, last)
+            out.append(f"{c1}{r1}:{c2}{r2}")
+        else:
+            out.append(part)
+    return " ".join(out)
+
+
+def _extend_ranges(ws: etree._Element, lo: int, hi: int, last: int) -> None:
+    """Data validations and conditional formats over the template rows cover the new rows."""
+    for tag in ("x:conditionalFormatting", "x:dataValidation"):
+        for el in ws.iter(qn(tag)):
+            if el.get("sqref"):
+                el.set("sqref", _extend_sqref(el.get("sqref"), lo, hi, last))
+    for el in ws.iter(f"{{{NS['xm']}}}sqref"):
+        if el.text:
+            el.text = _extend_sqref(el.text, lo, hi, last)
+    af = ws.find(qn("x:autoFilter"))
+    if af is not None and af.get("ref"):
+        af.set("ref", _extend_end(af.get("ref"), lo - 1, hi, last))
+
+
+def _extend_end(ref: str, header: int, hi: int, last: int) -> str:
+    """A range that starts at or above the header and ends in the template rows ends at ``last``."""
+    m = _RANGE.match(ref)
+    if not m or not m.group(3):
+        return ref
+    r1, r2 = int(m.group(2)), int(m.group(4))
+    if r1 <= header and header <= r2 <= max(hi, header + 1) and r2 < last:
+        abs1 = "$" if "$" in ref else ""
+        return (f"{abs1}{m.group(1)}{abs1}{r1}:{abs1}{m.group(3)}{abs1}{last}")
+    return ref
+
+
+def _extend_names(pkg: Package, book: Book, sheet: str, index: int, header: int, hi: int,
+                  last: int) -> None:
+    wb = pkg.template.xml(book.main)
+    names = wb.find(qn("x:definedNames"))
+    if names is None:
+        return
+    quoted = re.escape(sheet)
+    pattern = re.compile(rf"^('{quoted}'|{quoted})!(\S+)$")
+    edits = []
+    for i, dn in enumerate(names):
+        m = pattern.match((dn.text or "").strip())
+        if m:
+            new = _extend_end(m.group(2), header, hi, last)
+            if new != m.group(2):
+                edits.append((i, f"{m.group(1)}!{new}"))
+    if edits:
+        live = pkg.xml(book.main).find(qn("x:definedNames"))
+        for i, text in edits:
+            live[i].text = text
+
+
+def _extend_tables(pkg: Package, sheet_part: str, header: int, last: int) -> None:
+    rels_name = pkg.rels_name(sheet_part)
+    if rels_name not in pkg:
+        return
+    for rel in pkg.template.xml(rels_name):
+        if rel.get("Type") != RT_TABLE:
+            continue
+        part = posixpath.normpath(posixpath.join(posixpath.dirname(sheet_part), rel.get("Target")))
+        if part not in pkg:
+            continue
+        table = pkg.template.xml(part)
+        ref = table.get("ref", "")
+        m = _RANGE.match(ref)
+        if not m or not m.group(3) or int(m.group(2)) != header or int(m.group(4)) >= last:
+            continue
+        live = pkg.xml(part)
+        live.set("ref", f"{m.group(1)}{header}:{m.group(3)}{last}")
+        af = live.find(qn("x:autoFilter"))
+        if af is not None:
+            af.set("ref", f"{m.group(1)}{header}:{m.group(3)}{last}")
+
+
+def _set_dimension(ws: etree._Element) -> None:
+    dim = ws.find(qn("x:dimension"))
+    rows = [int(r.get("r")) for r in ws.find(qn("x:sheetData")).findall(qn("x:row"))
+            if r.get("r")]
+    if dim is None or not rows:
+        return
+    m = _RANGE.match(dim.get("ref", ""))
+    if m and m.group(3):
+        dim.set("ref", f"{m.group(1)}{min(rows + [int(m.group(2))])}:{m.group(3)}"
+                       f"{max(rows + [int(m.group(4))])}")
+
+
+def _drop_calc_chain(pkg: Package, book: Book) -> None:
+    """Formula cells were replaced: drop the calculation chain (Excel rebuilds it)."""
+    part = book._find(RT_CALC)
+    if not part or part not in pkg:
+        return
+    pkg.remove(part)
+    rels = pkg.xml(pkg.rels_name(book.main))
+    for rel in list(rels):
+        if rel.get("Type") == RT_CALC:
+            rels.remove(rel)
+
+
+# -- context sheet ------------------------------------------------------------------------
+def _context_styles(pkg: Package, book: Book) -> tuple[str, str, str]:
+    """(heading, bold, wrapped) cell style indexes, added to styles.xml."""
+    part = book._find(RT_STYLES)
+    if not part or part not in pkg:
+        return "0", "0", "0"
+    styles = pkg.xml(part)
+    fonts = styles.find(qn("x:fonts"))
+    xfs = styles.find(qn("x:cellXfs"))
+    if fonts is None or xfs is None:
+        return "0", "0", "0"
+    ids = []
+    for size, bold in (("14", True), ("11", True)):
+        font = etree.SubElement(fonts, qn("x:font"))
+        if bold:
+            etree.SubElement(font, qn("x:b"))
+        etree.SubElement(font, qn("x:sz"), val=size)
+        etree.SubElement(font, qn("x:name"), val="Calibri")
+        ids.append(len(fonts) - 1)
+    fonts.set("count", str(len(fonts)))
+    out = []
+    for font_id, wrap in ((ids[0], False), (ids[1], True), (0, True)):
+        xf = etree.SubElement(xfs, qn("x:xf"), numFmtId="0", fontId=str(font_id), fillId="0",
+                              borderId="0", xfId="0", applyFont="1")
+        if wrap:
+            xf.set("applyAlignment", "1")
+            etree.SubElement(xf, qn("x:alignment"), vertical="top", wrapText="1")
+        out.append(str(len(xfs) - 1))
+    xfs.set("count", str(len(xfs)))
+    return out[0], out[1], out[2]
+
+
+def _add_context_sheet(pkg: Package, book: Book, blocks: list[Block]) -> None:
+    """A new last sheet with the key tasks' objective, activities, inputs and outputs."""
+    head, bold, wrap = _context_styles(pkg, book)
+    ns = NS["x"]
+    ws = etree.Element(qn("x:worksheet"), nsmap={None: ns, "r": NS["r"]})
+    cols = etree.SubElement(ws, qn("x:cols"))
+    for i, width in enumerate(_CONTEXT_WIDTHS, 1):
+        etree.SubElement(cols, qn("x:col"), min=str(i), max=str(i), width=str(width),
+                         customWidth="1")
+    data = etree.SubElement(ws, qn("x:sheetData"))
+    r = 0
+    for block in blocks:
+        lines = block.rows if block.kind == "table" else [[block.text]]
+        for n, cells in enumerate(lines):
+            r += 1
+            row = etree.SubElement(data, qn("x:row"), r=str(r))
+            style = head if block.kind in ("h1", "h2") else bold if (
+                block.kind == "table" and n == 0) else wrap
+            height = 1
+            offset = 0 if block.kind == "table" else 1
+            for ci, text in enumerate(cells, 1 + offset):
+                c = etree.SubElement(row, qn("x:c"), r=f"{col_letter(ci)}{r}", s=style)
+                write_text(c, text)
+                height = max(height, _lines(text, _CONTEXT_WIDTHS[min(ci, 3) - 1]))
+            if height > 1:
+                row.set("ht", str(15 * height))
+                row.set("customHeight", "1")
+        if block.kind in ("table",):
+            r += 1
+    etree.SubElement(ws, qn("x:pageMargins"), left="0.7", right="0.7", top="0.75",
+                     bottom="0.75", header="0.3", footer="0.3")
+    folder = posixpath.dirname(book.sheets[0][1]) if book.sheets else "xl/worksheets"
+    part = part_names(pkg.names, folder, "sheet", "xml")
+    pkg.put(part, ws, WORKSHEET_CT)
+    rid = pkg.relate(book.main, RT["worksheet"],
+                     posixpath.relpath(part, posixpath.dirname(book.main)))
+    wb = pkg.xml(book.main)
+    sheets = wb.find(qn("x:sheets"))
+    taken = {s.get("name") for s in sheets}
+    name = CONTEXT_SHEET
+    n = 2
+    while name in taken:
+        name, n = f"{CONTEXT_SHEET} {n}", n + 1
+    sheet_id = max([int(s.get("sheetId", "0")) for s in sheets] + [0]) + 1
+    el = etree.SubElement(sheets, qn("x:sheet"), name=name, sheetId=str(sheet_id))
+    el.set(qn("r:id"), rid)
