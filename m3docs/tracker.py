@@ -1,0 +1,448 @@
+"""The pack's deliverables tracker: an Excel workbook written at the XML level.
+
+Sheet "Deliverables": one row per deliverable, one column per phase ("Version 1"
+where it is first produced, "Updated" where a key task outputs it again, "Used"
+where it is only an input), the key tasks that produce and use it, responsible
+parties, status and a link to its file in the pack. Sheet "RACI": stakeholder
+roles by key task, with the parties that fill each role. Everything is derived
+from the documents and the playbook; the same input gives the same bytes.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from lxml import etree
+
+from .engagement import STATUS_CODES, Engagement
+from .ooxml.xml import NS, RT, clean_text, qn, serialize
+from .playbook.model import KeyTask, Party, Playbook
+from .plan import UPDATED, VERSION_1, Document
+from .render import sheetml as sm
+
+USED = "Used"
+FORMAT_LABELS = {"docx": "Word", "xlsx": "Excel", "pptx": "PowerPoint"}
+PARTY_CODES = {Party.CUSTOMER: "C", Party.PROVIDER: "P", Party.SHARED: "S", Party.QSMO: "Q"}
+# Worst first: the status a deliverable shows when its key tasks differ.
+STATUS_SEVERITY = ("R", "Y", "G", "P", "B")
+HEADER_ROW = 3
+_CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CT_BOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+_CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+_CT_CORE = "application/vnd.openxmlformats-package.core-properties+xml"
+_RT_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_RT_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+_RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+
+
+class Style:
+    """Cell style ids of the stylesheet below (cellXfs order)."""
+
+    TITLE, SUBTITLE, HEADER, TEXT, CENTER = 1, 2, 3, 4, 5
+    VERSION_1, UPDATED, USED, LINK, PERCENT = 6, 7, 8, 9, 10
+    VERSION_1_LINK, UPDATED_LINK, NOTE = 11, 12, 13
+    WRAPPING = frozenset({HEADER, TEXT, CENTER, LINK})
+
+
+PHASE_STYLES = {VERSION_1: (Style.VERSION_1, Style.VERSION_1_LINK),
+                UPDATED: (Style.UPDATED, Style.UPDATED_LINK), USED: (Style.USED, Style.LINK)}
+
+STYLES_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="{NS['x']}">
+<numFmts count="0"/>
+<fonts count="9">
+<font><sz val="10"/><name val="Calibri"/><family val="2"/></font>
+<font><b/><sz val="16"/><color rgb="FF1F3864"/><name val="Calibri"/><family val="2"/></font>
+<font><i/><sz val="10"/><color rgb="FF595959"/><name val="Calibri"/><family val="2"/></font>
+<font><b/><sz val="10"/><color rgb="FFFFFFFF"/><name val="Calibri"/><family val="2"/></font>
+<font><u/><sz val="10"/><color rgb="FF0563C1"/><name val="Calibri"/><family val="2"/></font>
+<font><b/><sz val="10"/><color rgb="FF1F3864"/><name val="Calibri"/><family val="2"/></font>
+<font><sz val="10"/><color rgb="FF375623"/><name val="Calibri"/><family val="2"/></font>
+<font><b/><u/><sz val="10"/><color rgb="FF1F3864"/><name val="Calibri"/><family val="2"/></font>
+<font><u/><sz val="10"/><color rgb="FF375623"/><name val="Calibri"/><family val="2"/></font>
+</fonts>
+<fills count="6">
+<fill><patternFill patternType="none"/></fill>
+<fill><patternFill patternType="gray125"/></fill>
+<fill><patternFill patternType="solid"><fgColor rgb="FF1F3864"/><bgColor indexed="64"/></patternFill></fill>
+<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill>
+<fill><patternFill patternType="solid"><fgColor rgb="FFE2EFDA"/><bgColor indexed="64"/></patternFill></fill>
+<fill><patternFill patternType="solid"><fgColor rgb="FFF2F2F2"/><bgColor indexed="64"/></patternFill></fill>
+</fills>
+<borders count="2">
+<border><left/><right/><top/><bottom/><diagonal/></border>
+<border><left style="thin"><color rgb="FFBFBFBF"/></left><right style="thin"><color rgb="FFBFBFBF"/></right><top style="thin"><color rgb="FFBFBFBF"/></top><bottom style="thin"><color rgb="FFBFBFBF"/></bottom><diagonal/></border>
+</borders>
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
+<cellXfs count="14">
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+<xf numFmtId="0" fontId="3" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="center" wrapText="1"/></xf>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top" wrapText="1"/></xf>
+<xf numFmtId="0" fontId="5" fillId="3" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
+<xf numFmtId="0" fontId="6" fillId="4" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
+<xf numFmtId="0" fontId="2" fillId="5" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
+<xf numFmtId="0" fontId="4" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
+<xf numFmtId="9" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
+<xf numFmtId="0" fontId="7" fillId="3" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
+<xf numFmtId="0" fontId="8" fillId="4" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
+<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+</cellXfs>
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
+<dxfs count="0"/>
+<tableStyles count="0"/>
+</styleSheet>
+""".encode()
+
+
+# -- what the tracker says ------------------------------------------------------------
+@dataclass(frozen=True)
+class TrackedDeliverable:
+    """One deliverable across the pack: its documents, in phase order."""
+
+    title: str
+    format: str
+    documents: tuple[Document, ...]
+
+    @property
+    def producers(self) -> tuple[KeyTask, ...]:
+        return _unique(kt for d in self.documents for kt in d.outputs_of)
+
+    @property
+    def users(self) -> tuple[KeyTask, ...]:
+        return _unique(kt for d in self.documents for kt in d.inputs_of)
+
+    def phase_label(self, phase: int) -> str:
+        """'Version 1' in the first phase that outputs it, 'Updated' later, else 'Used'."""
+        out_phases = sorted({d.phase for d in self.documents if d.outputs_of})
+        if phase in out_phases:
+            return VERSION_1 if phase == out_phases[0] else UPDATED
+        if any(d.phase == phase and d.inputs_of for d in self.documents):
+            return USED
+        return ""
+
+    def document_in(self, phase: int) -> Document | None:
+        docs = [d for d in self.documents if d.phase == phase]
+        return next((d for d in docs if d.outputs_of), docs[0] if docs else None)
+
+
+def _unique(tasks) -> tuple[KeyTask, ...]:
+    seen: dict[str, KeyTask] = {}
+    for kt in tasks:
+        seen.setdefault(kt.id, kt)
+    return tuple(sorted(seen.values(), key=lambda k: k.sort_key))
+
+
+def group_deliverables(documents: list[Document]) -> list[TrackedDeliverable]:
+    """Documents grouped by deliverable, ordered by first phase, then title."""
+    groups: dict[str, list[Document]] = {}
+    for doc in documents:
+        groups.setdefault(doc.deliverable.key, []).append(doc)
+    out = [TrackedDeliverable(docs[0].title, docs[0].format,
+                              tuple(sorted(docs, key=lambda d: (d.phase, d.path))))
+           for docs in groups.values()]
+    return sorted(out, key=lambda t: (t.documents[0].phase, t.title.lower(), t.title))
+
+
+def responsible_parties(item: TrackedDeliverable) -> str:
+    parties: list[Party] = []
+    for kt in item.producers:
+        for p in kt.parties:
+            if p not in parties:
+                parties.append(p)
+    return ", ".join(p.label for p in sorted(parties, key=list(Party).index))
+
+
+def status_of(item: TrackedDeliverable, engagement: Engagement) -> tuple[str, float | None]:
+    """The worst reported status of the producing key tasks, and their mean % complete."""
+    statuses = [engagement.task_status(kt.id) for kt in item.producers]
+    codes = {s.status for s in statuses if s.status}
+    label = next((STATUS_CODES[c] for c in STATUS_SEVERITY if c in codes), "Not reported")
+    pcts = [s.percent_complete for s in statuses if s.percent_complete is not None]
+    return label, (sum(pcts) / len(pcts) / 100 if pcts else None)
+
+
+def phases_of(playbook: Playbook, documents: list[Document]) -> list[tuple[int, str]]:
+    """(number, name) of every phase in the playbook and of every document."""
+    numbers = sorted({p.number for p in playbook.phases} | {d.phase for d in documents})
+    return [(n, playbook.phase(n).name) for n in numbers]
+
+
+# -- the workbook -----------------------------------------------------------------------
+class _Sheet:
+    """A worksheet under construction: rows of cells, widths, links."""
+
+    def __init__(self, name: str, warnings: list[str]):
+        self.name = name
+        self.warnings = warnings
+        self.root = etree.Element(qn("x:worksheet"), nsmap={None: NS["x"], "r": NS["r"]})
+        sm.child(self.root, "sheetPr")
+        etree.SubElement(self.root.find(qn("x:sheetPr")), qn("x:pageSetUpPr"), fitToPage="1")
+        sm.child(self.root, "dimension")
+        view = etree.SubElement(sm.child(self.root, "sheetViews"), qn("x:sheetView"),
+                                workbookViewId="0")
+        view.set("showGridLines", "0")
+        sm.child(self.root, "sheetFormatPr").set("defaultRowHeight", "13.5")
+        self.data = sm.child(self.root, "sheetData")
+        self.links: list[tuple[str, str]] = []
+
+    def row(self, number: int, values: list[tuple[object, int]], widths: dict[int, float],
+            min_height: float = 15.0) -> None:
+        """Write (value, style) cells from column A; text wraps, height estimated."""
+        row = sm.new_row(number)
+        texts = []
+        for col, (value, style) in enumerate(values, 1):
+            ref = sm.cell_ref(col, number)
+            if value is None or value == "":
+                row.append(sm.blank_cell(ref, style))
+            elif isinstance(value, (int, float)):
+                row.append(sm.number_cell(ref, value, style))
+            else:
+                text = sm.safe_text(str(value), self.warnings, f"{self.name}!{ref}")
+                row.append(sm.text_cell(ref, text, style))
+                if style in Style.WRAPPING:
+                    texts.append((text, widths.get(col, 8.43)))
+        height = sm.row_height(texts, minimum=min_height)
+        if height > 15.0:
+            row.set("ht", f"{height:g}")
+            row.set("customHeight", "1")
+        self.data.append(row)
+
+    def title(self, title: str, subtitle: str, last_col: int) -> None:
+        self.row(1, [(title, Style.TITLE)], {}, min_height=24)
+        self.row(2, [(subtitle, Style.SUBTITLE)], {})
+        merges = sm.child(self.root, "mergeCells")
+        for r in (1, 2):
+            etree.SubElement(merges, qn("x:mergeCell"), ref=sm.range_ref(1, r, last_col, r))
+        merges.set("count", "2")
+
+    def link(self, ref: str, target: str) -> None:
+        self.links.append((ref, target))
+
+    def finish(self, widths: dict[int, float], last_row: int, last_col: int,
+               freeze_cols: int, footer: str) -> None:
+        """Widths, frozen header, filter, print setup; hyperlinks get ids from the caller."""
+        sm.set_widths(self.root, widths)
+        sm.freeze(self.root, HEADER_ROW, freeze_cols)
+        sm.child(self.root, "autoFilter").set(
+            "ref", sm.range_ref(1, HEADER_ROW, last_col, max(last_row, HEADER_ROW + 1)))
+        sm.child(self.root, "printOptions").set("horizontalCentered", "1")
+        margins = sm.child(self.root, "pageMargins")
+        for k, v in (("left", "0.4"), ("right", "0.4"), ("top", "0.6"), ("bottom", "0.6"),
+                     ("header", "0.3"), ("footer", "0.3")):
+            margins.set(k, v)
+        setup = sm.child(self.root, "pageSetup")
+        for k, v in (("paperSize", "5"), ("orientation", "landscape"), ("fitToWidth", "1"),
+                     ("fitToHeight", "0")):
+            setup.set(k, v)
+        hf = sm.child(self.root, "headerFooter")
+        etree.SubElement(hf, qn("x:oddFooter")).text = \
+            "&L&8" + footer.replace("&", "&&") + "&R&8Page &P of &N"
+        sm.set_dimension(self.root)
+
+    def hyperlinks(self) -> list[str]:
+        """Write the <hyperlinks> element; returns the targets in rId order."""
+        if not self.links:
+            return []
+        targets = sorted({t for _, t in self.links})
+        ids = {t: f"rId{i}" for i, t in enumerate(targets, 1)}
+        el = sm.child(self.root, "hyperlinks")
+        for ref, target in self.links:
+            etree.SubElement(el, qn("x:hyperlink"), {"ref": ref, qn("r:id"): ids[target]})
+        return targets
+
+
+def deliverables_sheet(documents: list[Document], playbook: Playbook, engagement: Engagement,
+                       links: dict[str, str], warnings: list[str]) -> _Sheet:
+    """The Deliverables sheet: one row per deliverable, one column per phase."""
+    phases = phases_of(playbook, documents)
+    heads = (["Deliverable", "Format"] + [f"Phase {n}\n{name}" for n, name in phases] +
+             ["Produced by (key tasks)", "Used by (key tasks)", "Responsible Parties", "Status",
+              "% Complete", "File in Pack"])
+    fixed = [34.0, 11.0] + [13.0] * len(phases) + [22.0, 22.0, 18.0, 16.0, 10.0, 34.0]
+    widths = dict(enumerate(fixed, 1))
+    sheet = _Sheet("Deliverables", warnings)
+    sheet.title("Deliverables Tracker", _subtitle(engagement), len(heads))
+    sheet.row(HEADER_ROW, [(h, Style.HEADER) for h in heads], widths, min_height=30)
+    items = group_deliverables(documents)
+    for r, item in enumerate(items, HEADER_ROW + 1):
+        status, pct = status_of(item, engagement)
+        cells: list[tuple[object, int]] = [(item.title, Style.TEXT),
+                                           (FORMAT_LABELS.get(item.format, item.format),
+                                            Style.CENTER)]
+        for col, (number, _) in enumerate(phases, 3):
+            label = item.phase_label(number)
+            doc = item.document_in(number) if label else None
+            target = links.get(doc.path) if doc is not None and doc.path else None
+            if target:
+                sheet.link(sm.cell_ref(col, r), _uri(target))
+            cells.append((label, PHASE_STYLES[label][bool(target)] if label else Style.CENTER))
+        latest = _latest_linked(item, links)
+        cells += [(", ".join(kt.id for kt in item.producers), Style.TEXT),
+                  (", ".join(kt.id for kt in item.users), Style.TEXT),
+                  (responsible_parties(item), Style.TEXT), (status, Style.CENTER),
+                  (pct, Style.PERCENT),
+                  (posixpath.basename(links[latest.path]) if latest else "",
+                   Style.LINK if latest else Style.TEXT)]
+        if latest:
+            sheet.link(sm.cell_ref(len(heads), r), _uri(links[latest.path]))
+        sheet.row(r, cells, widths)
+    last = HEADER_ROW + max(len(items), 1)
+    if not items:
+        sheet.row(last, [("", Style.TEXT)] * len(heads), widths)
+    sheet.finish(widths, last, len(heads), 1, f"{engagement.agency} - Deliverables Tracker")
+    return sheet
+
+
+def _latest_linked(item: TrackedDeliverable, links: dict[str, str]) -> Document | None:
+    """The last-phase document of a deliverable that has a file in the pack."""
+    linked = [d for d in item.documents if d.path and d.path in links]
+    return max(linked, key=lambda d: (d.phase, bool(d.outputs_of))) if linked else None
+
+
+def _uri(path: str) -> str:
+    """A relative path as a relationship target (spaces and the like percent-encoded)."""
+    return quote(path.replace("\\", "/"), safe="/#:-._~")
+
+
+def raci_sheet(documents: list[Document], playbook: Playbook, engagement: Engagement,
+               warnings: list[str]) -> _Sheet:
+    """Stakeholder roles (rows) by key task (columns), parties in the cells."""
+    tasks = _unique(kt for d in documents for kt in d.key_tasks) or playbook.key_tasks
+    roles: dict[str, str] = {}
+    cells: dict[tuple[str, str], list[Party]] = {}
+    for kt in tasks:
+        for sh in kt.stakeholders:
+            name = " ".join(sh.role.plain.split())
+            key = name.lower()
+            roles.setdefault(key, name)
+            parties = cells.setdefault((key, kt.id), [])
+            parties += [p for p in sh.parties if p not in parties]
+    widths = {1: 34.0, **{c: 7.5 for c in range(2, len(tasks) + 2)}}
+    sheet = _Sheet("RACI", warnings)
+    legend = ", ".join(f"{code} = {p.label}" for p, code in PARTY_CODES.items())
+    sheet.title("Stakeholder Roles by Key Task (RACI)",
+                f"{_subtitle(engagement)}   |   {legend}", len(tasks) + 1)
+    sheet.row(HEADER_ROW, [("Stakeholder Role", Style.HEADER)] +
+              [(kt.id, Style.HEADER) for kt in tasks], widths, min_height=22)
+    for r, (key, name) in enumerate(roles.items(), HEADER_ROW + 1):
+        row = [(name, Style.TEXT)]
+        for kt in tasks:
+            parties = sorted(cells.get((key, kt.id), []), key=list(Party).index)
+            row.append((", ".join(PARTY_CODES[p] for p in parties), Style.CENTER))
+        sheet.row(r, row, widths)
+    last = HEADER_ROW + max(len(roles), 1)
+    _key_task_legend(sheet, tasks, last + 2)
+    sheet.finish(widths, last, len(tasks) + 1, 1, f"{engagement.agency} - Stakeholder RACI")
+    return sheet
+
+
+def _key_task_legend(sheet: _Sheet, tasks: tuple[KeyTask, ...], first_row: int) -> None:
+    """Key task names under the matrix (the column headers carry only ids)."""
+    sheet.row(first_row, [("Key tasks", Style.NOTE)], {})
+    for r, kt in enumerate(tasks, first_row + 1):
+        sheet.row(r, [(f"{kt.id}  {kt.name}", Style.NOTE)], {})
+
+
+def _subtitle(engagement: Engagement) -> str:
+    day = engagement.as_of
+    return (f"{engagement.agency}   |   {engagement.program}   |   "
+            f"As of {day:%B} {day.day}, {day.year}")
+
+
+def build_tracker(documents: list[Document], playbook: Playbook, engagement: Engagement,
+                  links: dict[str, str]) -> bytes:
+    """The deliverables tracker workbook for a pack, as .xlsx bytes."""
+    warnings: list[str] = []
+    sheets = [deliverables_sheet(documents, playbook, engagement, links, warnings),
+              raci_sheet(documents, playbook, engagement, warnings)]
+    parts: dict[str, bytes] = {}
+    for i, sheet in enumerate(sheets, 1):
+        targets = sheet.hyperlinks()
+        parts[f"xl/worksheets/sheet{i}.xml"] = serialize(sheet.root)
+        if targets:
+            parts[f"xl/worksheets/_rels/sheet{i}.xml.rels"] = _rels(
+                [(f"rId{n}", RT["hyperlink"], t, True) for n, t in enumerate(targets, 1)])
+    parts.update(_book_parts(sheets, engagement))
+    return _zip(parts)
+
+
+def _book_parts(sheets: list[_Sheet], engagement: Engagement) -> dict[str, bytes]:
+    n = len(sheets)
+    types = etree.Element(qn("ct:Types"), nsmap={None: NS["ct"]})
+    etree.SubElement(types, qn("ct:Default"), Extension="rels",
+                     ContentType="application/vnd.openxmlformats-package.relationships+xml")
+    etree.SubElement(types, qn("ct:Default"), Extension="xml", ContentType="application/xml")
+    for name, ct in ([("/xl/workbook.xml", _CT_BOOK), ("/xl/styles.xml", _CT_STYLES),
+                      ("/docProps/core.xml", _CT_CORE)] +
+                     [(f"/xl/worksheets/sheet{i}.xml", _CT_SHEET) for i in range(1, n + 1)]):
+        etree.SubElement(types, qn("ct:Override"), PartName=name, ContentType=ct)
+    book = etree.Element(qn("x:workbook"), nsmap={None: NS["x"], "r": NS["r"]})
+    etree.SubElement(etree.SubElement(book, qn("x:bookViews")), qn("x:workbookView"))
+    sheets_el = etree.SubElement(book, qn("x:sheets"))
+    names = etree.SubElement(book, qn("x:definedNames"))
+    for i, sheet in enumerate(sheets):
+        etree.SubElement(sheets_el, qn("x:sheet"), {"name": sheet.name, "sheetId": str(i + 1),
+                                                    qn("r:id"): f"rId{i + 1}"})
+        c1, r1, c2, r2 = sm.split_range(sheet.root.find(qn("x:autoFilter")).get("ref"))
+        prefix = sm.quote_sheet(sheet.name)
+        for name, text, hidden in (
+                ("_xlnm._FilterDatabase", f"{prefix}!{sm.abs_range(c1, r1, c2, r2)}", True),
+                ("_xlnm.Print_Titles", f"{prefix}!$1:${HEADER_ROW}", False)):
+            el = etree.SubElement(names, qn("x:definedName"), name=name, localSheetId=str(i))
+            if hidden:
+                el.set("hidden", "1")
+            el.text = text
+    etree.SubElement(book, qn("x:calcPr"), calcId="191029")
+    book_rels = [(f"rId{i}", RT["worksheet"], f"worksheets/sheet{i}.xml", False)
+                 for i in range(1, n + 1)] + [(f"rId{n + 1}", _RT_STYLES, "styles.xml", False)]
+    return {
+        "[Content_Types].xml": serialize(types),
+        "_rels/.rels": _rels([("rId1", _RT_DOC, "xl/workbook.xml", False),
+                              ("rId2", _RT_CORE, "docProps/core.xml", False)]),
+        "docProps/core.xml": _core(engagement),
+        "xl/workbook.xml": serialize(book),
+        "xl/_rels/workbook.xml.rels": _rels(book_rels),
+        "xl/styles.xml": STYLES_XML,
+    }
+
+
+def _rels(items: list[tuple[str, str, str, bool]]) -> bytes:
+    root = etree.Element(qn("rel:Relationships"), nsmap={None: NS["rel"]})
+    for rid, rtype, target, external in items:
+        el = etree.SubElement(root, qn("rel:Relationship"), Id=rid, Type=rtype, Target=target)
+        if external:
+            el.set("TargetMode", "External")
+    return serialize(root)
+
+
+def _core(engagement: Engagement) -> bytes:
+    root = etree.Element(qn("cp:coreProperties"),
+                         nsmap={k: NS[k] for k in ("cp", "dc", "dcterms", "xsi")})
+    stamp = f"{engagement.as_of.isoformat()}T00:00:00Z"
+    title, _ = clean_text(f"Deliverables Tracker - {engagement.program}")
+    for tag, text in (("dc:title", title), ("dc:creator", "m3docs")):
+        etree.SubElement(root, qn(tag)).text = text
+    for tag in ("dcterms:created", "dcterms:modified"):
+        etree.SubElement(root, qn(tag), {qn("xsi:type"): "dcterms:W3CDTF"}).text = stamp
+    return serialize(root)
+
+
+def _zip(parts: dict[str, bytes]) -> bytes:
+    """A deterministic zip: content types first, fixed timestamps."""
+    order = ["[Content_Types].xml", "_rels/.rels", "docProps/core.xml", "xl/workbook.xml",
+             "xl/_rels/workbook.xml.rels", "xl/styles.xml"]
+    order += sorted(n for n in parts if n not in order)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in order:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            zf.writestr(info, parts[name])
+    return buf.getvalue()
