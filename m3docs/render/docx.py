@@ -452,15 +452,16 @@ class _Fill:
                if (b.get(qn("w:id")) or "").isdigit()]
         next_id = max(ids, default=0) + 1
         entries = []
-        for p in body.iter(qn("w:p")):
-            ppr = p.find(qn("w:pPr"))
-            sid = ppr.find(qn("w:pStyle")).get(qn("w:val")) if ppr is not None and \
-                ppr.find(qn("w:pStyle")) is not None else None
+        for pstyle in body.iter(qn("w:pStyle")):
+            level = levels.get(pstyle.get(qn("w:val")))
+            p = pstyle.getparent().getparent()
+            if level is None or p.tag != qn("w:p"):
+                continue
             text = paragraph_text(p, qn("w:t")).strip()
-            if sid in levels and text:
+            if text:
                 name = f"_Toc{next_id:08d}"
                 wm.bookmark(p, next_id, name)
-                entries.append((levels[sid], text, name))
+                entries.append((level, text, name))
                 next_id += 1
         paragraphs = [self._toc_entry(level, text, name) for level, text, name in entries]
         if not paragraphs:

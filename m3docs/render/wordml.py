@@ -5,18 +5,21 @@ shape elements, they never look at a package except through the callbacks given.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from lxml import etree
 
-from ..ooxml.xml import NS, qn
+from ..ooxml import xml
+
+qn = lru_cache(maxsize=512)(xml.qn)
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 def el(tag: str, **attrs: str) -> etree._Element:
     """A w: element; keyword attributes are w: attributes (``val``, ``w``, ``type`` ...)."""
-    node = etree.Element(qn(tag), nsmap={"w": NS["w"], "r": NS["r"]})
+    node = etree.Element(qn(tag))  # namespaces are reconciled when it joins the document
     _set(node, attrs)
     return node
 
@@ -29,7 +32,12 @@ def sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
 
 def _set(node: etree._Element, attrs: dict[str, str]) -> None:
     for key, value in attrs.items():
-        node.set(qn(key if ":" in key else f"w:{key}"), str(value))
+        node.set(_attr(key), value)
+
+
+@lru_cache(maxsize=256)
+def _attr(key: str) -> str:
+    return qn(key if ":" in key else f"w:{key}")
 
 
 def run(text: str, bold: bool = False, italic: bool = False, style: str | None = None,
