@@ -179,3 +179,11 @@ def test_templates_folder_never_written(tmp_path):
         os.chmod(templates, 0o755)
     assert snapshot(templates) == before
     assert not list(templates.glob(".m3docs-tmp-*"))
+
+
+@pytest.mark.xfail(strict=True, reason="plan.normalize_title keeps only a-z0-9, so an output "
+                   "titled only in non-Latin script has no identity and is dropped (issue 8 report)")
+def test_non_latin_output_title_becomes_a_document(tmp_path):
+    book = load_playbook(hostile_playbook(tmp_path, ["خطة المشروع", "计划"]))
+    report = build_pack(book, example_engagement(), tmp_path / "out")
+    assert len(report.documents) == 2
