@@ -118,10 +118,16 @@ class TrackedDeliverable:
         return _unique(kt for d in self.documents for kt in d.inputs_of)
 
     def phase_label(self, phase: int) -> str:
-        """'Version 1' in the first phase that outputs it, 'Updated' later, else 'Used'."""
+        """'Version 1' in the first phase that outputs it, 'Updated' later, else 'Used'.
+
+        A first output the planner labelled 'Updated' (its Version 1 comes from a key
+        task out of scope) stays 'Updated'.
+        """
         out_phases = sorted({d.phase for d in self.documents if d.outputs_of})
         if phase in out_phases:
-            return VERSION_1 if phase == out_phases[0] else UPDATED
+            first = phase == out_phases[0] and not any(
+                d.phase == phase and d.version_label == UPDATED for d in self.documents)
+            return VERSION_1 if first else UPDATED
         if any(d.phase == phase and d.inputs_of for d in self.documents):
             return USED
         return ""

@@ -1,0 +1,332 @@
+"""The Excel renderer on m3docs' own templates, read back with openpyxl."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lxml import etree
+
+from m3docs.engagement import Requirement, load_engagement
+from m3docs.ooxml.package import Template
+from m3docs.ooxml.xml import qn
+from m3docs.playbook.loader import load_playbook
+from m3docs.plan import Deliverable, Document
+from m3docs.render.xlsx import XlsxRenderer, column_field, layout_of
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO / "templates"
+EXAMPLE = REPO / "examples" / "engagement.yaml"
+RTM = Deliverable("rtm", "Requirements Traceability Matrix (RTM)",
+                  ("Requirements Traceability Matrix (RTM)",), None, "rtm", "xlsx")
+LOG = Deliverable("raid log", "RAID Log", ("RAID Log",), None, "generic", "xlsx")
+
+
+@pytest.fixture(scope="module")
+def playbook():
+    return load_playbook()
+
+
+@pytest.fixture(scope="module")
+def engagement():
+    return load_engagement(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def key_task(playbook):
+    return playbook.key_tasks[0]
+
+
+@pytest.fixture(scope="module")
+def rtm_template():
+    return Template(TEMPLATES / "rtm.xlsx")
+
+
+@pytest.fixture(scope="module")
+def generic_template():
+    return Template(TEMPLATES / "generic.xlsx")
+
+
+def render(doc, template, engagement, playbook):
+    return XlsxRenderer().render(doc, template, engagement, playbook)
+
+
+def load(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def part(data: bytes, name: str) -> etree._Element:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return etree.fromstring(zf.read(name))
+
+
+def header_columns(ws, row: int = 3) -> dict[str, str]:
+    return {c.value: c.column_letter for c in ws[row] if c.value}
+
+
+@pytest.fixture(scope="module")
+def rtm_doc(key_task):
+    return Document(RTM, 3, "Updated", (), (key_task,), "Phase 3/RTM.xlsx")
+
+
+@pytest.fixture(scope="module")
+def rtm_book(rtm_doc, rtm_template, engagement, playbook):
+    result = render(rtm_doc, rtm_template, engagement, playbook)
+    assert result.warnings == []
+    return result.data, load(result.data)
+
+
+def test_rtm_has_requirements_then_one_row_per_activity(rtm_book, engagement, key_task):
+    _, wb = rtm_book
+    ws = wb["RTM"]
+    cols = header_columns(ws)
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    idx = {h: ord(c) - 65 for h, c in cols.items()}
+    assert len(rows) == len(engagement.requirements) + len(key_task.activities)
+    for req, row in zip(engagement.requirements, rows):
+        assert row[idx["Requirement ID"]] == req.id
+        assert row[idx["Requirement Description"]] == req.description
+        assert row[idx["Priority"]] == req.priority
+    for act, row in zip(key_task.activities, rows[len(engagement.requirements):]):
+        assert row[idx["Requirement ID"]] == f"{key_task.id}-{act.number:02d}"
+        assert row[idx["Process Area"]] == key_task.workstream
+        assert row[idx["Sub Process"]] == key_task.name
+        assert row[idx["Requirement Description"]] == act.text.plain
+        assert row[idx["Source"]] == f"M3 Playbook {key_task.id}"
+        assert row[idx["Decision Maker"]] == engagement.owner(act) == "Jordan Avery / Riley Chen"
+        assert row[idx["Status"]] == "Pending Approval-New"
+
+
+def test_rtm_rows_reuse_the_example_row_styles(rtm_book, rtm_template):
+    _, wb = rtm_book
+    ws = wb["RTM"]
+    example = openpyxl.load_workbook(rtm_template.path)["RTM"]
+    for col in range(1, ws.max_column + 1):
+        want = example.cell(4, col)
+        for row in range(4, ws.max_row + 1):
+            got = ws.cell(row, col)
+            assert got.border.left.style == want.border.left.style == "thin"
+            assert got.alignment.wrap_text == want.alignment.wrap_text
+            assert got.alignment.horizontal == want.alignment.horizontal
+
+
+def test_validations_cover_every_filled_row(rtm_book):
+    _, wb = rtm_book
+    ws = wb["RTM"]
+    cols = header_columns(ws)
+    last = ws.max_row
+    by_col = {}
+    for dv in ws.data_validations.dataValidation:
+        assert dv.type == "list" and dv.formula1.startswith("Lists!$")
+        (rng,) = list(dv.sqref.ranges)
+        by_col[rng.coord.split(":")[0].rstrip("0123456789")] = (str(rng.coord), dv.formula1)
+    lists = wb["Lists"]
+    for header in ("Priority", "Status", "Fit/Gap"):
+        col = cols[header]
+        coord, formula = by_col[col]
+        assert coord == f"{col}4:{col}{last}"
+        src = formula.split("!")[1].replace("$", "").split(":")[0][0]
+        assert lists[f"{src}1"].value == header
+    assert "High" in [c.value for c in lists["A"]]
+    assert wb["Lists"].sheet_state == "hidden"
+
+
+def test_conditional_formats_stretch_over_the_rows(rtm_book):
+    _, wb = rtm_book
+    ws = wb["RTM"]
+    ranges = {str(cf.sqref) for cf in ws.conditional_formatting}
+    assert f"H4:H{ws.max_row}" in ranges
+
+
+def test_freeze_filter_dimension_and_print_setup(rtm_book):
+    data, wb = rtm_book
+    ws = wb["RTM"]
+    last = ws.max_row
+    assert ws.freeze_panes == "B4"
+    assert ws.auto_filter.ref == f"A3:N{last}"
+    sheet = part(data, "xl/worksheets/sheet2.xml")
+    assert sheet.find(qn("x:dimension")).get("ref") == f"A1:N{last}"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$3"
+    book = part(data, "xl/workbook.xml")
+    names = {(n.get("name"), n.get("localSheetId")): n.text for n in book.iter(qn("x:definedName"))}
+    assert names[("_xlnm._FilterDatabase", "1")] == f"RTM!$A$3:$N${last}"
+
+
+def test_row_heights_and_widths_fit(rtm_book, rtm_template):
+    _, wb = rtm_book
+    ws = wb["RTM"]
+    template = openpyxl.load_workbook(rtm_template.path)["RTM"]
+    cols = header_columns(ws)
+    desc = cols["Requirement Description"]
+    assert ws.column_dimensions[desc].width <= template.column_dimensions[desc].width
+    empty = cols["Test Case(s)"]
+    assert ws.column_dimensions[empty].width < template.column_dimensions[empty].width
+    long_row = max(range(4, ws.max_row + 1), key=lambda r: len(ws[f"{desc}{r}"].value or ""))
+    short_row = min(range(4, ws.max_row + 1), key=lambda r: len(ws[f"{desc}{r}"].value or ""))
+    assert ws.row_dimensions[long_row].height > ws.row_dimensions[short_row].height
+    for r in range(4, ws.max_row + 1):
+        assert ws[f"{desc}{r}"].alignment.wrap_text
+
+
+def test_fields_filled_everywhere(rtm_book, engagement):
+    data, wb = rtm_book
+    for ws in wb:
+        for row in ws.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and "{{" in v for v in row)
+    cover = wb["Cover"]
+    values = [c for row in cover.iter_rows(values_only=True) for c in row if c]
+    assert "Requirements Traceability Matrix (RTM)" in values
+    assert engagement.program in values and engagement.agency in values
+    assert "Version 1.0" in values and "November 24, 2026" in values
+    footer = part(data, "xl/worksheets/sheet2.xml").find(f"{qn('x:headerFooter')}/{qn('x:oddFooter')}")
+    assert engagement.agency in footer.text and "{{" not in footer.text
+
+
+def test_cover_approvals_from_the_engagement(rtm_book, engagement):
+    _, wb = rtm_book
+    cover = wb["Cover"]
+    rows = [r for r in cover.iter_rows(min_row=15, min_col=2, max_col=3, values_only=True) if r[0]]
+    assert rows == [tuple(a) for a in engagement.approvers]
+    assert cover.freeze_panes is None and not cover.auto_filter.ref
+
+
+def test_text_starting_with_formula_characters_stays_text(rtm_doc, rtm_template, engagement,
+                                                          playbook):
+    risky = ("=SUM(A1:A3)", "+cmd|' /C calc'!A0", "-1+2", "@SUM(1)")
+    reqs = tuple(Requirement(f"R-{i}", text, priority="=1") for i, text in enumerate(risky))
+    eng = dataclasses.replace(engagement, requirements=reqs)
+    data = render(rtm_doc, rtm_template, eng, playbook).data
+    ws = load(data)["RTM"]
+    for i, text in enumerate(risky):
+        cell = ws.cell(4 + i, 4)
+        assert cell.value == text and cell.data_type == "s"
+    sheet = part(data, "xl/worksheets/sheet2.xml")
+    assert sheet.find(f".//{qn('x:f')}") is None
+
+
+def test_illegal_characters_removed_with_a_warning(rtm_doc, rtm_template, engagement, playbook):
+    eng = dataclasses.replace(engagement, program="Modern\x01ization",
+                              requirements=(Requirement("R-1", "bad\x0bchar"),))
+    result = render(rtm_doc, rtm_template, eng, playbook)
+    wb = load(result.data)
+    assert wb["RTM"]["D4"].value == "badchar"
+    assert "Modernization" in wb["RTM"]["A2"].value
+    assert len(result.warnings) == 2
+
+
+def test_same_input_same_bytes(rtm_doc, engagement, playbook):
+    a = render(rtm_doc, Template(TEMPLATES / "rtm.xlsx"), engagement, playbook).data
+    b = render(rtm_doc, Template(TEMPLATES / "rtm.xlsx"), engagement, playbook).data
+    assert a == b
+
+
+def test_only_changed_parts_rewritten_and_template_untouched(rtm_doc, rtm_template, engagement,
+                                                             playbook):
+    before = {n: rtm_template.bytes_of(n) for n in rtm_template.order}
+    render(rtm_doc, rtm_template, engagement, playbook)
+    assert {n: rtm_template.bytes_of(n) for n in rtm_template.order} == before
+    layout = layout_of(rtm_template)
+    assert layout is layout_of(rtm_template)
+    assert [s.table.kind if s.table else None for s in layout.sheets] == \
+        ["approvals", "requirements", None]
+
+
+def test_official_flag_is_not_this_renderer(rtm_doc, rtm_template, engagement, playbook):
+    with pytest.raises(NotImplementedError):
+        XlsxRenderer().render(rtm_doc, rtm_template, engagement, playbook, official=True)
+
+
+def test_generic_workbook_activities_and_stakeholders(key_task, generic_template, engagement,
+                                                      playbook):
+    doc = Document(LOG, 3, "Version 1", (key_task,), (), "Phase 3/RAID Log.xlsx")
+    result = render(doc, generic_template, engagement, playbook)
+    assert result.warnings == []
+    wb = load(result.data)
+    ws = wb["Activities"]
+    assert ws["A1"].value == "RAID Log: Key Task Activities"
+    cols = header_columns(ws)
+    status = engagement.task_status(key_task.id)
+    for act, row in zip(key_task.activities, range(4, ws.max_row + 1)):
+        assert ws[f"{cols['Key Task']}{row}"].value == f"{key_task.id} {key_task.name}"
+        assert ws[f"{cols['Role (produces/uses)']}{row}"].value == "Produces"
+        assert ws[f"{cols['#']}{row}"].value == act.number
+        assert ws[f"{cols['Activity']}{row}"].value == act.text.plain
+        assert ws[f"{cols['Owner']}{row}"].value == engagement.owner(act)
+        assert ws[f"{cols['Status']}{row}"].value == "On track"
+        pct = ws[f"{cols['% Complete']}{row}"]
+        assert pct.value == status.percent_complete / 100 and pct.number_format == "0%"
+        finish = ws[f"{cols['Finish']}{row}"]
+        assert finish.value.date() == status.finish and finish.is_date
+    assert ws.max_row == 3 + len(key_task.activities)
+    assert ws.auto_filter.ref == f"A3:J{ws.max_row}"
+    (dv,) = ws.data_validations.dataValidation
+    assert str(dv.sqref) == f"{cols['Status']}4:{cols['Status']}{ws.max_row}"
+    sh = wb["Stakeholders"]
+    rows = list(sh.iter_rows(min_row=4, values_only=True))
+    assert len(rows) == len(key_task.stakeholders)
+    pm = next(r for r in rows if r[1] == "Program Manager")
+    assert pm[2:] == ("Jordan Avery", "Riley Chen", "Customer, Provider")
+    log = wb["Log"]
+    assert log["A1"].value == "RAID Log"
+    assert log.max_row == 23 and log["C4"].value is None
+    (dv,) = log.data_validations.dataValidation
+    assert str(dv.sqref) == "E4:E23"
+
+
+def test_shared_string_fields_become_inline_keeping_runs(rtm_doc, engagement, playbook):
+    """A template whose field cell is a rich shared string is filled without touching others."""
+    base = Template(TEMPLATES / "rtm.xlsx")
+    pkg = base.new()
+    sst = etree.fromstring(
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        b'uniqueCount="1"><si><r><rPr><b/></rPr><t>Doc: </t></r><r><t>{{title}}</t></r></si></sst>')
+    pkg.put("xl/sharedStrings.xml", sst, "application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sharedStrings+xml")
+    pkg.relate("xl/workbook.xml", "http://schemas.openxmlformats.org/officeDocument/2006/"
+                                  "relationships/sharedStrings", "sharedStrings.xml")
+    sheet = pkg.xml("xl/worksheets/sheet2.xml")
+    a1 = sheet.find(f".//{qn('x:c')}[@r='A1']")
+    for child in list(a1):
+        a1.remove(child)
+    a1.set("t", "s")
+    etree.SubElement(a1, qn("x:v")).text = "0"
+    template = Template("shared.xlsx", pkg.to_bytes())
+    data = render(rtm_doc, template, engagement, playbook).data
+    assert load(data)["RTM"]["A1"].value == "Doc: Requirements Traceability Matrix (RTM)"
+    cell = part(data, "xl/worksheets/sheet2.xml").find(f".//{qn('x:c')}[@r='A1']")
+    assert cell.get("t") == "inlineStr"
+    assert cell.find(f"{qn('x:is')}/{qn('x:r')}/{qn('x:rPr')}/{qn('x:b')}") is not None
+    assert part(data, "xl/sharedStrings.xml").find(qn("x:si")) is not None
+
+
+def test_columns_recognized_by_header():
+    assert column_field("Requirements Unique ID #*") == "id"
+    assert column_field("Sub Process Area Requirement Name") == "sub_process"
+    assert column_field("Fit/Gap*") == "fit_gap"
+    assert column_field("Fit/Gap Description*") is None
+    assert column_field("Requirement Decision Maker") == "decision_maker"
+    assert column_field("Role (produces/uses)") == "task_role"
+    assert column_field("Responsible Party") == "parties"
+
+
+def test_committed_templates_equal_a_fresh_build(tmp_path):
+    spec = importlib.util.spec_from_file_location("build_xlsx_templates",
+                                                  REPO / "scripts" / "build_xlsx_templates.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    built = module.build(tmp_path)
+    assert sorted(p.name for p in built) == ["generic.xlsx", "rtm.xlsx"]
+    for path in built:
+        assert path.read_bytes() == (TEMPLATES / path.name).read_bytes(), path.name
