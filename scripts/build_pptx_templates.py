@@ -22,7 +22,7 @@ from lxml import etree
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ def _title(slide, text: str) -> None:
 
 
 def _subtitle(slide, text: str) -> None:
-    _text(slide, MARGIN, Inches(1.02), CONTENT_W, Inches(0.36), [text], size=13, color=GREY,
+    _text(slide, MARGIN, Inches(1.02), CONTENT_W, Inches(0.36), [text], size=12, color=GREY,
           name="Subtitle")
 
 
@@ -197,7 +197,7 @@ def _context(slide, y) -> None:
         p.space_after = Pt(3)
 
 
-def _table(slide, name, x, y, columns, header_size=12, body_size=11, band=True, rows_h=0.34):
+def _table(slide, name, x, y, columns, header_size=12, body_size=11, band=True, rows_h=0.3):
     """A table named ``name``: header row plus data rows that carry the row formatting.
 
     ``columns`` is a list of (header, width in inches, alignment, sample text).
@@ -284,6 +284,7 @@ def _title_slide(prs, lines: list[tuple[str, int, str, bool]], name: str) -> Non
                                                        Inches(1.45))
     title.text_frame.word_wrap = True
     title.text_frame.vertical_anchor = MSO_ANCHOR.BOTTOM
+    title.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
     p = title.text_frame.paragraphs[0]
     p.alignment = PP_ALIGN.LEFT
     run = p.add_run()
@@ -331,23 +332,21 @@ def status_deck() -> Presentation:
     _title_slide(prs, [("{{program}}", 40, WHITE, True), ("{{agency}}", 24, "C9D6E8", False),
                        ("Status Report — {{date}}", 20, WHITE, False)], "m3:title")
     slide = _content_slide(prs, "m3:task:activities", "Major Activities — {{key_task_id}}",
-                           "Key Task {{key_task_id}}: {{key_task_name}}  |  As of {{date}}")
+                           "{{key_task_name}}  |  As of {{date}}")
     _table(slide, "m3:activities", MARGIN, Inches(1.5), [
         ("IMS Ref", 0.9, C, "3.14.1"), ("Activity", 6.08, L, "Activity from the playbook"),
         ("Owner", 2.2, L, "Activity owner"), ("% Complete", 1.15, C, "50%"),
         ("Finish", 1.2, C, "Dec 15, 2026"), ("Status", 0.8, C, "G")])
     _legend(slide, Inches(6.58))
     slide = _content_slide(prs, "m3:task:risks", "Risks and Issues — {{key_task_id}}",
-                           "Key Task {{key_task_id}}: {{key_task_name}}  |  "
-                           "{{percent_complete}} complete  |  Status: {{status}}")
+                           "{{key_task_name}}  |  {{progress}}")
     _context(slide, Inches(1.5))
     _table(slide, "m3:risks", MARGIN, Inches(2.5), [
         ("#", 0.6, C, "1"), ("Type", 1.3, C, "Risk"),
         ("Description", 10.433, L, "Risk or issue, with its mitigation")])
     slide = _content_slide(prs, "m3:task:updates",
                            "Accomplishments and Upcoming Activities — {{key_task_id}}",
-                           "Key Task {{key_task_id}}: {{key_task_name}}  |  "
-                           "Start {{start}}  |  Finish {{finish}}")
+                           "{{key_task_name}}  |  {{schedule}}")
     _table(slide, "m3:updates", MARGIN, Inches(1.5), [
         ("Key Recent Accomplishments", 6.1665, L, "• Accomplishment"),
         ("Key Upcoming Activities", 6.1665, L, "• Upcoming activity")], band=False)

@@ -28,7 +28,7 @@ from typing import Callable
 
 from lxml import etree
 
-from ..engagement import STATUS_CODES, Engagement
+from ..engagement import STATUS_CODES, Engagement, TaskStatus
 from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import fill_fields
 from ..ooxml.xml import RT, clean_text, qn
@@ -219,7 +219,26 @@ def _task_values(kt: KeyTask, eng: Engagement) -> dict[str, str]:
         "status": f"{code} ({STATUS_CODES[code]})" if code else "Not reported",
         "start": long_date(status.start) or "Not set",
         "finish": long_date(status.finish) or "Not set",
+        "progress": _progress(status),
+        "schedule": _schedule(status),
     }
+
+
+def _progress(status: TaskStatus) -> str:
+    """'50% complete  |  Status: G (On track)', or what is missing."""
+    parts = []
+    if status.percent_complete is not None:
+        parts.append(f"{status.percent_complete}% complete")
+    if status.status:
+        parts.append(f"Status: {status.status} ({STATUS_CODES[status.status]})")
+    return "  |  ".join(parts) or "Progress not yet reported"
+
+
+def _schedule(status: TaskStatus) -> str:
+    """'Start October 1, 2026  |  Finish December 15, 2026', or what is missing."""
+    parts = [f"{label} {long_date(day)}" for label, day in (("Start", status.start),
+                                                              ("Finish", status.finish)) if day]
+    return "  |  ".join(parts) or "Schedule not yet set"
 
 
 def rich_paragraphs(text: RichText) -> list[list[Run]]:
@@ -302,7 +321,20 @@ def row_height(row: Row, table: TableSpec) -> int:
 
 
 def paginate(heights: list[int], available: int) -> list[list[int]]:
-    """Row indexes per page, filling each page up to ``available`` (at least one row each)."""
+    """Row indexes per page: as few pages as fit ``available``, balanced so none is a stub."""
+    pages = _greedy(heights, available)
+    low, high = max(heights, default=0), available
+    while len(pages) > 1 and low < high:  # smallest page height giving as few pages
+        mid = (low + high) // 2
+        if len(_greedy(heights, mid)) <= len(pages):
+            high = mid
+        else:
+            low = mid + 1
+    return _greedy(heights, high) if len(pages) > 1 else pages
+
+
+def _greedy(heights: list[int], available: int) -> list[list[int]]:
+    """Fill each page up to ``available`` (at least one row a page)."""
     pages: list[list[int]] = [[]]
     used = 0
     for i, h in enumerate(heights):
