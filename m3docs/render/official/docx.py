@@ -213,7 +213,7 @@ def _append_context(pkg: Package, main: str, blocks: list[Block]) -> None:
     styles = _style_ids(pkg)
     pick = {"h1": "Heading1" if "Heading1" in styles else None,
             "h2": "Heading2" if "Heading2" in styles else None,
-            "p": "BodyText" if "BodyText" in styles else None}
+            "p": None}
     table_style = "TableGrid" if "TableGrid" in styles else None
     sect = body.find(qn("w:sectPr"))
     new: list[etree._Element] = [_paragraph("", None, page_break=True)]

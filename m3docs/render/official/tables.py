@@ -81,6 +81,10 @@ FEED_RULES: tuple[FeedRule, ...] = (
         ("owner", _OWNER),
         ("status", _STATUS),
     ), ("risk",), 2),
+    FeedRule("highlights", (
+        ("accomplishments", _rx(r"\baccomplishments?\b")),
+        ("upcoming", _rx(r"\bupcoming\b|\bnext steps?\b|\bplanned activities\b")),
+    ), ("accomplishments",), 1),
     FeedRule("stakeholders", (
         ("role", _rx(r"^(stakeholder )?(roles?|positions?)$|^stakeholders?$")),
         ("name", _rx(r"^(stakeholder |person'?s? )?names?$|^individual")),
@@ -155,8 +159,9 @@ def row_kind(texts: list[str]) -> str:
 
 
 def prototype_index(kinds: list[str]) -> int:
-    """The template row to clone: the first example row, else the first blank, else the first."""
-    for want in ("example", "blank"):
+    """The template row to clone: the first styled blank row (the look real entries get),
+    else the first example row, else the first row."""
+    for want in ("blank", "example"):
         if want in kinds:
             return kinds.index(want)
     return 0
@@ -216,6 +221,14 @@ def risk_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list[dict[s
              "status": "Open"} for i, (text, st) in enumerate(items, 1)]
 
 
+def highlight_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list[dict[str, str]]:
+    done = [t for kt in tasks for t in engagement.task_status(kt.id).accomplishments]
+    upcoming = [t for kt in tasks for t in engagement.task_status(kt.id).upcoming]
+    if not done and not upcoming:
+        return []
+    return [{"accomplishments": "\n".join(done), "upcoming": "\n".join(upcoming)}]
+
+
 def stakeholder_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list[dict[str, str]]:
     rows, seen = [], set()
     for kt in tasks:
@@ -246,6 +259,7 @@ def build_feeds(doc: Document, engagement: Engagement) -> list[Feed]:
             "milestones": milestone_rows(tasks, engagement),
             "requirements": requirement_rows(engagement),
             "risks": risk_rows(tasks, engagement),
+            "highlights": highlight_rows(tasks, engagement),
             "stakeholders": stakeholder_rows(tasks, engagement),
             "history": history_rows(engagement)}
     return [Feed(rule, data[rule.name]) for rule in FEED_RULES]

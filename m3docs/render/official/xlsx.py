@@ -34,7 +34,7 @@ _REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 _FORMULA_REF = re.compile(r"(?<![A-Za-z_\"'!.])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\d(A-Za-z_])")
 CONTEXT_SHEET = "Key Task Context"
-_CONTEXT_WIDTHS = (12, 90, 28)
+_CONTEXT_WIDTHS = (10, 64, 26)
 
 
 def col_letter(index: int) -> str:
@@ -563,6 +563,7 @@ def _add_context_sheet(pkg: Package, book: Book, blocks: list[Block]) -> None:
             r += 1
     etree.SubElement(ws, qn("x:pageMargins"), left="0.7", right="0.7", top="0.75",
                      bottom="0.75", header="0.3", footer="0.3")
+    etree.SubElement(ws, qn("x:pageSetup"), orientation="landscape")
     folder = posixpath.dirname(book.sheets[0][1]) if book.sheets else "xl/worksheets"
     part = part_names(pkg.names, folder, "sheet", "xml")
     pkg.put(part, ws, WORKSHEET_CT)
