@@ -71,8 +71,13 @@ def all_text(d) -> str:
         for hf in (section.header, section.footer, section.first_page_header,
                    section.first_page_footer):
             roots.append(hf._element)
-    return "\n".join("".join(t.text or "" for t in p.iter(qn("w:t")))
+    return "\n".join("".join(t.text or "" if t.tag == qn("w:t") else "\n"
+                             for t in p.iter(qn("w:t"), qn("w:br")))
                      for root in roots for p in root.iter(qn("w:p")))
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
 
 
 def hyperlink_targets(d) -> set[str]:
@@ -254,6 +259,41 @@ def test_xml_illegal_characters_are_removed(playbook, engagement, conops_templat
     text = all_text(d)
     assert "Bad text with controls" in text and "Key Task 3.99: Odd name" in text
     assert result.warnings and all("XML-illegal" in w for w in result.warnings)
+
+
+def test_playbook_text_is_never_treated_as_a_field(playbook, engagement, conops_template):
+    kt = big_key_task(1)
+    literal = Activity(2, RichText.of("Keep {{agency}} literal"), (Party.SHARED,))
+    kt = KeyTask(**{**kt.__dict__, "activities": kt.activities + (literal,)})
+    text = all_text(read(render(conops_doc(playbook, (kt,)), conops_template, engagement,
+                                playbook).data))
+    assert "Keep {{agency}} literal" in text
+
+
+def test_no_key_tasks_leaves_no_marker(playbook, engagement, conops_template):
+    doc = Document(conops_deliverable(), 3, "Version 1", (), ())
+    result = render(doc, conops_template, engagement, playbook)
+    d = read(result.data)
+    assert "{{" not in all_text(d) and result.warnings == []
+    assert not any(p.text.startswith("Key Task") for p in d.paragraphs)
+
+
+CORPUS = Path("/work/shared/corpus/gsa-m3")
+
+
+def test_real_playbook_key_tasks_render(engagement, conops_template):
+    if not CORPUS.is_dir():
+        pytest.skip("the sample playbook corpus is not available")
+    book = load_playbook(str(CORPUS))
+    doc = Document(conops_deliverable(), 1, "Version 1", book.key_tasks, ())
+    result = render(doc, conops_template, engagement, book)
+    d = read(result.data)
+    text = squash(all_text(d))
+    for kt in book.key_tasks:
+        assert f"Key Task {kt.id}: {kt.name}" in text
+        for act in kt.activities:
+            assert act.text.plain in text
+    assert "<a href" not in text
 
 
 # -- the generic template ---------------------------------------------------------------------
