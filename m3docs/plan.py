@@ -56,9 +56,10 @@ class Document:
 
 
 def normalize_title(title: str) -> str:
-    """Identity form of a title: no parenthesised parts, punctuation, case, spacing or 'and'."""
+    """Identity form of a title: no parenthesised parts, punctuation, case, spacing or 'and'
+    (letters of every script count)."""
     t = re.sub(r"\([^)]*\)", " ", title.lower())
-    t = re.sub(r"[^a-z0-9]+", " ", t)
+    t = re.sub(r"[\W_]+", " ", t)
     return " ".join(w for w in t.split() if w != "and")
 
 

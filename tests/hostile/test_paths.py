@@ -181,8 +181,6 @@ def test_templates_folder_never_written(tmp_path):
     assert not list(templates.glob(".m3docs-tmp-*"))
 
 
-@pytest.mark.xfail(strict=True, reason="plan.normalize_title keeps only a-z0-9, so an output "
-                   "titled only in non-Latin script has no identity and is dropped (issue 8 report)")
 def test_non_latin_output_title_becomes_a_document(tmp_path):
     book = load_playbook(hostile_playbook(tmp_path, ["خطة المشروع", "计划"]))
     report = build_pack(book, example_engagement(), tmp_path / "out")
