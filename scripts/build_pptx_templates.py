@@ -139,6 +139,7 @@ def _text(slide, x, y, w, h, paragraphs, size=12, color=INK, bold=False, align=N
         box.name = name
     tf = box.text_frame
     tf.word_wrap = wrap
+    tf.auto_size = MSO_AUTO_SIZE.NONE
     tf.vertical_anchor = anchor
     tf.margin_left = tf.margin_right = Inches(0.08)
     tf.margin_top = tf.margin_bottom = Inches(0.05)
@@ -253,7 +254,6 @@ def _legend(slide, y) -> None:
     _text(slide, MARGIN, y, Inches(0.8), Inches(0.3), ["Status:"], size=10, color=GREY,
           bold=True, anchor=MSO_ANCHOR.MIDDLE)
     x = MARGIN + Inches(0.8)
-    widths = {"B": 1.3, "G": 1.2, "Y": 1.7, "R": 2.35, "P": 1.2}
     for code, label in STATUS_LEGEND.items():
         chip = _rect(slide, x, y + Inches(0.04), Inches(0.26), Inches(0.22), STATUS_COLORS[code])
         chip.name = f"Legend {code}"
@@ -263,9 +263,29 @@ def _legend(slide, y) -> None:
         run = tf.paragraphs[0].add_run()
         run.text = code
         _font(run.font, 9, STATUS_TEXT_COLORS.get(code, WHITE), True)
-        _text(slide, x + Inches(0.3), y, Inches(widths[code] - 0.3), Inches(0.3), [label],
-              size=10, color=INK, anchor=MSO_ANCHOR.MIDDLE, wrap=False)
-        x += Inches(widths[code])
+        width = Inches(0.066 * len(label) + 0.05)
+        box = _text(slide, x + Inches(0.32), y, width, Inches(0.3), [label], size=10, color=INK,
+                    anchor=MSO_ANCHOR.MIDDLE, wrap=False)
+        box.text_frame.margin_left = box.text_frame.margin_right = 0
+        x += Inches(0.32) + width + Inches(0.25)
+
+
+def _tiles(slide, y) -> None:
+    """Key figures of a key task as tiles; the status tile is colored by the renderer."""
+    tiles = [("% COMPLETE", "{{percent_complete}}", 2.2, None), ("STATUS", "{{status}}", 4.533,
+             "m3:status"), ("START", "{{start}}", 2.7, None), ("FINISH", "{{finish}}", 2.7, None)]
+    gap = (CONTENT_W - sum(Inches(t[2]) for t in tiles)) // (len(tiles) - 1)
+    x = MARGIN
+    for label, value, inches, name in tiles:
+        box = _text(slide, x, y, Inches(inches), Inches(0.85),
+                    [[(label, True)], [(value, True)]], size=10, color=GREY, name=name)
+        box.fill.solid()
+        box.fill.fore_color.rgb = RGBColor.from_string(PANEL)
+        tf = box.text_frame
+        tf.margin_left = Inches(0.15)
+        tf.margin_top = Inches(0.1)
+        _font(tf.paragraphs[1].runs[0].font, 18, NAVY, True)
+        x += Inches(inches) + gap
 
 
 def _title_slide(prs, lines: list[tuple[str, int, str, bool]], name: str) -> None:
@@ -346,11 +366,11 @@ def status_deck() -> Presentation:
         ("Description", 10.433, L, "Risk or issue, with its mitigation")])
     slide = _content_slide(prs, "m3:task:updates",
                            "Accomplishments and Upcoming Activities — {{key_task_id}}",
-                           "{{key_task_name}}  |  {{schedule}}")
-    _table(slide, "m3:updates", MARGIN, Inches(1.5), [
+                           "{{key_task_name}}  |  As of {{date}}")
+    _tiles(slide, Inches(1.5))
+    _table(slide, "m3:updates", MARGIN, Inches(2.55), [
         ("Key Recent Accomplishments", 6.1665, L, "• Accomplishment"),
         ("Key Upcoming Activities", 6.1665, L, "• Upcoming activity")], band=False)
-    _legend(slide, Inches(6.58))
     return prs
 
 

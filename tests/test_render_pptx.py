@@ -152,6 +152,9 @@ def test_status_deck_slides_and_legend(status_template, engagement, playbook):
     for label in ("Completed", "On track", "Late, not critical", "Late, critical or high risk",
                   "Upcoming"):
         assert label in legend
+    status = engagement.task_status(kt.id).status
+    tiles = [sh for s in prs.slides for sh in s.shapes if sh.name == "m3:status"]
+    assert tiles and all(str(t.fill.fore_color.rgb) == STATUS_COLORS[status] for t in tiles)
     names = [s.element.find(".//{*}cSld").get("name") for s in prs.slides]
     assert names.count("m3:title") == 1 and len(prs.slides) == 4
 

@@ -157,6 +157,20 @@ def set_cell_fill(tc: etree._Element, hex_color: str) -> None:
         pr.append(fill)
 
 
+def set_shape_fill(shape: etree._Element, hex_color: str) -> None:
+    """Give a shape a solid fill (in ``p:spPr``, after its geometry)."""
+    sp_pr = shape.find(qn("p:spPr"))
+    for tag in _FILLS:
+        for el in sp_pr.findall(qn(f"a:{tag}")):
+            sp_pr.remove(el)
+    geometry = [el for el in sp_pr if etree.QName(el).localname in ("xfrm", "custGeom",
+                                                                    "prstGeom")]
+    if geometry:
+        geometry[-1].addnext(solid_fill(hex_color))
+    else:
+        sp_pr.insert(0, solid_fill(hex_color))
+
+
 def set_run_color(rpr: etree._Element, hex_color: str) -> None:
     """Set a run's text color (solidFill goes after a:ln, before effects)."""
     for tag in _FILLS:

@@ -38,13 +38,14 @@ from ..plan import Document
 from .base import RenderResult
 from .drawingml import (DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB, EMU_PER_INCH, STATUS_COLORS,
                         STATUS_TEXT_COLORS, Cell, cell_margins, font_size, is_bold,
-                        set_cell_text, text_height)
+                        set_cell_text, set_run_color, set_shape_fill, text_height)
 
 PRESENTATION = "ppt/presentation.xml"
 SLIDE_CT = "application/vnd.openxmlformats-officedocument.presentationml.slide+xml"
 PATTERN_PREFIX = "m3:task"
 TABLE_PREFIX = "m3:"
 CONTEXT_NAME = "m3:context"
+STATUS_SHAPE = "m3:status"
 CONTINUED = " (continued)"
 FIRST_SLIDE_ID = 256
 BOTTOM_MARGIN = int(0.55 * EMU_PER_INCH)  # keep tables clear of the master's footer
@@ -390,6 +391,7 @@ class _Deck:
                  values: dict[str, str]) -> None:
         base = copy.deepcopy(self.template.xml(slide.part))
         fill_fields(base, qn("a:p"), qn("a:t"), values)
+        _color_status(base, eng.task_status(kt.id).status)
         table = slide.table
         if table is None or table.source not in ROW_SOURCES:
             self.add(slide, base)
@@ -462,6 +464,18 @@ def _fit_context(slide: etree._Element, slide_width: int) -> int:
     top = box_top + new_h + gap
     _offset(frame).set("y", str(top))
     return top
+
+
+def _color_status(slide: etree._Element, code: str | None) -> None:
+    """Fill shapes named ``m3:status`` with the status code's color."""
+    if code not in STATUS_COLORS:
+        return
+    for shape in _shapes(slide):
+        if _shape_name(shape) != STATUS_SHAPE:
+            continue
+        set_shape_fill(shape, STATUS_COLORS[code])
+        for rpr in shape.iter(qn("a:rPr")):
+            set_run_color(rpr, STATUS_TEXT_COLORS.get(code, "FFFFFF"))
 
 
 def _mark_continued(slide: etree._Element) -> None:
