@@ -52,7 +52,6 @@ PHASE_STYLES = {VERSION_1: (Style.VERSION_1, Style.VERSION_1_LINK),
 
 STYLES_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{NS['x']}">
-<numFmts count="0"/>
 <fonts count="9">
 <font><sz val="10"/><name val="Calibri"/><family val="2"/></font>
 <font><b/><sz val="16"/><color rgb="FF1F3864"/><name val="Calibri"/><family val="2"/></font>

@@ -10,6 +10,7 @@ key-task activities, stakeholders and approvals.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import weakref
@@ -139,6 +140,8 @@ def _analyse(template: Template) -> Layout:
         target = rels[el.get(_R + "id")]
         part = target.lstrip("/") if target.startswith("/") else "xl/" + target
         root = template.xml(part)
+        if root.find(qn("x:sheetData")) is None:  # a chart sheet or dialog sheet
+            continue
         texts = _texts(root, shared)
         footer = any(FIELD.search(h.text or "") for h in _header_footer(root))
         sheets.append(Sheet(el.get("name"), part, i, _find_table(root, texts),
@@ -351,18 +354,16 @@ def _shared_items(template: Template) -> list[etree._Element]:
 
 
 def _to_inline(cell: etree._Element, items: list[etree._Element]) -> None:
+    """Turn a shared-string cell into an inline string with the same runs."""
     v = cell.find(qn("x:v"))
     idx = int(v.text) if v is not None and (v.text or "").isdigit() else -1
-    cell.remove(v)
+    if v is not None:
+        cell.remove(v)
     is_ = etree.SubElement(cell, qn("x:is"))
     if 0 <= idx < len(items):
         for part in items[idx]:
-            is_.append(_copy(part))
+            is_.append(copy.deepcopy(part))
     cell.set("t", "inlineStr")
-
-
-def _copy(el: etree._Element) -> etree._Element:
-    return etree.fromstring(etree.tostring(el))
 
 
 def _fill_inline(cell: etree._Element, values: dict[str, str], warnings: list[str],
