@@ -321,7 +321,7 @@ def _title_slide(prs, lines: list[tuple[str, int, str, bool]], name: str) -> Non
         run.text = text
         _font(run.font, size, color, bold)
     _text(slide, Inches(1.1), Inches(6.98), Inches(11.4), Inches(0.42),
-          ["{{provider}}  |  {{version_label}}, version {{version}}"], size=12, color="C9D6E8",
+          ["{{byline}}"], size=12, color="C9D6E8",
           anchor=MSO_ANCHOR.MIDDLE)
 
 

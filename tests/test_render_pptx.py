@@ -114,7 +114,7 @@ def test_status_deck_content(status_template, engagement, playbook):
             assert str(cell.fill.fore_color.rgb) == STATUS_COLORS[status.status]
     title = _all_text_of(prs.slides[0])
     for expected in (engagement.agency, engagement.program, "November 24, 2026",
-                     "Status Report — November 24, 2026"):
+                     "Status Report — November 24, 2026", engagement.provider, "Updated (v1.0)"):
         assert expected in title
     text = _all_text(prs)
     assert "{{" not in text and "}}" not in text
@@ -188,6 +188,14 @@ def test_rendering_is_deterministic_and_ids_unique(status_template, engagement, 
     parts = [s.part.partname for s in prs.slides]
     assert len(set(ids)) == len(ids) and len(set(parts)) == len(parts)
     assert len(prs.slides) > 6
+
+
+def test_no_key_tasks_leaves_the_title_slide_only(status_template, engagement, playbook):
+    result = PptxRenderer().render(_doc("status", []), status_template, engagement, playbook)
+    prs = Presentation(io.BytesIO(result.data))
+    assert len(prs.slides) == 1
+    assert engagement.program in _all_text_of(prs.slides[0])
+    assert "{{" not in _all_text(prs)
 
 
 def test_analysis_is_cached_per_template(status_template):

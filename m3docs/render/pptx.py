@@ -204,6 +204,8 @@ def _deck_values(doc: Document, eng: Engagement) -> dict[str, str]:
     values.update(title=doc.title, agency=eng.agency, program=eng.program, provider=eng.provider,
                   version=eng.version, date=long_date(eng.as_of), phase=str(doc.phase),
                   version_label=doc.version_label)
+    version = f"{doc.version_label} (v{eng.version})" if eng.version else doc.version_label
+    values["byline"] = "  |  ".join(p for p in (eng.provider, f"Phase {doc.phase}", version) if p)
     return values
 
 
