@@ -201,7 +201,7 @@ class Package:
         """The part name a relationship of ``part`` points at."""
         for el in self.rels(part):
             if el.get("Id") == rel_id:
-                return posixpath.normpath(posixpath.join(posixpath.dirname(part), el.get("Target")))
+                return resolve_target(part, el.get("Target"))
         raise KeyError(rel_id)
 
     def changed(self) -> set[str]:
@@ -305,6 +305,14 @@ class _ZipWriter:
         end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(self.central),
                           len(self.central), len(cd), self.offset, 0)
         return b"".join(self.chunks) + cd + end
+
+
+def resolve_target(source: str, target: str) -> str:
+    """The part a relationship target names: relative to the source's folder, or
+    package-absolute when it starts with '/' (as openpyxl writes them)."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
 
 
 def part_names(names: Iterable[str], folder: str, stem: str, ext: str) -> str:
