@@ -1,0 +1,286 @@
+"""Pack benchmark: m3docs against the floor and against the obvious approach, in one run.
+
+    python benchmarks/bench_pack.py [--official DIR] [--sizes 67,500,2000] [--markdown FILE]
+
+For each size N a synthetic playbook of N key tasks (benchmarks/synth.py) is
+packed for one engagement with the bundled templates (and with the official
+templates of --official). Every measurement runs in a fresh subprocess (so a
+template is parsed once per process, as in real use, and peak memory is that
+process's ru_maxrss, or its largest worker's with --jobs):
+
+- m3docs:  build_pack(...) (the playbook is loaded before the clock starts);
+- floor:   for every document m3docs wrote (tracker included, against the
+           generic workbook), read its template's zip and write it back
+           recompressed with nothing changed (zipfile, deflate);
+- obvious: for every document, open its template with python-docx / openpyxl /
+           python-pptx, fill the same content (cover facts, one section, table
+           or slide per key task with activities, owners, inputs, outputs,
+           stakeholders, best practices) through their public API, and save.
+
+m3docs is reported as a ratio to each (x floor: lower is better; obvious/m3docs:
+higher is better), with --jobs 2 against --jobs 1, then the targets are checked.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+TARGETS = {"x_floor": 2.5, "x_obvious": 3.0, "peak_mb": 300.0, "jobs_speedup": 1.7,
+           "linearity": 1.25}
+
+
+# -- measurements (each in its own subprocess) ---------------------------------------
+
+def _peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    scale = 1 / 1024 / 1024 if sys.platform == "darwin" else 1 / 1024
+    return max(own, kids) * scale
+
+
+def _load(playbook_dir: str):
+    from m3docs import load_playbook
+    from synth import synthetic_engagement
+    book = load_playbook(playbook_dir)
+    return book, synthetic_engagement(book)
+
+
+def measure_m3docs(args: argparse.Namespace) -> dict:
+    from m3docs import build_pack
+    t0 = time.perf_counter()
+    book, eng = _load(args.playbook)
+    loaded = time.perf_counter()
+    report = build_pack(book, eng, args.out, templates=args.templates, jobs=args.jobs)
+    done = time.perf_counter()
+    return {"docs": len(report.written) + len(report.unchanged) + len(report.kept),
+            "seconds": done - loaded, "load_seconds": loaded - t0, "peak_mb": _peak_mb()}
+
+
+def _template_paths(manifest: dict, official: list[str]) -> list[tuple[dict, Path]]:
+    """(manifest entry, template file) for every document, the tracker as a generic workbook."""
+    from m3docs.templates import own_templates_dir
+    own = own_templates_dir()
+    out = []
+    for entry in manifest["documents"]:
+        folders = [Path(f) for f in official] if entry["official"] else [own]
+        path = next(f / entry["template"] for f in folders if (f / entry["template"]).is_file())
+        out.append((entry, path))
+    out.append((manifest["tracker"] | {"format": "xlsx", "tracker": True},
+                own / "generic.xlsx"))
+    return out
+
+
+def measure_floor(args: argparse.Namespace) -> dict:
+    manifest = json.loads((Path(args.pack) / "manifest.json").read_text(encoding="utf-8"))
+    jobs = _template_paths(manifest, args.templates)
+    start = time.perf_counter()
+    for i, (entry, template) in enumerate(jobs):
+        target = Path(args.out) / f"{i:05d}{template.suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(template) as src, \
+                zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                dst.writestr(info, src.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
+    return {"docs": len(jobs), "seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
+
+
+def measure_obvious(args: argparse.Namespace) -> dict:
+    import obvious
+    manifest = json.loads((Path(args.pack) / "manifest.json").read_text(encoding="utf-8"))
+    book, eng = _load(args.playbook)
+    jobs = _template_paths(manifest, args.templates)
+    tasks = {kt.id: kt for kt in book.key_tasks}
+    start = time.perf_counter()
+    for i, (entry, template) in enumerate(jobs):
+        target = Path(args.out) / f"{i:05d}{template.suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if entry.get("tracker"):
+            obvious.tracker(manifest["documents"], eng, target)
+            continue
+        ids = sorted(set(entry["outputs_of"] + entry["inputs_of"]),
+                     key=lambda k: tasks[k].sort_key)
+        obvious.fill(entry, [tasks[k] for k in ids], eng, template, target)
+    return {"docs": len(jobs), "seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
+
+
+MEASURES = {"m3docs": measure_m3docs, "floor": measure_floor, "obvious": measure_obvious}
+
+
+# -- the driver --------------------------------------------------------------------
+
+def run(kind: str, **opts) -> dict:
+    """One measurement in a fresh Python process; returns its JSON result."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", kind]
+    for key, value in opts.items():
+        for v in (value if isinstance(value, list) else [value]):
+            cmd += [f"--{key.replace('_', '-')}", str(v)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{kind} measurement failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def best(kind: str, repeat: int, **opts) -> dict:
+    """The fastest of ``repeat`` runs (peak memory: the largest seen)."""
+    results = []
+    for _ in range(repeat):
+        out = Path(opts["out"])
+        shutil.rmtree(out, ignore_errors=True)
+        results.append(run(kind, **opts))
+    top = min(results, key=lambda r: r["seconds"])
+    return top | {"peak_mb": max(r["peak_mb"] for r in results)}
+
+
+def bench_size(n: int, work: Path, label: str, templates: list[str], args) -> dict:
+    from synth import write_playbook
+    book = work / f"playbook-{n}"
+    if not book.is_dir():
+        write_playbook(book, n)
+    common = {"playbook": book, "templates": templates}
+    pack = work / f"pack-{label}-{n}"
+    row = {"n": n, "templates": label}
+    row["m3docs"] = best("m3docs", args.repeat, out=pack, jobs=1, **common)
+    row["floor"] = best("floor", args.repeat, out=work / "floor", pack=pack, **common)
+    if n <= args.obvious_max:
+        row["obvious"] = best("obvious", 1, out=work / "obvious", pack=pack, **common)
+    if args.jobs > 1:
+        row["parallel"] = best("m3docs", args.repeat, out=work / f"pack-j{args.jobs}",
+                               jobs=args.jobs, **common)
+    _check_same_pack(pack, row)
+    return row
+
+
+def _check_same_pack(pack: Path, row: dict) -> None:
+    if row["m3docs"]["docs"] != row["floor"]["docs"]:
+        sys.exit(f"document counts differ: {row['m3docs']['docs']} vs {row['floor']['docs']}")
+
+
+def ratios(row: dict) -> dict:
+    m = row["m3docs"]["seconds"]
+    out = {"x_floor": m / row["floor"]["seconds"]}
+    if "obvious" in row:
+        out["x_obvious"] = row["obvious"]["seconds"] / m
+    if "parallel" in row:
+        out["jobs_speedup"] = m / row["parallel"]["seconds"]
+    return out
+
+
+def table(rows: list[dict], jobs: int) -> str:
+    head = ["N", "templates", "documents", "m3docs s", "docs/s", "peak MB", "floor s",
+            "m3docs / floor", "obvious s", "obvious / m3docs", f"--jobs {jobs} s",
+            f"jobs 1 / jobs {jobs}", "ms/doc"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        m, q = r["m3docs"], ratios(r)
+        cells = [r["n"], r["templates"], m["docs"], f"{m['seconds']:.2f}",
+                 f"{m['docs'] / m['seconds']:.0f}", f"{m['peak_mb']:.0f}",
+                 f"{r['floor']['seconds']:.2f}", f"{q['x_floor']:.2f}x",
+                 f"{r['obvious']['seconds']:.2f}" if "obvious" in r else "-",
+                 f"{q['x_obvious']:.1f}x" if "x_obvious" in q else "-",
+                 f"{r['parallel']['seconds']:.2f}" if "parallel" in r else "-",
+                 f"{q['jobs_speedup']:.2f}x" if "jobs_speedup" in q else "-",
+                 f"{1000 * m['seconds'] / m['docs']:.2f}"]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def verdicts(rows: list[dict]) -> list[str]:
+    """The issue's targets, checked on this run's numbers."""
+    out = []
+    for label in dict.fromkeys(r["templates"] for r in rows):
+        mine = [r for r in rows if r["templates"] == label]
+        base = min(mine, key=lambda r: r["n"])
+        q = ratios(base)
+        checks = [("m3docs / floor", q["x_floor"], "<=", TARGETS["x_floor"]),
+                  ("peak MB", base["m3docs"]["peak_mb"], "<", TARGETS["peak_mb"])]
+        if "x_obvious" in q:
+            checks.append(("obvious / m3docs", q["x_obvious"], ">=", TARGETS["x_obvious"]))
+        if "jobs_speedup" in q:
+            checks.append(("jobs speed-up", q["jobs_speedup"], ">=", TARGETS["jobs_speedup"]))
+        per_doc = [r["m3docs"]["seconds"] / r["m3docs"]["docs"] for r in mine]
+        if len(mine) > 1:
+            checks.append((f"ms/doc at N={mine[-1]['n']} / N={base['n']}",
+                           per_doc[-1] / per_doc[0], "<=", TARGETS["linearity"]))
+        for name, value, op, limit in checks:
+            ok = value <= limit if op in ("<=", "<") else value >= limit
+            out.append(f"{'PASS' if ok else 'FAIL'}  [{label}, N={base['n']}] {name}: "
+                       f"{value:.2f} (target {op} {limit})")
+    return out
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="67,500,2000", help="key-task counts, comma separated")
+    p.add_argument("--official", help="folder of official templates (adds rows using it)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes to compare with 1")
+    p.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest wins)")
+    p.add_argument("--obvious-max", type=int, default=10_000,
+                   help="skip the obvious approach above this N")
+    p.add_argument("--markdown", help="also write the table to this Markdown file")
+    p.add_argument("--keep", help="keep generated files in this folder")
+    p.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
+    for name in ("playbook", "out", "pack"):
+        p.add_argument(f"--{name}", help=argparse.SUPPRESS)
+    p.add_argument("--templates", action="append", default=[], help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.measure:
+        print(json.dumps(MEASURES[args.measure](args)))
+        return 0
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="m3docs-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    sets = [("bundled", [])] + ([("official", [str(Path(args.official).resolve())])]
+                               if args.official else [])
+    rows = []
+    try:
+        for label, templates in sets:
+            for n in (int(s) for s in args.sizes.split(",")):
+                rows.append(bench_size(n, work, label, templates, args))
+                print(f"... N={n} {label}: {rows[-1]['m3docs']['seconds']:.2f}s", file=sys.stderr)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    text = table(rows, args.jobs)
+    checks = verdicts(rows)
+    print(text + "\n\n" + "\n".join(checks))
+    if args.markdown:
+        write_markdown(Path(args.markdown), text, checks, args)
+    return 0
+
+
+def write_markdown(path: Path, text: str, checks: list[str], args) -> None:
+    cmd = "python benchmarks/bench_pack.py " + " ".join(
+        a for a in sys.argv[1:] if not a.startswith("--markdown") and a != args.markdown)
+    body = (f"# Benchmarks\n\nLatest run: {dt.date.today().isoformat()} on {machine()}.\n\n"
+            f"Command: `{cmd.strip()}`\n\n{text}\n\n```\n" + "\n".join(checks) + "\n```\n")
+    path.write_text(body, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
