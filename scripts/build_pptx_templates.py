@@ -108,7 +108,8 @@ def _rect_xml(shape_id: int, name: str, x: int, y: int, w: int, h: int, color: s
     return (f'<p:sp xmlns:p="{NS["p"]}" xmlns:a="{NS["a"]}"><p:nvSpPr><p:cNvPr id="{shape_id}" '
             f'name="{name}"/><p:cNvSpPr/><p:nvPr userDrawn="1"/></p:nvSpPr><p:spPr><a:xfrm>'
             f'<a:off x="{int(x)}" y="{int(y)}"/><a:ext cx="{int(w)}" cy="{int(h)}"/></a:xfrm>'
-            f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="{color}"/>'
+            f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:solidFill>'
+            f'<a:srgbClr val="{color}"/>'
             f'</a:solidFill><a:ln><a:noFill/></a:ln></p:spPr></p:sp>')
 
 
@@ -119,7 +120,8 @@ def _page_number_xml(shape_id: int) -> str:
             f'<a:xfrm><a:off x="{x}" y="{y}"/><a:ext cx="{w}" cy="{h}"/></a:xfrm><a:prstGeom '
             f'prst="rect"><a:avLst/></a:prstGeom><a:noFill/></p:spPr><p:txBody><a:bodyPr '
             f'wrap="none" lIns="0" rIns="0" tIns="0" bIns="0" anchor="t"/><a:lstStyle/><a:p><a:pPr '
-            f'algn="r"/><a:fld id="{{B7E4C2A1-5D3F-4A8B-9C61-2F0E7D3A9B10}}" type="slidenum"><a:rPr '
+            f'algn="r"/><a:fld id="{{B7E4C2A1-5D3F-4A8B-9C61-2F0E7D3A9B10}}" '
+            f'type="slidenum"><a:rPr '
             f'lang="en-US" sz="1000"><a:solidFill><a:srgbClr val="{GREY}"/></a:solidFill></a:rPr>'
             f'<a:t>‹#›</a:t></a:fld><a:endParaRPr lang="en-US" sz="1000"/></a:p></p:txBody></p:sp>')
 
@@ -425,7 +427,8 @@ def normalize(data: bytes, title: str, slides: int) -> bytes:
     pkg = Template("template.pptx", data).new()
     pkg.put("docProps/core.xml", _core_xml(title))
     pkg.put("docProps/app.xml", _app_xml(slides))
-    for name in [n for n in pkg.names if n.startswith(("docProps/thumbnail", "ppt/printerSettings"))]:
+    leftovers = ("docProps/thumbnail", "ppt/printerSettings")
+    for name in [n for n in pkg.names if n.startswith(leftovers)]:
         pkg.remove(name)
     for rels_part in ("_rels/.rels", "ppt/_rels/presentation.xml.rels"):
         rels = pkg.xml(rels_part)

@@ -191,7 +191,8 @@ def _table_spec(slide: etree._Element, slide_height: int) -> TableSpec | None:
     limit = min(below + [slide_height - BOTTOM_MARGIN]) - GAP
     return TableSpec(_shape_name(frame), _shape_name(frame)[len(TABLE_PREFIX):],
                      tuple(_column_role(h) for h in headers), widths,
-                     tuple(font_size(tc) for tc in sample), tuple(cell_margins(tc) for tc in sample),
+                     tuple(font_size(tc) for tc in sample),
+                     tuple(cell_margins(tc) for tc in sample),
                      header_h, int((rows[1] if len(rows) > 1 else rows[0]).get("h", "0")), limit)
 
 
