@@ -43,16 +43,17 @@ class Style:
 
     TITLE, SUBTITLE, HEADER, TEXT, CENTER = 1, 2, 3, 4, 5
     VERSION_1, UPDATED, USED, LINK, PERCENT = 6, 7, 8, 9, 10
-    VERSION_1_LINK, UPDATED_LINK, NOTE = 11, 12, 13
+    VERSION_1_LINK, UPDATED_LINK, NOTE, USED_LINK = 11, 12, 13, 14
     WRAPPING = frozenset({HEADER, TEXT, CENTER, LINK})
 
 
 PHASE_STYLES = {VERSION_1: (Style.VERSION_1, Style.VERSION_1_LINK),
-                UPDATED: (Style.UPDATED, Style.UPDATED_LINK), USED: (Style.USED, Style.LINK)}
+                UPDATED: (Style.UPDATED, Style.UPDATED_LINK),
+                USED: (Style.USED, Style.USED_LINK)}
 
 STYLES_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{NS['x']}">
-<fonts count="9">
+<fonts count="10">
 <font><sz val="10"/><name val="Calibri"/><family val="2"/></font>
 <font><b/><sz val="16"/><color rgb="FF1F3864"/><name val="Calibri"/><family val="2"/></font>
 <font><i/><sz val="10"/><color rgb="FF595959"/><name val="Calibri"/><family val="2"/></font>
@@ -62,6 +63,7 @@ STYLES_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <font><sz val="10"/><color rgb="FF375623"/><name val="Calibri"/><family val="2"/></font>
 <font><b/><u/><sz val="10"/><color rgb="FF1F3864"/><name val="Calibri"/><family val="2"/></font>
 <font><u/><sz val="10"/><color rgb="FF375623"/><name val="Calibri"/><family val="2"/></font>
+<font><i/><u/><sz val="10"/><color rgb="FF595959"/><name val="Calibri"/><family val="2"/></font>
 </fonts>
 <fills count="6">
 <fill><patternFill patternType="none"/></fill>
@@ -76,7 +78,7 @@ STYLES_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <border><left style="thin"><color rgb="FFBFBFBF"/></left><right style="thin"><color rgb="FFBFBFBF"/></right><top style="thin"><color rgb="FFBFBFBF"/></top><bottom style="thin"><color rgb="FFBFBFBF"/></bottom><diagonal/></border>
 </borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="14">
+<cellXfs count="15">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
 <xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>
@@ -91,6 +93,7 @@ STYLES_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <xf numFmtId="0" fontId="7" fillId="3" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
 <xf numFmtId="0" fontId="8" fillId="4" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
 <xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>
+<xf numFmtId="0" fontId="9" fillId="5" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 <dxfs count="0"/>
@@ -164,7 +167,10 @@ def responsible_parties(item: TrackedDeliverable) -> str:
 
 
 def status_of(item: TrackedDeliverable, engagement: Engagement) -> tuple[str, float | None]:
-    """The worst reported status of the producing key tasks, and their mean % complete."""
+    """The worst reported status of the producing key tasks, and their mean % complete
+    (nothing for a deliverable the pack only uses)."""
+    if not item.producers:
+        return "", None
     statuses = [engagement.task_status(kt.id) for kt in item.producers]
     codes = {s.status for s in statuses if s.status}
     label = next((STATUS_CODES[c] for c in STATUS_SEVERITY if c in codes), "Not reported")
@@ -328,11 +334,11 @@ def raci_sheet(documents: list[Document], playbook: Playbook, engagement: Engage
             roles.setdefault(key, name)
             parties = cells.setdefault((key, kt.id), [])
             parties += [p for p in sh.parties if p not in parties]
-    widths = {1: 34.0, **{c: 7.5 for c in range(2, len(tasks) + 2)}}
+    title = "Stakeholder Roles by Key Task (RACI)"
+    widths = room_for_title({1: 34.0, **{c: 7.5 for c in range(2, len(tasks) + 2)}}, title,
+                            _subtitle(engagement))
     sheet = _Sheet("RACI", warnings)
-    legend = ", ".join(f"{code} = {p.label}" for p, code in PARTY_CODES.items())
-    sheet.title("Stakeholder Roles by Key Task (RACI)",
-                f"{_subtitle(engagement)}   |   {legend}", len(tasks) + 1)
+    sheet.title(title, _subtitle(engagement), len(tasks) + 1)
     sheet.row(HEADER_ROW, [("Stakeholder Role", Style.HEADER)] +
               [(kt.id, Style.HEADER) for kt in tasks], widths, min_height=22)
     for r, (key, name) in enumerate(roles.items(), HEADER_ROW + 1):
@@ -348,10 +354,25 @@ def raci_sheet(documents: list[Document], playbook: Playbook, engagement: Engage
 
 
 def _key_task_legend(sheet: _Sheet, tasks: tuple[KeyTask, ...], first_row: int) -> None:
-    """Key task names under the matrix (the column headers carry only ids)."""
-    sheet.row(first_row, [("Key tasks", Style.NOTE)], {})
-    for r, kt in enumerate(tasks, first_row + 1):
+    """Party codes and key task names under the matrix (the headers carry only ids)."""
+    legend = ", ".join(f"{code} = {p.label}" for p, code in PARTY_CODES.items())
+    sheet.row(first_row, [(f"Parties: {legend}", Style.NOTE)], {})
+    sheet.row(first_row + 1, [("Key tasks", Style.NOTE)], {})
+    for r, kt in enumerate(tasks, first_row + 2):
         sheet.row(r, [(f"{kt.id}  {kt.name}", Style.NOTE)], {})
+
+
+def room_for_title(widths: dict[int, float], title: str, subtitle: str,
+                   most: float = 16.0) -> dict[int, float]:
+    """Widen the columns after the first (up to ``most``) so the title rows fit across."""
+    need = max(len(title) * 1.7, len(subtitle) * 0.95)
+    rest = sorted(c for c in widths if c > 1)
+    while sum(widths.values()) < need and rest and any(widths[c] < most for c in rest):
+        for c in rest:
+            widths[c] = min(most, widths[c] + 0.5)
+    if sum(widths.values()) < need:
+        widths[1] += need - sum(widths.values())
+    return widths
 
 
 def _subtitle(engagement: Engagement) -> str:

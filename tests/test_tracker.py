@@ -106,6 +106,7 @@ def test_files_are_relationship_hyperlinks(book, tracker):
     assert plan["Phase 1\nReadiness"].hyperlink.target == "Phase%201/Plan.docx"
     assert plan["Phase 3\nEngagement"].hyperlink.target == "Phase%203/Plan.docx"
     assert plan["Phase 2\nSelection"].hyperlink is None
+    assert plan["Phase 2\nSelection"].fill.fgColor.rgb == "FFF2F2F2"
     with zipfile.ZipFile(io.BytesIO(tracker)) as zf:
         rels = etree.fromstring(zf.read("xl/worksheets/_rels/sheet1.xml.rels"))
     targets = {r.get("Target") for r in rels}
@@ -123,6 +124,9 @@ def test_raci_roles_by_key_task(book):
     assert rows["QSMO Advisor"] == (None, "Q", None)
     legend = [c for row in ws.iter_rows(min_row=7, values_only=True) for c in row if c]
     assert "3.1  Task 3.1" in legend
+    assert "Parties: C = Customer, P = Provider, S = Shared, Q = QSMO" in legend
+    widths = [ws.column_dimensions[c].width for c in "ABCD"]
+    assert sum(widths) >= len(ws["A1"].value) * 1.7
 
 
 def test_frozen_panes_filter_widths_and_print_setup(book):
@@ -148,6 +152,14 @@ def test_planner_updated_label_is_kept_when_version_1_is_out_of_scope():
     plan = rows_by_title(ws)["Plan"]
     assert plan["Phase 3\nEngagement"].value == "Updated"
     assert plan["File in Pack"].value is None
+
+
+def test_a_deliverable_only_used_has_no_status():
+    ws = openpyxl.load_workbook(io.BytesIO(build_tracker([DOCS[1]], PLAYBOOK, ENGAGEMENT, {})))[
+        "Deliverables"]
+    plan = rows_by_title(ws)["Plan"]
+    assert plan["Phase 2\nSelection"].value == "Used"
+    assert plan["Status"].value is None and plan["Responsible Parties"].value is None
 
 
 def test_empty_pack_still_a_valid_workbook():
