@@ -37,7 +37,7 @@ _NOTES = _rx(r"\b(notes?|comments?|escalation|remarks?)\b")
 
 FEED_RULES: tuple[FeedRule, ...] = (
     FeedRule("activities", (
-        ("ims", _rx(r"\bims\b|\bwbs\b|^(task|activity) (id|#|no\.?)$")),
+        ("ims", _rx(r"\bims\b|\bwbs\b|^(task|activity|action item) (id|#|no\.?)$|^(id|#)$")),
         ("percent", _rx(r"%|percent")),
         ("activity", _rx(r"^(major |key |project )?(activit(y|ies)|tasks?|action items?)"
                          r"( name| description| title)?$")),

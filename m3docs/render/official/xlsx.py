@@ -18,7 +18,7 @@ import re
 from lxml import etree
 
 from ...engagement import Engagement
-from ...ooxml.package import Package, part_names
+from ...ooxml.package import Package, part_names, resolve_target
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
 from ...plan import Document
@@ -78,12 +78,19 @@ class Book:
         sst = pkg.template.xml(self.sst_part) if self.sst_part else None
         self.sst = list(sst.findall(qn("x:si"))) if sst is not None else []
         self.sst_texts = [paragraph_text(si, qn("x:t")) for si in self.sst]
+        self.refs: dict[int, int] = {}
+        self.repointed: dict[int, etree._Element] = {}
+        self.repoint_count: dict[int, int] = {}
+        for _, part in self.sheets:
+            for c in pkg.template.xml(part).iter(qn("x:c")):
+                v = c.find(qn("x:v"))
+                if c.get("t") == "s" and v is not None and (v.text or "").isdigit():
+                    self.refs[int(v.text)] = self.refs.get(int(v.text), 0) + 1
 
     def _find(self, rel_type: str) -> str | None:
         for rel in self.pkg.template.xml(self.pkg.rels_name(self.main)):
             if rel.get("Type") == rel_type:
-                return posixpath.normpath(posixpath.join(posixpath.dirname(self.main),
-                                                         rel.get("Target")))
+                return resolve_target(self.main, rel.get("Target"))
         return None
 
     def text(self, c: etree._Element) -> str:
@@ -99,6 +106,16 @@ class Book:
             return paragraph_text(is_, qn("x:t")) if is_ is not None else ""
         v = c.find(qn("x:v"))
         return v.text or "" if v is not None and c.find(qn("x:f")) is None else ""
+
+    def finish_shared(self) -> None:
+        """A shared string whose every reference now points at a filled copy is filled too
+        (so no stale blank stays in the table)."""
+        for index, filled in self.repointed.items():
+            if self.repoint_count[index] == self.refs.get(index, 0):
+                sst = self.pkg.xml(self.sst_part)
+                old = sst.findall(qn("x:si"))[index]
+                old.addprevious(copy.deepcopy(filled))
+                sst.remove(old)
 
     def add_shared(self, si: etree._Element) -> int:
         sst = self.pkg.xml(self.sst_part)
@@ -132,6 +149,7 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         if changed:
             pkg.put(part, ws)
         _fill_drawings(pkg, part, filler)
+    book.finish_shared()
     if formulas_dropped:
         _drop_calc_chain(pkg, book)
         calc = pkg.xml(main).find(qn("x:calcPr"))
@@ -155,7 +173,10 @@ def _fill_cells(ws: etree._Element, book: Book, filler: Filler) -> bool:
                 continue
             probe = copy.deepcopy(si)
             if filler.paragraph(probe, qn("x:t")):
+                index = int(v.text)
                 v.text = str(book.add_shared(probe))
+                book.repointed[index] = probe
+                book.repoint_count[index] = book.repoint_count.get(index, 0) + 1
                 changed = True
         elif t == "inlineStr":
             is_ = c.find(qn("x:is"))
@@ -185,7 +206,7 @@ def _fill_drawings(pkg: Package, sheet_part: str, filler: Filler) -> None:
     for rel in pkg.template.xml(rels_name):
         if rel.get("Type") != RT_DRAWING or rel.get("TargetMode") == "External":
             continue
-        part = posixpath.normpath(posixpath.join(posixpath.dirname(sheet_part), rel.get("Target")))
+        part = resolve_target(sheet_part, rel.get("Target"))
         if part not in pkg:
             continue
         probe = copy.deepcopy(pkg.template.xml(part))
@@ -461,7 +482,7 @@ def _extend_tables(pkg: Package, sheet_part: str, header: int, last: int) -> Non
     for rel in pkg.template.xml(rels_name):
         if rel.get("Type") != RT_TABLE:
             continue
-        part = posixpath.normpath(posixpath.join(posixpath.dirname(sheet_part), rel.get("Target")))
+        part = resolve_target(sheet_part, rel.get("Target"))
         if part not in pkg:
             continue
         table = pkg.template.xml(part)
