@@ -496,7 +496,8 @@ def _set_filter_names(pkg: Package, layout: Layout, filters: dict[int, str]) -> 
         c1, r1, c2, r2 = sm.split_range(rng)
         text = f"{sm.quote_sheet(by_id[local_id])}!{sm.abs_range(c1, r1, c2, r2)}"
         for el in names.findall(qn("x:definedName")):
-            if el.get("name") == "_xlnm._FilterDatabase" and el.get("localSheetId") == str(local_id):
+            if (el.get("name"), el.get("localSheetId")) == ("_xlnm._FilterDatabase",
+                                                            str(local_id)):
                 el.text = text
                 break
         else:
