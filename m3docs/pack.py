@@ -133,23 +133,32 @@ def render_all(docs: list[Document], playbook: Playbook, engagement: Engagement,
                chain: TemplateChain, jobs: int = 1,
                executor: Executor | None = None) -> Iterator[Outcome]:
     """Render every document, in order, in this process, in ``jobs`` processes, or on
-    ``executor`` (any concurrent.futures.Executor: its workers need no initializer)."""
+    ``executor`` (any concurrent.futures.Executor: its workers need no initializer).
+
+    Parallel work is submitted at once (the caller can do other work meanwhile);
+    results are yielded in document order as they arrive.
+    """
     jobs_list = list(enumerate(docs))
     if executor is None and jobs <= 1:
         _init_worker(playbook, engagement, chain)
-        yield from map(_render_one, jobs_list)
-        return
+        return map(_render_one, jobs_list)
     if executor is not None:
         size = -(-len(jobs_list) // (max(jobs, 2) * 4)) or 1
         chunks = [jobs_list[i:i + size] for i in range(0, len(jobs_list), size)]
         context = (playbook, engagement, chain)
-        for outcomes in executor.map(_render_chunk, [context] * len(chunks), chunks):
-            yield from outcomes
-        return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                             initargs=(playbook, engagement, chain)) as pool:
-        chunk = max(1, len(jobs_list) // (jobs * 4) or 1)
-        yield from pool.map(_render_one, jobs_list, chunksize=chunk)
+        results = executor.map(_render_chunk, [context] * len(chunks), chunks)
+        return (outcome for outcomes in results for outcome in outcomes)
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
+                               initargs=(playbook, engagement, chain))
+    chunk = max(1, len(jobs_list) // (jobs * 8))
+    return _drain(pool.map(_render_one, jobs_list, chunksize=chunk), pool)
+
+
+def _drain(results: Iterator[Outcome], pool: ProcessPoolExecutor) -> Iterator[Outcome]:
+    try:
+        yield from results
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 # -- safe writing --------------------------------------------------------------------
@@ -158,15 +167,22 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename over the target."""
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write to a temporary name in the same folder, then rename over the target.
+
+    The rename alone means no reader ever sees a half-written file, even if the
+    process dies; ``durable`` also flushes the data to disk before the rename
+    (against power loss). Pack documents, which can always be regenerated, skip
+    that flush; the manifest keeps it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{_TMP_PREFIX}{os.getpid()}-{path.name}")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         try:
@@ -202,9 +218,12 @@ class _Writer:
     force: bool
     report: PackReport
 
+    def __post_init__(self) -> None:
+        self.root = self.out.resolve()
+
     def write(self, rel: str, data: bytes) -> str:
         target = self.out / rel
-        if self.out.resolve() not in target.resolve().parents:
+        if self.root not in target.resolve().parents:
             raise M3DocsError(f"{rel}: refusing to write outside {self.out}")
         new = sha256(data)
         if target.is_file() and not target.is_symlink():
@@ -220,7 +239,7 @@ class _Writer:
                 self.report.kept.append(rel)
                 return new
             target.unlink()
-        atomic_write(target, data)
+        atomic_write(target, data, durable=False)
         self.report.written.append(rel)
         return new
 
@@ -260,8 +279,11 @@ def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
     start = time.perf_counter()
     plan = make_plan(playbook, engagement, templates, key_tasks, phases)
     outcomes = render_all(plan.docs, playbook, engagement, plan.chain, jobs, executor)
-    report = write_pack(out, plan, playbook, engagement, outcomes, force=force,
-                        progress=progress)
+    parallel = executor is not None or jobs > 1
+    # While workers render, this process builds the tracker.
+    tracker = tracker_bytes(plan.docs, playbook, engagement) if parallel else None
+    report = write_pack(out, plan, playbook, engagement, outcomes, tracker=tracker,
+                        force=force, progress=progress)
     report.seconds = time.perf_counter() - start
     return report
 
