@@ -25,7 +25,7 @@ from .tables import Block, Feed, best_feed, context_blocks, context_placed, prot
 
 SLIDE_CT = "application/vnd.openxmlformats-officedocument.presentationml.slide+xml"
 EMU_PER_PT = 12700
-CHAR_EM = 0.5
+CHAR_EM = 0.55
 LINE = 1.2
 DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB = 91440, 45720
 CONTINUED = " (continued)"
@@ -36,13 +36,15 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
     filler = Filler(engagement)
     slides = _slides(pkg, main)
     codes = _status_cells(pkg, [part for _, part in slides])
+    size = pkg.template.xml(main).find(qn("p:sldSz"))
+    slide_height = int(size.get("cy")) if size is not None else 6858000
     for sld_id, part in slides:
         root = copy.deepcopy(pkg.template.xml(part))
         before = filler.filled
         for p in root.iter(qn("a:p")):
             filler.paragraph(p, qn("a:t"))
         base = copy.deepcopy(root)
-        chunks = _fill_tables(root, feeds, codes)
+        chunks = _fill_tables(root, feeds, codes, slide_height)
         if filler.filled != before or chunks:
             pkg.put(part, root)
         extra = max((len(c) for _, c in chunks), default=1) - 1
@@ -141,8 +143,38 @@ def _frames(root: etree._Element) -> list[etree._Element]:
     return [gf for gf in root.iter(qn("p:graphicFrame")) if gf.find(".//" + qn("a:tbl")) is not None]
 
 
-def _fill_tables(root: etree._Element, feeds: list[Feed],
-                 codes: dict[str, etree._Element]) -> list[tuple[_Fed, list[list[dict]]]]:
+def _box(el: etree._Element) -> tuple[int, int, int, int] | None:
+    """(x, y, cx, cy) of a shape on the slide, from its transform."""
+    xfrm = el.find(qn("p:xfrm"))
+    if xfrm is None:
+        pr = el.find(qn("p:spPr")) if el.find(qn("p:spPr")) is not None else el.find(qn("p:grpSpPr"))
+        xfrm = pr.find(qn("a:xfrm")) if pr is not None else None
+    if xfrm is None or xfrm.find(qn("a:off")) is None or xfrm.find(qn("a:ext")) is None:
+        return None
+    off, ext = xfrm.find(qn("a:off")), xfrm.find(qn("a:ext"))
+    return int(off.get("x")), int(off.get("y")), int(ext.get("cx")), int(ext.get("cy"))
+
+
+def _free_height(root: etree._Element, frame: etree._Element, slide_height: int) -> int:
+    """Height from the table's top to the next shape below it (or the slide's bottom margin)."""
+    me = _box(frame)
+    if me is None:
+        return 0
+    x, y, cx, cy = me
+    limit = slide_height - slide_height // 12
+    tree = root.find(qn("p:cSld") + "/" + qn("p:spTree"))
+    for el in (tree if tree is not None else []):
+        box = _box(el) if el is not frame else None
+        if box is None:
+            continue
+        bx, by, bcx, bcy = box
+        if by >= y + cy and bx < x + cx and bx + bcx > x and bcy > 0:
+            limit = min(limit, by - EMU_PER_PT * 18)
+    return max(limit - y, cy)
+
+
+def _fill_tables(root: etree._Element, feeds: list[Feed], codes: dict[str, etree._Element],
+                 slide_height: int) -> list[tuple[_Fed, list[list[dict]]]]:
     out = []
     for i, frame in enumerate(_frames(root)):
         tbl = frame.find(".//" + qn("a:tbl"))
@@ -158,7 +190,9 @@ def _fill_tables(root: etree._Element, feeds: list[Feed],
             numbers = {c for c, tc in enumerate(proto.findall(qn("a:tc")))
                        if c not in columns and cell_text(tc).rstrip(".").isdigit()}
             fed = _Fed(i, feed, columns, h, proto, numbers)
-            space = sum(int(tr.get("h", "0")) for tr in tmpl) or int(header.get("h", "0")) * 4
+            head = sum(int(tr.get("h", "0")) for tr in rows[:h + 1])
+            space = max(_free_height(root, frame, slide_height) - head,
+                        sum(int(tr.get("h", "0")) for tr in tmpl))
             chunks = _paginate(fed, tbl, space)
             _write(frame, fed, chunks[0], 0, codes)
             feed.used = True
