@@ -9,7 +9,7 @@ from .errors import M3DocsError
 from .pack import atomic_write, plan_pack, select_scope, sha256
 from .playbook.model import Playbook
 from .plan import Document, title_keys
-from .render import render_document
+from .renderers import render_document
 from .templates import TemplateChain
 
 

@@ -20,7 +20,7 @@ from .errors import M3DocsError
 from .paths import NameBook, folder_name, safe_stem
 from .playbook.model import KeyTask, Playbook
 from .plan import Document, plan_documents
-from .render import render_document
+from .renderers import render_document
 from .templates import TemplateChain
 
 MANIFEST = "manifest.json"

@@ -21,7 +21,7 @@ from .engagement import STATUS_CODES, Engagement
 from .ooxml.xml import NS, RT, clean_text, qn, serialize
 from .playbook.model import KeyTask, Party, Playbook
 from .plan import UPDATED, VERSION_1, Document
-from .render import sheetml as sm
+from .renderers import sheetml as sm
 
 USED = "Used"
 FORMAT_LABELS = {"docx": "Word", "xlsx": "Excel", "pptx": "PowerPoint"}

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from m3docs.ooxml.package import Template  # noqa: E402
 from m3docs.ooxml.xml import NS, qn, serialize  # noqa: E402
-from m3docs.render.drawingml import (BAND, BLUE, GREY, INK, NAVY, PANEL, RULE,  # noqa: E402
+from m3docs.renderers.drawingml import (BAND, BLUE, GREY, INK, NAVY, PANEL, RULE,  # noqa: E402
                                      STATUS_COLORS, STATUS_LEGEND, STATUS_TEXT_COLORS, WHITE)
 
 SLIDE_W, SLIDE_H = Emu(12192000), Emu(6858000)  # 13.333 x 7.5 in, 16:9

@@ -4,7 +4,7 @@ Run ``python scripts/build_xlsx_templates.py`` to rebuild templates/*.xlsx. The
 files are normalized through m3docs.ooxml.package with fixed document
 properties, so a rebuild gives identical bytes.
 
-Conventions the renderer relies on (m3docs/render/xlsx.py):
+Conventions the renderer relies on (m3docs/renderers/xlsx.py):
 - ``{{name}}`` fields in any text cell (and in page headers/footers);
 - a table is the row with the most text cells on a sheet (its header row) and
   the row under it (the example row whose cell styles every written row reuses);

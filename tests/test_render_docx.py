@@ -18,7 +18,7 @@ from m3docs.playbook.loader import load_playbook
 from m3docs.playbook.model import Activity, KeyTask, Party, Stakeholder
 from m3docs.playbook.richtext import RichText, Run
 from m3docs.plan import Deliverable, Document
-from m3docs.render.docx import DocxRenderer, layout_of, long_date
+from m3docs.renderers.docx import DocxRenderer, layout_of, long_date
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"

@@ -16,8 +16,8 @@ from m3docs.playbook.loader import load_playbook
 from m3docs.playbook.model import Activity, Party
 from m3docs.playbook.richtext import RichText, Run
 from m3docs.plan import Deliverable, Document
-from m3docs.render.drawingml import STATUS_COLORS
-from m3docs.render.pptx import PptxRenderer, analyze
+from m3docs.renderers.drawingml import STATUS_COLORS
+from m3docs.renderers.pptx import PptxRenderer, analyze
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -17,7 +17,7 @@ from m3docs.ooxml.package import Template
 from m3docs.ooxml.xml import qn
 from m3docs.playbook.loader import load_playbook
 from m3docs.plan import Deliverable, Document
-from m3docs.render.xlsx import XlsxRenderer, column_field, layout_of
+from m3docs.renderers.xlsx import XlsxRenderer, column_field, layout_of
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
