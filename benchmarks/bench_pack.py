@@ -222,6 +222,29 @@ def verdicts(rows: list[dict]) -> list[str]:
     return out
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def cpu_ceiling(jobs: int, n: int = 6_000_000) -> float:
+    """How much faster ``jobs`` processes run pure-Python work than one, right now
+    (other load on the machine lowers it; --jobs cannot beat it)."""
+    from concurrent.futures import ProcessPoolExecutor
+    start = time.perf_counter()
+    for _ in range(jobs):
+        _burn(n)
+    serial = time.perf_counter() - start
+    with ProcessPoolExecutor(jobs) as pool:
+        list(pool.map(_burn, [1000] * jobs))
+        start = time.perf_counter()
+        list(pool.map(_burn, [n] * jobs))
+        parallel = time.perf_counter() - start
+    return serial / parallel
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -258,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = [("bundled", [])] + ([("official", [str(Path(args.official).resolve())])]
                                if args.official else [])
     rows = []
+    ceiling = cpu_ceiling(args.jobs) if args.jobs > 1 else None
     try:
         for label, templates in sets:
             for n in (int(s) for s in args.sizes.split(",")):
@@ -266,8 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    if ceiling is not None:
+        ceiling = max(ceiling, cpu_ceiling(args.jobs))  # before and after: the better one
     text = table(rows, args.jobs)
     checks = verdicts(rows)
+    if ceiling is not None:
+        checks.append(f"note  CPU ceiling now: {args.jobs} processes run plain Python "
+                      f"{ceiling:.2f}x faster than 1 (other load on the machine lowers it)")
     print(text + "\n\n" + "\n".join(checks))
     if args.markdown:
         write_markdown(Path(args.markdown), text, checks, args)
