@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import __version__
-from .engagement import check_against, example_engagement, load_engagement
+from .engagement import example_engagement, load_engagement
 from .errors import M3DocsError
 from .playbook.export import playbook_dict
 from .playbook.loader import check_playbook, load_playbook

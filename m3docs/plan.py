@@ -8,7 +8,7 @@ title that carries a file on any page is that file's deliverable on every page.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from typing import Callable, Iterable
 

@@ -22,6 +22,7 @@ from .ooxml.xml import NS, RT, clean_text, qn, serialize
 from .playbook.model import KeyTask, Party, Playbook
 from .plan import UPDATED, VERSION_1, Document
 from .renderers import sheetml as sm
+from .renderers.common import long_date
 
 USED = "Used"
 FORMAT_LABELS = {"docx": "Word", "xlsx": "Excel", "pptx": "PowerPoint"}
@@ -378,7 +379,7 @@ def room_for_title(widths: dict[int, float], title: str, subtitle: str,
 def _subtitle(engagement: Engagement) -> str:
     day = engagement.as_of
     return (f"{engagement.agency}   |   {engagement.program}   |   "
-            f"As of {day:%B} {day.day}, {day.year}")
+            f"As of {long_date(day)}")
 
 
 def build_tracker(documents: list[Document], playbook: Playbook, engagement: Engagement,

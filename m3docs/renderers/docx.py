@@ -9,10 +9,8 @@ dated from the engagement.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import posixpath
 import re
-import weakref
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -20,12 +18,13 @@ from lxml import etree
 from ..engagement import STATUS_CODES, Engagement
 from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import fill_fields, paragraph_text
-from ..ooxml.xml import NS, clean_text, qn
+from ..ooxml.xml import clean_text, qn
 from ..playbook.model import DocRef, KeyTask, Party, Playbook, Stakeholder
 from ..playbook.richtext import RichText, resolve_url
 from ..plan import Document
 from . import wordml as wm
 from .base import RenderResult
+from .common import long_date, per_template
 
 MARKER = "{{key_tasks}}"
 REPEAT_PREFIXES = ("history", "approver")
@@ -33,8 +32,6 @@ OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationship
 REL_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 REL_HEADER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
 REL_FOOTER = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer"
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
 HEADER_FILL = "1F3864"
 GROUP_FILL = "DCE4EF"
 MUTED = "5A6472"
@@ -45,10 +42,6 @@ KEEP_TOGETHER_ROWS = 15  # shorter stakeholder tables are kept on one page
 _FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TOC_LEVELS = re.compile(r'\\o\s+"(\d)-(\d)"')
 
-
-def long_date(day: dt.date) -> str:
-    """'November 24, 2026' without depending on the process locale."""
-    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
 @dataclass(frozen=True)
@@ -68,15 +61,6 @@ class _Layout:
         return self.styles.get(name.lower())
 
 
-_LAYOUTS: "weakref.WeakKeyDictionary[Template, _Layout]" = weakref.WeakKeyDictionary()
-
-
-def layout_of(template: Template) -> _Layout:
-    """The template's layout, computed on first use and cached with the template."""
-    found = _LAYOUTS.get(template)
-    if found is None:
-        found = _LAYOUTS[template] = _read_layout(template)
-    return found
 
 
 def _targets(template: Template, part: str, rel_type: str) -> list[str]:
@@ -93,7 +77,8 @@ def _targets(template: Template, part: str, rel_type: str) -> list[str]:
     return out
 
 
-def _read_layout(template: Template) -> _Layout:
+@per_template
+def layout_of(template: Template) -> _Layout:
     main = (_targets(template, "", OFFICE_DOC) or ["word/document.xml"])[0]
     furniture = tuple(_targets(template, main, REL_HEADER) + _targets(template, main, REL_FOOTER))
     styles: dict[str, str] = {}

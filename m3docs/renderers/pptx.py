@@ -19,10 +19,8 @@ Template conventions (see scripts/build_pptx_templates.py):
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import posixpath
 import re
-import weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -36,6 +34,7 @@ from ..playbook.model import KeyTask, Party, Playbook
 from ..playbook.richtext import RichText, Run
 from ..plan import Document
 from .base import RenderResult
+from .common import long_date, per_template, short_date
 from .drawingml import (DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB, EMU_PER_INCH, STATUS_COLORS,
                         STATUS_TEXT_COLORS, Cell, cell_margins, font_size, is_bold,
                         set_cell_text, set_run_color, set_shape_fill, text_height)
@@ -52,8 +51,6 @@ BOTTOM_MARGIN = int(0.55 * EMU_PER_INCH)  # keep tables clear of the master's fo
 GAP = int(0.08 * EMU_PER_INCH)
 NONE = "—"
 TBD = "TBD"
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
 
 COLUMN_ROLES: dict[str, str] = {
     "ims ref": "ims", "ims": "ims", "#": "number", "no": "number", "activity": "activity",
@@ -66,15 +63,6 @@ COLUMN_ROLES: dict[str, str] = {
     "upcoming activities": "upcoming", "upcoming": "upcoming",
 }
 
-
-def long_date(day: dt.date | None) -> str:
-    """'November 24, 2026' (independent of the locale)."""
-    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}" if day else ""
-
-
-def short_date(day: dt.date | None) -> str:
-    """'Nov 24, 2026'."""
-    return f"{MONTHS[day.month - 1][:3]} {day.day}, {day.year}" if day else ""
 
 
 # -- template analysis (once per Template object) ----------------------------------------
@@ -107,18 +95,10 @@ class DeckSpec:
     height: int
 
 
-_SPECS: "weakref.WeakKeyDictionary[Template, DeckSpec]" = weakref.WeakKeyDictionary()
 
 
+@per_template
 def analyze(template: Template) -> DeckSpec:
-    """The deck's slides, pattern roles and tables (cached per template)."""
-    spec = _SPECS.get(template)
-    if spec is None:
-        spec = _SPECS[template] = _analyze(template)
-    return spec
-
-
-def _analyze(template: Template) -> DeckSpec:
     pres = template.xml(PRESENTATION)
     size = pres.find(qn("p:sldSz"))
     width, height = int(size.get("cx")), int(size.get("cy"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-import weakref
 from dataclasses import dataclass
 from typing import Callable, Union
 
@@ -27,6 +26,7 @@ from ..playbook.model import KeyTask, Party, Playbook
 from ..plan import Document
 from . import sheetml as sm
 from .base import RenderResult
+from .common import long_date, per_template
 
 Value = Union[str, int, float, dt.date, None]
 Record = dict[str, Value]
@@ -120,17 +120,9 @@ class Layout:
     sheets: tuple[Sheet, ...]
 
 
-_LAYOUTS: "weakref.WeakKeyDictionary[Template, Layout]" = weakref.WeakKeyDictionary()
-
-
+@per_template
 def layout_of(template: Template) -> Layout:
     """Which sheet is which in a template: analysed once per Template object."""
-    if template not in _LAYOUTS:
-        _LAYOUTS[template] = _analyse(template)
-    return _LAYOUTS[template]
-
-
-def _analyse(template: Template) -> Layout:
     book = template.xml("xl/workbook.xml")
     rels = {el.get("Id"): el.get("Target") for el in template.xml("xl/_rels/workbook.xml.rels")}
     shared = sm.shared_strings(template.xml("xl/sharedStrings.xml")
@@ -210,9 +202,6 @@ def _header_footer(root: etree._Element) -> list[etree._Element]:
 
 
 # -- what goes in the cells -----------------------------------------------------------------
-def long_date(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
 
 def field_values(doc: Document, engagement: Engagement, playbook: Playbook) -> dict[str, str]:
     """Values of the ``{{name}}`` fields."""

@@ -10,7 +10,6 @@ field name (``agency``, ``program``, ``date`` ...) replaces the field's value.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -18,6 +17,7 @@ from typing import Callable
 from lxml import etree
 
 from ...engagement import Engagement
+from ..common import long_date
 from ...ooxml.placeholders import paragraph_text, replace_in_paragraph
 from ...ooxml.xml import clean_text
 
@@ -88,8 +88,6 @@ def classify(inner: str) -> str | None:
     return None
 
 
-def long_date(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
 
 
 def field_values(engagement: Engagement) -> dict[str, str]:

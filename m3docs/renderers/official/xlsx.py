@@ -19,6 +19,7 @@ from lxml import etree
 
 from ...engagement import Engagement
 from ...ooxml.package import Package, part_names, resolve_target
+from ..sheetml import col_index, col_letter
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
 from ...plan import Document
@@ -35,21 +36,6 @@ _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 _FORMULA_REF = re.compile(r"(?<![A-Za-z_\"'!.])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\d(A-Za-z_])")
 CONTEXT_SHEET = "Key Task Context"
 _CONTEXT_WIDTHS = (10, 64, 26)
-
-
-def col_letter(index: int) -> str:
-    out = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def split_ref(ref: str) -> tuple[int, int]:
