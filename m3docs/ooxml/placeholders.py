@@ -89,5 +89,9 @@ def replace_all(root: etree._Element, p_tag: str, t_tag: str, pattern: re.Patter
 
 def fill_fields(root: etree._Element, p_tag: str, t_tag: str, values: dict[str, str]) -> int:
     """Replace ``{{name}}`` fields (the project's own templates) with values."""
-    pattern = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-    return replace_all(root, p_tag, t_tag, pattern, lambda m: values.get(m.group(1)))
+    if not any("{" in text for text in root.itertext(t_tag)):
+        return 0  # no field can start here: skip the per-paragraph work
+    return replace_all(root, p_tag, t_tag, _FIELD, lambda m: values.get(m.group(1)))
+
+
+_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
