@@ -203,3 +203,18 @@ def test_export_matches_model():
     data = playbook_dict(load_playbook())
     kt = data["key_tasks"][0]
     assert kt["stakeholders"][0] == {"role": "Business Owner", "parties": ["customer", "provider"]}
+
+
+def test_text_fields_written_as_lists_or_mappings(write_page, tmp_path):
+    write_page(page(body="""
+        activitiesText:
+          - First line of the intro,
+          - second line.
+        bestPractice:
+          - text: A practice written as a mapping
+          - A plain practice
+        """))
+    kt = load_playbook(tmp_path).key_task("1.1")
+    assert kt.activities_text.plain == "First line of the intro, second line."
+    assert [b.plain for b in kt.best_practices] == ["A practice written as a mapping",
+                                                   "A plain practice"]

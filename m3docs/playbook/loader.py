@@ -146,11 +146,24 @@ class _Reader:
     def best_practices(self, data: LMap) -> tuple[RichText, ...]:
         out = []
         for item, pos in self.items(data, "bestPractice"):
+            if isinstance(item, dict) and isinstance(item.get("text"), (str, int, float)):
+                item = item["text"]
             if isinstance(item, (dict, list)):
                 self.err(pos, "each best practice must be text")
             elif item is not None and self.rich(item):
                 out.append(self.rich(item))
         return tuple(out)
+
+    def paragraph(self, data: LMap, key: str) -> RichText | None:
+        """A text field that pages write as one string or as a list of lines."""
+        value = data.get(key)
+        if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+            value = " ".join(str(v) for v in value)
+        elif value is not None and not isinstance(value, (str, int, float)):
+            self.err(data.where(key), f"'{key}' must be text")
+            return None
+        text = self.rich(value) if value is not None else None
+        return text or None
 
     # -- activities ---------------------------------------------------------------
     def activities(self, data: LMap) -> list[Activity]:
@@ -221,7 +234,7 @@ class _Reader:
                                               f"{', '.join(WORKSTREAMS)})")
         parties = self.parties(data.get("responsibleParty"), data.where("responsibleParty"),
                                "key task")
-        intro = self.text(data, "activitiesText")
+        intro = self.paragraph(data, "activitiesText")
         permalink = self.text(data, "permalink")
         kt = KeyTask(
             phase=phase if phase is not None else -1, number=number if number is not None else -1,
@@ -229,7 +242,7 @@ class _Reader:
             category=category, parties=parties, activities=tuple(self.activities(data)),
             inputs=self.docrefs(data, "inputs"), outputs=self.docrefs(data, "outputs"),
             stakeholders=self.stakeholders(data), best_practices=self.best_practices(data),
-            activities_text=self.rich(intro) if intro else None,
+            activities_text=intro,
             permalink=permalink.strip() if permalink else None, source=self.src(data.pos))
         self.duplicates(data, allow=("activities",), top=True)
         if any(d.is_error for d in self.diags):
