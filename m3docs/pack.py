@@ -281,15 +281,18 @@ def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
     outcomes = render_all(plan.docs, playbook, engagement, plan.chain, jobs, executor)
     parallel = executor is not None or jobs > 1
     # While workers render, this process builds the tracker.
-    tracker = tracker_bytes(plan.docs, playbook, engagement) if parallel else None
+    tracker_warnings: list[str] = []
+    tracker = tracker_bytes(plan.docs, playbook, engagement, tracker_warnings) \
+        if parallel else None
     report = write_pack(out, plan, playbook, engagement, outcomes, tracker=tracker,
-                        force=force, progress=progress)
+                        tracker_warnings=tracker_warnings, force=force, progress=progress)
     report.seconds = time.perf_counter() - start
     return report
 
 
 def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: Engagement,
-               outcomes: Iterable[Outcome], *, tracker: bytes | None = None, force: bool = False,
+               outcomes: Iterable[Outcome], *, tracker: bytes | None = None,
+               tracker_warnings: Iterable[str] = (), force: bool = False,
                progress: Callable[[int, int, str], None] | None = None) -> PackReport:
     """Write rendered documents as they arrive, then the tracker and the manifest."""
     out = Path(out)
@@ -309,18 +312,22 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
         report.warnings += [f"{doc.path}: {w}" for w in outcome.warnings]
         if progress:
             progress(outcome.index + 1, len(docs), doc.path)
+    tracker_warnings = list(tracker_warnings)
     if tracker is None:
-        tracker = tracker_bytes(docs, playbook, engagement)
+        tracker = tracker_bytes(docs, playbook, engagement, tracker_warnings)
+    report.warnings += [f"{TRACKER}: {w}" for w in tracker_warnings]
     entry = {"path": TRACKER, "sha256": writer.write(TRACKER, tracker)}
     manifest = {"m3docs_version": __version__, "engagement": engagement.to_dict(),
                 "playbook": {"key_tasks": [kt.id for kt in plan.scope]},
                 "documents": report.documents, "tracker": entry}
-    atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True,
-                                             ensure_ascii=False) + "\n").encode("utf-8"))
+    # A lone surrogate (from an escape in a YAML file) stays a JSON \uXXXX escape.
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    atomic_write(out / MANIFEST, text.encode("utf-8", "backslashreplace"))
     return report
 
 
-def tracker_bytes(docs: list[Document], playbook: Playbook, engagement: Engagement) -> bytes:
-    """The pack's deliverables tracker workbook."""
+def tracker_bytes(docs: list[Document], playbook: Playbook, engagement: Engagement,
+                  warnings: list[str] | None = None) -> bytes:
+    """The pack's deliverables tracker workbook (its warnings appended to ``warnings``)."""
     from .tracker import build_tracker
-    return build_tracker(docs, playbook, engagement, {d.path: d.path for d in docs})
+    return build_tracker(docs, playbook, engagement, {d.path: d.path for d in docs}, warnings)

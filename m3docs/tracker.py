@@ -252,6 +252,10 @@ class _Sheet:
         for k, v in (("paperSize", "5"), ("orientation", "landscape"), ("fitToWidth", "1"),
                      ("fitToHeight", "0")):
             setup.set(k, v)
+        footer, removed = clean_text(footer)
+        if removed:
+            self.warnings.append(f"{self.name} footer: removed characters that are not "
+                                 "allowed in XML")
         hf = sm.child(self.root, "headerFooter")
         etree.SubElement(hf, qn("x:oddFooter")).text = \
             "&L&8" + footer.replace("&", "&&") + "&R&8Page &P of &N"
@@ -383,9 +387,10 @@ def _subtitle(engagement: Engagement) -> str:
 
 
 def build_tracker(documents: list[Document], playbook: Playbook, engagement: Engagement,
-                  links: dict[str, str]) -> bytes:
-    """The deliverables tracker workbook for a pack, as .xlsx bytes."""
-    warnings: list[str] = []
+                  links: dict[str, str], warnings: list[str] | None = None) -> bytes:
+    """The deliverables tracker workbook for a pack, as .xlsx bytes; text that had to be
+    cleaned or cut is reported in ``warnings`` (when given)."""
+    warnings = [] if warnings is None else warnings
     sheets = [deliverables_sheet(documents, playbook, engagement, links, warnings),
               raci_sheet(documents, playbook, engagement, warnings)]
     parts: dict[str, bytes] = {}
