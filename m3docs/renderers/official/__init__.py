@@ -11,13 +11,14 @@ import posixpath
 
 from ...engagement import Engagement
 from ...ooxml.package import PackageError, Template
-from ...ooxml.xml import qn
+from ...ooxml.xml import clean_text, qn
 from ...playbook.model import Playbook
 from ...plan import Document
 from ..base import RenderResult
 from . import docx, pptx, xlsx
 from .placeholders import BLANK_RULES, Filler, classify, leftover_fields
-from .tables import FEED_RULES, build_feeds
+from .tables import FEED_RULES, Feed, build_feeds, context_blocks, context_placed
+from ..sheetml import MAX_CELL_CHARS
 
 OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 STRICT_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
@@ -74,4 +75,24 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
     pkg = template.new()
     feeds = build_feeds(doc, engagement)
     warnings = module.fill(pkg, name, doc, engagement, feeds)
+    warnings += _text_warnings(_written_texts(doc, engagement, feeds), module is xlsx)
     return RenderResult(pkg.to_bytes(), warnings)
+
+
+def _written_texts(doc: Document, engagement: Engagement, feeds: list[Feed]) -> list[str]:
+    """The table rows and context text a fill wrote (the fillers clean each one)."""
+    texts = [v for f in feeds if f.used for row in f.rows for v in row.values()]
+    if not context_placed(feeds):
+        for block in context_blocks(doc, engagement):
+            texts += [block.text] + [cell for row in block.rows for cell in row]
+    return [t for t in texts if isinstance(t, str)]
+
+
+def _text_warnings(texts: list[str], spreadsheet: bool) -> list[str]:
+    out = []
+    if any(clean_text(t)[1] for t in texts):
+        out.append("characters not allowed in XML were removed from key-task and "
+                   "engagement text")
+    if spreadsheet and any(len(t) > MAX_CELL_CHARS for t in texts):
+        out.append(f"text cut to Excel's limit of {MAX_CELL_CHARS} characters per cell")
+    return out
