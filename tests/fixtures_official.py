@@ -157,8 +157,12 @@ def _make_macro(data: bytes) -> bytes:
     return _rewrite(data, edit)
 
 
-def status_deck(path: Path) -> Path:
-    """A one-slide deck: a title with ``xx/xx/xx``, an activities table, a status legend."""
+def status_deck(path: Path, milestones: bool = False) -> Path:
+    """A one-slide deck: a title with ``xx/xx/xx``, an activities table, a status legend.
+
+    With ``milestones`` a milestones table sits below the activities table, and the
+    example rows' status cells are filled navy, as in the official deck.
+    """
     from pptx import Presentation
     from pptx.dml.color import RGBColor
     from pptx.util import Inches, Pt
@@ -181,8 +185,11 @@ def status_deck(path: Path) -> Path:
         table.cell(0, c).text = heads[c]
         table.cell(1, c).text = guide[c]
         for r in range(1, rows):
-            for p in table.cell(r, c).text_frame.paragraphs:
-                p.font.size = Pt(9)
+            _font_size(table.cell(r, c), Pt(9))
+    if milestones:
+        shape.height = Inches(1.2)
+        _navy(table.cell(1, 5))
+        _milestones_table(slide)
     legend = slide.shapes.add_table(1, 2, Inches(0.5), Inches(6.2), Inches(2), Inches(0.3)).table
     legend.cell(0, 0).text = "G"
     legend.cell(0, 0).fill.solid()
@@ -190,3 +197,34 @@ def status_deck(path: Path) -> Path:
     legend.cell(0, 1).text = "On track"
     prs.save(path)
     return path
+
+
+def _font_size(cell, size) -> None:
+    """Size a cell's paragraphs and their runs (runs carry the size PowerPoint shows)."""
+    for p in cell.text_frame.paragraphs:
+        p.font.size = size
+        for run in p.runs:
+            run.font.size = size
+
+
+def _navy(cell) -> None:
+    from pptx.dml.color import RGBColor
+    cell.fill.solid()
+    cell.fill.fore_color.rgb = RGBColor(0x00, 0x27, 0x76)
+
+
+def _milestones_table(slide) -> None:
+    """A caption row, a header and two example rows, between the activities and the legend."""
+    from pptx.util import Inches, Pt
+    table = slide.shapes.add_table(4, 6, Inches(0.5), Inches(3.4), Inches(12), Inches(1.2)).table
+    table.cell(0, 0).merge(table.cell(0, 5))
+    table.cell(0, 0).text = "MAJOR MILESTONES"
+    heads = ("IMS", "Milestones", "Owner", "Projected Finish", "Status", "Notes")
+    guide = ("Insert IMS section", "List major project milestones", "Name the milestone owner",
+             "Provide the date", "B", "List any explanatory notes")
+    for c in range(6):
+        table.cell(1, c).text = heads[c]
+        table.cell(2, c).text = guide[c]
+        for r in range(2, 4):
+            _font_size(table.cell(r, c), Pt(9))
+    _navy(table.cell(2, 4))

@@ -348,6 +348,128 @@ def test_deck_family(playbook, engagement, tmp_path):
     assert box == [f"{engagement.agency} – {engagement.program}"]
 
 
+# -- tables stay on their slides; status colours only for a status ----------------------------
+def _deck_doc(tasks, name: str) -> Document:
+    return Document(Deliverable("status", "Status Report", ("Status Report",), name, "generic",
+                                "pptx"), 1, "Version 1", tuple(tasks), ())
+
+
+def _grown_tables(slide, captions: set[str]) -> list:
+    return [s for s in slide.shapes if s.has_table and s.table.cell(0, 0).text in captions]
+
+
+def _assert_tables_fit(prs, captions: set[str]) -> None:
+    """Every filled table ends inside the slide and above every shape below its top."""
+    for n, slide in enumerate(prs.slides, 1):
+        for table in _grown_tables(slide, captions):
+            bottom = table.top + sum(row.height for row in table.table.rows)
+            assert table.height == bottom - table.top
+            for row in table.table.rows:   # a row's height is what it will show
+                shown = [tc for tc in row._tr.tc_lst if not (tc.get("hMerge") or tc.get("vMerge"))]
+                assert row.height >= max(_text_floor(tc) for tc in shown), n
+            assert bottom <= prs.slide_height, n
+            for other in slide.shapes:
+                below = other.shape_id != table.shape_id and other.top >= table.top
+                if below and other.left < table.left + table.width and \
+                        table.left < other.left + other.width:
+                    assert bottom <= other.top, (n, table.table.cell(0, 0).text, other.name)
+
+
+def _text_floor(tc) -> int:
+    """Least height a cell's text takes: one line per paragraph at its size (18 pt if unsized)."""
+    ns = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
+    pr = tc.find("a:tcPr", ns)
+    total = sum(int(pr.get(m, "45720")) if pr is not None else 45720 for m in ("marT", "marB"))
+    for p in tc.findall("a:txBody/a:p", ns):
+        sizes = [el.get("sz") for el in p.findall("a:r/a:rPr", ns) + p.findall("a:endParaRPr", ns)
+                 if el.get("sz")]
+        total += int(int(sizes[0] if sizes else 1800) / 100 * 1.2 * 12700)
+    return total
+
+
+def _column(table, header: str) -> int:
+    heads = [table.table.cell(r, c).text.strip() for r in range(2)
+             for c in range(len(table.table.columns))]
+    return heads.index(header) % len(table.table.columns)
+
+
+def _rows(prs, caption: str, first: int, header: str, key: str) -> list[tuple[str, str, object]]:
+    """(key column text, header column text, status cell) of a table's rows, over all slides."""
+    out = []
+    for slide in prs.slides:
+        for table in _grown_tables(slide, {caption}):
+            k, c, st = _column(table, key), _column(table, header), _column(table, "Status")
+            out += [(table.table.cell(r, k).text, table.table.cell(r, c).text,
+                     table.table.cell(r, st)) for r in range(first, len(table.table.rows))]
+    return out
+
+
+def _status_rgb(cell) -> str | None:
+    return str(cell.fill.fore_color.rgb) if cell.fill.type is not None else None
+
+
+def test_status_deck_many_key_tasks(engagement):
+    """All 25 key tasks of the sample: both slide-1 tables paginate together, inside the slide."""
+    import dataclasses
+    from pptx import Presentation
+    from m3docs.engagement import TaskStatus
+    path = _shared(DECK)
+    sample = load_playbook(SHARED.parent.parent)
+    tasks = sample.key_tasks
+    first, second = tasks[0], tasks[1]
+    eng = dataclasses.replace(engagement, status={first.id: TaskStatus(status="G"),
+                                                  second.id: TaskStatus(status="R")})
+    result = fill_official(_deck_doc(tasks, path.name), Template(path), eng, sample)
+    prs = Presentation(io.BytesIO(result.data))
+    _assert_tables_fit(prs, {"MAJOR ACTIVITIES", "MAJOR MILESTONES"})
+    acts = _rows(prs, "MAJOR ACTIVITIES", 2, "Activities", "IMS")
+    miles = _rows(prs, "MAJOR MILESTONES", 2, "Milestones", "IMS")
+    assert [a for _, a, _ in acts] == [a.text.plain for kt in tasks for a in kt.activities]
+    assert [m for _, m, _ in miles] == [f"{o.title.plain} complete" for kt in tasks
+                                        for o in kt.outputs]
+    assert len(miles) > 25
+    colours = {first.id: "00B050", second.id: "FF0000"}
+    for ims, _, cell in acts + miles:
+        task = next(kt.id for kt in tasks if ims == kt.id or ims.startswith(kt.id + "."))
+        assert _status_rgb(cell) == colours.get(task), (ims, cell.text)
+        assert cell.text == {first.id: "G", second.id: "R"}.get(task, "")
+    titles = [s.shapes.title.text for s in prs.slides]
+    continued = sum(t.endswith("(continued)") for t in titles)
+    assert continued >= 1 and len(titles) - continued == 4   # the template's four slides
+
+
+def test_deck_family_many_outputs(playbook, engagement, tmp_path):
+    """30 milestones under an activities table: paginated together, above the legend."""
+    import dataclasses
+    from pptx import Presentation
+    from m3docs.playbook.model import DocRef
+    from m3docs.playbook.richtext import RichText, Run
+    kt = playbook.key_task("3.14")
+    outputs = tuple(DocRef(RichText((Run(f"Deliverable {i}"),))) for i in range(15))
+    tasks = (dataclasses.replace(kt, outputs=outputs),
+             dataclasses.replace(kt, number=99, outputs=outputs))
+    path = status_deck(tmp_path / "deck.pptx", milestones=True)
+    result = fill_official(_deck_doc(tasks, path.name), Template(path), engagement, playbook)
+    prs = Presentation(io.BytesIO(result.data))
+    _assert_tables_fit(prs, {"IMS", "MAJOR MILESTONES"})
+    slides = list(prs.slides)
+    assert len(slides) >= 3
+    assert all(s.shapes.title.text.endswith("(continued)") for s in slides[1:])
+    acts = _rows(prs, "IMS", 1, "Activities", "IMS")
+    miles = _rows(prs, "MAJOR MILESTONES", 2, "Milestones", "IMS")
+    assert [m for _, m, _ in miles] == [f"Deliverable {i} complete" for i in range(15)] * 2
+    assert len(acts) == 2 * len(kt.activities)
+    for ims, _, cell in acts + miles:
+        coded = ims.startswith("3.14")
+        assert cell.text == ("G" if coded else "")
+        assert _status_rgb(cell) == ("00B050" if coded else None), ims
+        borders = cell._tc.tcPr  # the example row's borders and margins stay
+        assert borders is not None
+    for slide in slides:   # a table is on a continuation slide only while it has rows
+        for table in _grown_tables(slide, {"IMS", "MAJOR MILESTONES"}):
+            assert len(table.table.rows) > (1 if table.table.cell(0, 0).text == "IMS" else 2)
+
+
 def test_family_opens_in_libreoffice(playbook, engagement, tmp_path):
     for path in (word_plan(tmp_path / "plan.docx"), excel_log(tmp_path / "log.xlsm", True),
                  status_deck(tmp_path / "deck.pptx")):

@@ -9,7 +9,6 @@ a cell of the template that shows the same status code, e.g. the legend.
 from __future__ import annotations
 
 import copy
-import math
 import posixpath
 
 from lxml import etree
@@ -29,6 +28,8 @@ CHAR_EM = 0.55
 LINE = 1.2
 DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB = 91440, 45720
 CONTINUED = " (continued)"
+GAP = EMU_PER_PT * 18   # kept between a grown table and the shape below it
+MIN_PADDING = EMU_PER_PT * 4   # above and below a row's text together, so lines do not touch
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
@@ -44,14 +45,16 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         for p in root.iter(qn("a:p")):
             filler.paragraph(p, qn("a:t"))
         base = copy.deepcopy(root)
-        chunks = _fill_tables(root, feeds, codes, slide_height)
-        if filler.filled != before or chunks:
+        tables = _fill_tables(root, feeds, codes, slide_height)
+        pages = _layout(tables) if tables else []
+        if pages:
+            _place(root, tables, pages[0])
+        if filler.filled != before or tables:
             pkg.put(part, root)
-        extra = max((len(c) for _, c in chunks), default=1) - 1
         after = sld_id
-        for k in range(1, extra + 1):
+        for page in pages[1:]:
             clone = copy.deepcopy(base)
-            _continue_tables(clone, chunks, k, codes)
+            _place(clone, tables, page)
             _mark_continued(clone)
             after = _add_slide(pkg, main, part, clone, after)
     if not context_placed(feeds):
@@ -117,7 +120,7 @@ def cell_text(tc: etree._Element) -> str:
 
 
 def _status_cells(pkg: Package, parts: list[str]) -> dict[str, etree._Element]:
-    """Status code -> a template cell showing it with a fill (first one found)."""
+    """Status code -> a cell showing it with a fill: a template table cell, else a legend shape."""
     out: dict[str, etree._Element] = {}
     for part in parts:
         for tc in pkg.template.xml(part).iter(qn("a:tc")):
@@ -126,17 +129,50 @@ def _status_cells(pkg: Package, parts: list[str]) -> dict[str, etree._Element]:
             if text in STATUS_CODES and text not in out and tcpr is not None and \
                     tcpr.find(qn("a:solidFill")) is not None:
                 out[text] = tc
+    for part in parts:
+        for sp in pkg.template.xml(part).iter(qn("p:sp")):
+            body, fill = sp.find(qn("p:txBody")), sp.find(qn("p:spPr") + "/" + qn("a:solidFill"))
+            text = cell_text(body) if body is not None else ""
+            if text in STATUS_CODES and text not in out and fill is not None:
+                out[text] = _legend_cell(body, fill)
     return out
+
+
+def _legend_cell(body: etree._Element, fill: etree._Element) -> etree._Element:
+    """A table cell with a legend shape's fill and text look."""
+    tc = etree.Element(qn("a:tc"))
+    txbody = etree.SubElement(tc, qn("a:txBody"))
+    etree.SubElement(txbody, qn("a:bodyPr"))
+    etree.SubElement(txbody, qn("a:lstStyle"))
+    for p in body.findall(qn("a:p")):
+        txbody.append(copy.deepcopy(p))
+    etree.SubElement(tc, qn("a:tcPr")).append(copy.deepcopy(fill))
+    return tc
 
 
 # -- tables --------------------------------------------------------------------------------
 class _Fed:
-    """A table being filled: where it is, its columns and its rows per slide."""
+    """A table being filled: its frame, columns, built rows and the room it has on a slide."""
 
-    def __init__(self, index: int, feed: Feed, by_col: dict[int, str], header: int,
-                 proto: etree._Element, numbers: set[int]):
+    def __init__(self, index: int, frame: etree._Element, feed: Feed, by_col: dict[int, str],
+                 header: int):
         self.index, self.feed, self.by_col, self.header = index, feed, by_col, header
-        self.proto, self.numbers = proto, numbers
+        x, y, cx, _ = _box(frame) or (0, 0, 0, 0)
+        self.left, self.right, self.top = x, x + cx, y
+        self.bottom = y          # lowest edge the table may reach (set from the shapes below)
+        self.head = 0            # height of the header rows kept on every slide
+        self.head_rows: list[str] = []   # their fitted heights
+        self.rows: list[etree._Element] = []
+
+    def heights(self) -> list[int]:
+        return [int(tr.get("h", "0")) for tr in self.rows]
+
+
+class _Page:
+    """Where each table sits on one slide and which of its rows it shows."""
+
+    def __init__(self) -> None:
+        self.spans: dict[int, tuple[int, int, int]] = {}   # table index -> (first, end, top)
 
 
 def _frames(root: etree._Element) -> list[etree._Element]:
@@ -155,8 +191,8 @@ def _box(el: etree._Element) -> tuple[int, int, int, int] | None:
     return int(off.get("x")), int(off.get("y")), int(ext.get("cx")), int(ext.get("cy"))
 
 
-def _free_height(root: etree._Element, frame: etree._Element, slide_height: int) -> int:
-    """Height from the table's top to the next shape below it (or the slide's bottom margin)."""
+def _lowest_edge(root: etree._Element, frame: etree._Element, slide_height: int) -> int:
+    """How far down the table may grow: above the next shape below it, or the bottom margin."""
     me = _box(frame)
     if me is None:
         return 0
@@ -169,140 +205,235 @@ def _free_height(root: etree._Element, frame: etree._Element, slide_height: int)
             continue
         bx, by, bcx, bcy = box
         if by >= y + cy and bx < x + cx and bx + bcx > x and bcy > 0:
-            limit = min(limit, by - EMU_PER_PT * 18)
-    return max(limit - y, cy)
+            limit = min(limit, by - GAP)
+    return max(limit, y + cy)
 
 
 def _fill_tables(root: etree._Element, feeds: list[Feed], codes: dict[str, etree._Element],
-                 slide_height: int) -> list[tuple[_Fed, list[list[dict]]]]:
+                 slide_height: int) -> list[_Fed]:
+    """Find the tables a feed fills, build their rows, and note the room each one has."""
     out = []
     for i, frame in enumerate(_frames(root)):
         tbl = frame.find(".//" + qn("a:tbl"))
+        widths = [int(g.get("w", "0")) for g in tbl.find(qn("a:tblGrid"))]
         rows = tbl.findall(qn("a:tr"))
         for h, header in enumerate(rows[:3]):
             found = best_feed(feeds, [cell_text(tc) for tc in header.findall(qn("a:tc"))])
             if found is None:
                 continue
-            feed, columns = found
-            tmpl = rows[h + 1:]
-            kinds = [row_kind([cell_text(tc) for tc in tr.findall(qn("a:tc"))]) for tr in tmpl]
-            proto = tmpl[prototype_index(kinds)] if tmpl else header
-            numbers = {c for c, tc in enumerate(proto.findall(qn("a:tc")))
-                       if c not in columns and cell_text(tc).rstrip(".").isdigit()}
-            fed = _Fed(i, feed, columns, h, proto, numbers)
-            head = sum(int(tr.get("h", "0")) for tr in rows[:h + 1])
-            space = max(_free_height(root, frame, slide_height) - head,
-                        sum(int(tr.get("h", "0")) for tr in tmpl))
-            chunks = _paginate(fed, tbl, space)
-            _write(frame, fed, chunks[0], 0, codes)
-            feed.used = True
-            out.append((fed, chunks))
+            fed = _Fed(i, frame, found[0], found[1], h)
+            fed.bottom = _lowest_edge(root, frame, slide_height)
+            for tr in rows[:h + 1]:
+                _fit_height(tr, widths, int(tr.get("h", "0")))
+            fed.head_rows = [tr.get("h", "0") for tr in rows[:h + 1]]
+            fed.head = sum(int(x) for x in fed.head_rows)
+            fed.rows = _build_rows(fed, rows[h + 1:], header, widths, codes)
+            fed.feed.used = True
+            out.append(fed)
             break
     return out
 
 
-def _continue_tables(root: etree._Element, fed_tables: list, k: int,
-                     codes: dict[str, etree._Element]) -> None:
+def _build_rows(fed: _Fed, template_rows: list[etree._Element], header: etree._Element,
+                widths: list[int], codes: dict[str, etree._Element]) -> list[etree._Element]:
+    """One row per feed row, cloned from the example row, its height fitted to its text."""
+    kinds = [row_kind([cell_text(tc) for tc in tr.findall(qn("a:tc"))]) for tr in template_rows]
+    proto = template_rows[prototype_index(kinds)] if template_rows else header
+    numbers = {c for c, tc in enumerate(proto.findall(qn("a:tc")))
+               if c not in fed.by_col and cell_text(tc).rstrip(".").isdigit()}
+    floor = min((int(tr.get("h", "0")) for tr in template_rows), default=int(proto.get("h", "0")))
+    out = []
+    for n, values in enumerate(fed.feed.rows):
+        tr = copy.deepcopy(proto)
+        for c, tc in enumerate(tr.findall(qn("a:tc"))):
+            field = fed.by_col.get(c)
+            text = values.get(field, "") if field else (str(n + 1) if c in numbers else "")
+            if field == "status":
+                _status_look(tc, codes.get(text))
+            set_cell_text(tc, text)
+        _fit_height(tr, widths, floor)
+        out.append(tr)
+    return out
+
+
+def _layout(tables: list[_Fed]) -> list[_Page]:
+    """Share the slides out: each slide shows the next rows of every table that has rows left.
+
+    The first slide keeps every table where the template put it. On a continuation
+    slide a table with no rows left is dropped and the table below moves up into
+    its place (or, if none follows, the table above grows down into it).
+    """
+    order = sorted(tables, key=lambda t: t.top)
+    pos = {t.index: 0 for t in order}
+    pages: list[_Page] = []
+    while not pages or any(pos[t.index] < len(t.rows) for t in order):
+        shown = order if not pages else [t for t in order if pos[t.index] < len(t.rows)]
+        page = _Page()
+        for t in shown:
+            top, bottom = _room(order, shown, t)
+            end = _take(t.heights(), pos[t.index], bottom - top - t.head)
+            page.spans[t.index] = (pos[t.index], end, top)
+            pos[t.index] = end
+        pages.append(page)
+    return pages
+
+
+def _room(order: list[_Fed], shown: list[_Fed], t: _Fed) -> tuple[int, int]:
+    """Top and lowest edge for ``t`` when only ``shown`` tables are on the slide."""
+    i = order.index(t)
+    top, bottom = t.top, t.bottom
+    j = i - 1
+    while j >= 0 and order[j] not in shown and _stacked(order[j], order[j + 1]):
+        top = order[j].top
+        j -= 1
+    k = i + 1
+    while k < len(order) and order[k] not in shown and _stacked(order[k - 1], order[k]):
+        k += 1
+    if k == len(order) or order[k] not in shown or not _stacked(order[k - 1], order[k]):
+        bottom = max(bottom, order[k - 1].bottom)
+    return top, bottom
+
+
+def _stacked(upper: _Fed, lower: _Fed) -> bool:
+    """Whether two tables share columns of the slide, one above the other."""
+    return upper.left < lower.right and lower.left < upper.right
+
+
+def _take(heights: list[int], first: int, room: int) -> int:
+    """End of the run of rows from ``first`` that fits ``room`` (at least one row)."""
+    end, used = first, 0
+    while end < len(heights) and (end == first or used + heights[end] <= room):
+        used += heights[end]
+        end += 1
+    return end
+
+
+def _place(root: etree._Element, tables: list[_Fed], page: _Page) -> None:
+    """Put each table's rows for this page in its frame; drop the tables not on it."""
     frames = _frames(root)
-    for fed, chunks in fed_tables:
-        frame = frames[fed.index]
-        if k < len(chunks):
-            _write(frame, fed, chunks[k], sum(len(c) for c in chunks[:k]), codes)
-        else:
+    for t in tables:
+        frame = frames[t.index]
+        if t.index not in page.spans:
             frame.getparent().remove(frame)
+            continue
+        first, end, top = page.spans[t.index]
+        tbl = frame.find(".//" + qn("a:tbl"))
+        for n, tr in enumerate(tbl.findall(qn("a:tr"))):
+            if n > t.header:
+                tbl.remove(tr)
+            else:
+                tr.set("h", t.head_rows[n])
+        for tr in t.rows[first:end]:
+            tbl.append(copy.deepcopy(tr))
+        xfrm = frame.find(qn("p:xfrm"))
+        if xfrm is not None and xfrm.find(qn("a:ext")) is not None:
+            xfrm.find(qn("a:off")).set("y", str(top))
+            xfrm.find(qn("a:ext")).set("cy", str(sum(int(tr.get("h", "0"))
+                                                     for tr in tbl.findall(qn("a:tr")))))
 
 
-def _paginate(fed: _Fed, tbl: etree._Element, space: int) -> list[list[dict]]:
-    widths = [int(g.get("w", "0")) for g in tbl.find(qn("a:tblGrid"))]
-    chunks: list[list[dict]] = [[]]
-    used = 0
-    for values in fed.feed.rows:
-        h = _row_height(fed.proto, fed.by_col, values, widths)
-        if chunks[-1] and used + h > space:
-            chunks.append([])
-            used = 0
-        chunks[-1].append(values)
-        used += h
-    return chunks
-
-
-def _font_pt(tc: etree._Element) -> float:
-    for tag in ("a:rPr", "a:endParaRPr", "a:defRPr"):
-        el = tc.find(".//" + qn(tag))
+# -- measuring text ------------------------------------------------------------------------
+def _size_pt(p: etree._Element, body: etree._Element) -> float:
+    """Font size of a paragraph: its runs, its end mark, the cell's list style, else 18 pt."""
+    for el in (p.find(qn("a:r") + "/" + qn("a:rPr")), p.find(qn("a:endParaRPr")),
+               body.find(qn("a:lstStyle") + "/" + qn("a:lvl1pPr") + "/" + qn("a:defRPr"))):
         if el is not None and el.get("sz"):
             return int(el.get("sz")) / 100
     return 18.0
 
 
-def _row_height(proto: etree._Element, by_col: dict[int, str], values: dict,
-                widths: list[int]) -> int:
-    best = int(proto.get("h", "0"))
-    for c, tc in enumerate(proto.findall(qn("a:tc"))):
-        text = values.get(by_col.get(c, ""), "")
-        if not text or c >= len(widths):
-            continue
-        pr = tc.find(qn("a:tcPr"))
-        pr = pr if pr is not None else etree.Element("x")
-        width = widths[c] - int(pr.get("marL", DEFAULT_MARGIN_LR)) - int(pr.get("marR", DEFAULT_MARGIN_LR))
-        size = _font_pt(tc)
-        per_line = max(int(width / EMU_PER_PT / (size * CHAR_EM)), 4)
-        lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
-        h = lines * size * LINE * EMU_PER_PT + int(pr.get("marT", DEFAULT_MARGIN_TB)) + \
-            int(pr.get("marB", DEFAULT_MARGIN_TB))
-        best = max(best, int(h))
-    return best
-
-
-def _write(frame: etree._Element, fed: _Fed, rows: list[dict], start: int,
-           codes: dict[str, etree._Element]) -> None:
-    """Replace the table's template rows with ``rows`` and fit the frame's height."""
-    tbl = frame.find(".//" + qn("a:tbl"))
-    widths = [int(g.get("w", "0")) for g in tbl.find(qn("a:tblGrid"))]
-    for tr in tbl.findall(qn("a:tr"))[fed.header + 1:]:
-        tbl.remove(tr)
-    for n, values in enumerate(rows):
-        tr = copy.deepcopy(fed.proto)
-        tr.set("h", str(_row_height(fed.proto, fed.by_col, values, widths)))
-        for c, tc in enumerate(tr.findall(qn("a:tc"))):
-            field = fed.by_col.get(c)
-            text = values.get(field, "") if field else (
-                str(start + n + 1) if c in fed.numbers else "")
-            if field == "status" and text in codes:
-                _status_look(tc, codes[text])
-            set_cell_text(tc, text)
-        tbl.append(tr)
-    xfrm = frame.find(qn("p:xfrm"))
-    ext = xfrm.find(qn("a:ext")) if xfrm is not None else None
-    if ext is not None:
-        ext.set("cy", str(sum(int(tr.get("h", "0")) for tr in tbl.findall(qn("a:tr")))))
-
-
-def _status_look(tc: etree._Element, source: etree._Element) -> None:
-    """Give a status cell the fill and text look of the template's cell for that code."""
-    pr, src_pr = tc.find(qn("a:tcPr")), source.find(qn("a:tcPr"))
-    if src_pr is not None:
-        new = copy.deepcopy(src_pr)
-        if pr is not None:
-            pr.addprevious(new)
-            tc.remove(pr)
+def _lines(text: str, per_line: int) -> int:
+    """Lines a text wraps to at ``per_line`` characters, breaking between words."""
+    count, used = 1, 0
+    for word in text.split():
+        need = len(word) + (1 if used else 0)
+        if used and used + need > per_line:
+            count += 1 + (len(word) - 1) // per_line
+            used = (len(word) - 1) % per_line + 1
         else:
-            tc.append(new)
-    body, src_body = tc.find(qn("a:txBody")), source.find(qn("a:txBody"))
+            used += need
+            while used > per_line:
+                count, used = count + 1, used - per_line
+    return count
+
+
+def _cell_height(tc: etree._Element, width: int) -> int:
+    """Height a cell's text needs at ``width`` EMU, margins included."""
+    body = tc.find(qn("a:txBody"))
+    pr = tc.find(qn("a:tcPr"))
+    pr = pr if pr is not None else etree.Element("x")
+    room = width - int(pr.get("marL", DEFAULT_MARGIN_LR)) - int(pr.get("marR", DEFAULT_MARGIN_LR))
+    total = max(int(pr.get("marT", DEFAULT_MARGIN_TB)) + int(pr.get("marB", DEFAULT_MARGIN_TB)),
+                MIN_PADDING)
+    for p in (body.findall(qn("a:p")) if body is not None else []):
+        size = _size_pt(p, body)
+        per_line = max(int(room / EMU_PER_PT / (size * CHAR_EM)), 4)
+        spacing = p.find(qn("a:pPr") + "/" + qn("a:lnSpc") + "/" + qn("a:spcPct"))
+        factor = int(spacing.get("val")) / 100000 if spacing is not None else 1.0
+        text = paragraph_text(p, qn("a:t"))
+        total += int(_lines(text, per_line) * size * LINE * factor * EMU_PER_PT)
+    return total
+
+
+def _fit_height(tr: etree._Element, widths: list[int], floor: int) -> None:
+    """Set a row's height to what its tallest cell needs (never below ``floor``)."""
+    best, col = floor, 0
+    for tc in tr.findall(qn("a:tc")):
+        span = int(tc.get("gridSpan", "1"))
+        if tc.get("hMerge") != "1" and tc.get("vMerge") != "1" and col < len(widths):
+            best = max(best, _cell_height(tc, sum(widths[col:col + span])))
+        col += span
+    tr.set("h", str(best))
+
+
+def _status_look(tc: etree._Element, source: etree._Element | None) -> None:
+    """Give a status cell the fill and text look of the template's cell for its code.
+
+    Without a code (or one the template shows nowhere) the example row's status
+    colour is cleared instead; the cell keeps its borders and margins either way.
+    """
+    pr = tc.find(qn("a:tcPr"))
+    if pr is None:
+        pr = etree.SubElement(tc, qn("a:tcPr"))
+    fills = [el for el in pr if el.tag in FILLS]
+    for el in fills:
+        pr.remove(el)
+    src_pr = source.find(qn("a:tcPr")) if source is not None else None
+    fill = next((el for el in (src_pr if src_pr is not None else []) if el.tag in FILLS), None)
+    if fill is not None:
+        for el in pr.findall(qn("a:noFill")):
+            pr.remove(el)
+        after = [el for el in pr if el.tag in (qn("a:headers"), qn("a:extLst"))]
+        (after[0].addprevious if after else pr.append)(copy.deepcopy(fill))
+    body = tc.find(qn("a:txBody"))
+    src_body = source.find(qn("a:txBody")) if source is not None else None
     if body is not None and src_body is not None:
         body.addprevious(copy.deepcopy(src_body))
         tc.remove(body)
+    elif fills:
+        for rpr in tc.iter(qn("a:rPr"), qn("a:endParaRPr")):
+            for el in rpr.findall(qn("a:solidFill")):
+                rpr.remove(el)
+
+
+FILLS = frozenset(qn(f) for f in ("a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill",
+                                  "a:grpFill"))
 
 
 def _run_props(body: etree._Element) -> etree._Element | None:
-    rpr = body.find(".//" + qn("a:r") + "/" + qn("a:rPr"))
-    if rpr is None:
-        end = body.find(".//" + qn("a:endParaRPr"))
-        if end is None:
-            return None
-        rpr = copy.deepcopy(end)
-        rpr.tag = qn("a:rPr")
-        return rpr
-    return copy.deepcopy(rpr)
+    """Run properties for new text: the first run's, else the end mark's, else the paragraph
+    default's; the size taken from the later ones when the first has none."""
+    found = [el for el in (body.find(".//" + qn("a:r") + "/" + qn("a:rPr")),
+                           body.find(".//" + qn("a:endParaRPr")),
+                           body.find(".//" + qn("a:pPr") + "/" + qn("a:defRPr"))) if el is not None]
+    if not found:
+        return None
+    rpr = copy.deepcopy(found[0])
+    rpr.tag = qn("a:rPr")
+    size = next((el.get("sz") for el in found if el.get("sz")), None)
+    if size and not rpr.get("sz"):
+        rpr.set("sz", size)
+    return rpr
 
 
 def set_cell_text(tc: etree._Element, text: str) -> None:
@@ -318,6 +449,10 @@ def set_cell_text(tc: etree._Element, text: str) -> None:
     for child in list(proto):
         if child.tag not in (qn("a:pPr"), qn("a:endParaRPr")):
             proto.remove(child)
+    if proto.find(qn("a:endParaRPr")) is None and rpr is not None:
+        end = copy.deepcopy(rpr)   # an empty line keeps the text's size, not the 18 pt default
+        end.tag = qn("a:endParaRPr")
+        proto.append(end)
     for line in (clean_text(text)[0].split("\n") if text else [""]):
         p = copy.deepcopy(proto)
         if line:
