@@ -323,8 +323,7 @@ def _place(root: etree._Element, tables: list[_Fed], page: _Page) -> None:
                 tbl.remove(tr)
             else:
                 tr.set("h", t.head_rows[n])
-        for tr in t.rows[first:end]:
-            tbl.append(copy.deepcopy(tr))
+        tbl.extend(t.rows[first:end])   # each row is shown on one slide only
         xfrm = frame.find(qn("p:xfrm"))
         if xfrm is not None and xfrm.find(qn("a:ext")) is not None:
             xfrm.find(qn("a:off")).set("y", str(top))
