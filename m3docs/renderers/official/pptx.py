@@ -1,10 +1,12 @@
 """Fill an official PowerPoint template in place: blanks, tables by header, continuation slides.
 
 A table whose header names a feed's columns gets its template rows replaced by
-rows cloned from the first example (or styled blank) row. Rows go on the slide
-while they fit the height the template's rows took; the rest go on copies of the
-slide placed right after it. A status cell takes the look (fill, text color) of
-a cell of the template that shows the same status code, e.g. the legend.
+rows cloned from the first example (or styled blank) row, each row as tall as
+its text needs. Every filled table stays above the shapes below it (legend,
+footer, the next table); the rows that do not fit go on copies of the slide
+placed right after it, all the slide's tables paginated together. A status cell
+takes the fill and text look of a cell (or legend shape) of the template that
+shows the same status code; with no code it shows no status colour.
 """
 from __future__ import annotations
 
