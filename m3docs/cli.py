@@ -13,12 +13,15 @@ from .engagement import example_engagement, load_engagement
 from .errors import M3DocsError
 from .playbook.export import playbook_dict
 from .playbook.loader import check_playbook, load_playbook
+from .playbook.richtext import DEFAULT_BASE_URL
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="m3docs", description="Turn the M3 playbook into prefilled "
                                 "Word, Excel and PowerPoint deliverables.")
     p.add_argument("--version", action="version", version=f"m3docs {__version__}")
+    p.add_argument("--base-url", default=DEFAULT_BASE_URL, metavar="URL",
+                   help=f"resolve the pages' relative links against URL (default {DEFAULT_BASE_URL})")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v = sub.add_parser("validate", help="check every playbook page and report every problem")
     v.add_argument("path", nargs="?", help="playbook repository, m3 folder, folder or page "
@@ -54,7 +57,7 @@ def _pack_args(p: argparse.ArgumentParser, engagement: bool = True) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    book, diags = check_playbook(args.path)
+    book, diags = check_playbook(args.path, args.base_url)
     for d in sorted(diags, key=lambda d: (d.path, d.line, d.col)):
         print(d, file=sys.stderr)
     if book is None:
@@ -64,7 +67,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    book = load_playbook(args.path)
+    book = load_playbook(args.path, args.base_url)
     for w in book.warnings:
         print(w, file=sys.stderr)
     if args.json:
@@ -106,7 +109,7 @@ def _finish(report, args: argparse.Namespace) -> None:
 
 def cmd_pack(args: argparse.Namespace) -> int:
     from .pack import build_pack
-    book = load_playbook(args.playbook)
+    book = load_playbook(args.playbook, args.base_url)
     eng = load_engagement(args.engagement, book) if args.engagement else example_engagement()
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
                         phases=args.phase, jobs=args.jobs, force=args.force,
@@ -120,7 +123,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import generate_packs
-    book = load_playbook(args.playbook)
+    book = load_playbook(args.playbook, args.base_url)
     engagements = [load_engagement(p, book) for p in args.engagements]
     reports = generate_packs(engagements, args.out, playbook=book, templates=args.templates,
                              jobs=args.jobs, force=args.force, pdf=args.pdf)

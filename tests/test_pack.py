@@ -123,3 +123,17 @@ def test_cli_pack_bad_engagement_is_one_line(tmp_path):
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert f"{bad}:3:1: error: unknown key 'statsu'" in res.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_render_one_document_through_the_api(tmp_path):
+    import docx
+
+    import m3docs
+    book = load_playbook()
+    eng = load_engagement(EXAMPLE, book)
+    entry = m3docs.render("Target State CONOPS", book, eng, tmp_path / "conops.docx")
+    assert entry["format"] == "docx" and entry["outputs_of"] == ["3.14"]
+    text = "\n".join(p.text for p in docx.Document(tmp_path / "conops.docx").paragraphs)
+    assert "U.S. Department of Examples" in text and "Finalize Target State" in text
+    with pytest.raises(M3DocsError, match="no deliverable"):
+        m3docs.render("Nonexistent Plan", book, eng, tmp_path / "x.docx")

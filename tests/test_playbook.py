@@ -218,3 +218,10 @@ def test_text_fields_written_as_lists_or_mappings(write_page, tmp_path):
     assert kt.activities_text.plain == "First line of the intro, second line."
     assert [b.plain for b in kt.best_practices] == ["A practice written as a mapping",
                                                    "A plain practice"]
+
+
+def test_cli_base_url_option():
+    res = _cli("--base-url", "https://mirror.example.org", "list", "--json")
+    urls = [l["url"] for k in json.loads(res.stdout)["key_tasks"] for a in k["activities"]
+            for l in a["links"]]
+    assert urls and all(u.startswith("https://mirror.example.org/") for u in urls)
