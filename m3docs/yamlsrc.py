@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from .errors import Diagnostic, error
 
@@ -60,8 +63,8 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that stops composing past MAX_DEPTH levels (before Python's stack does)."""
+class _DepthGuard(Composer):
+    """Composes nodes in Python, stopping past MAX_DEPTH levels (before Python's stack does)."""
 
     _depth = 0
 
@@ -73,6 +76,25 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _PyLoader(_DepthGuard, yaml.SafeLoader):
+    """Pure-Python scanning and parsing."""
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    class _CLoader(_DepthGuard, yaml._yaml.CParser, SafeConstructor, Resolver):
+        """libyaml scans and parses (about 10x faster); composing stays in Python, guarded."""
+
+        def __init__(self, stream: str) -> None:
+            yaml._yaml.CParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            Composer.__init__(self)
+
+    _Loader: type = _CLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = _PyLoader
 
 
 class YamlError(Exception):

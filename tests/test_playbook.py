@@ -225,3 +225,13 @@ def test_cli_base_url_option():
     urls = [l["url"] for k in json.loads(res.stdout)["key_tasks"] for a in k["activities"]
             for l in a["links"]]
     assert urls and all(u.startswith("https://mirror.example.org/") for u in urls)
+
+
+def test_libyaml_and_python_loaders_agree(corpus, monkeypatch):
+    from m3docs import yamlsrc
+    from m3docs.playbook.export import playbook_dict
+    fast = check_playbook(corpus)
+    monkeypatch.setattr(yamlsrc, "_Loader", yamlsrc._PyLoader)
+    slow = check_playbook(corpus)
+    assert playbook_dict(fast[0]) == playbook_dict(slow[0])
+    assert [str(d) for d in fast[1]] == [str(d) for d in slow[1]]
