@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -100,8 +101,14 @@ def _extension(doc: Document, chain: TemplateChain) -> str:
 _STATE: dict = {}
 
 
-def _init_worker(playbook: Playbook, engagement: Engagement, chain: TemplateChain) -> None:
-    _STATE.update(playbook=playbook, engagement=engagement, chain=chain)
+def _init_worker(playbook: Playbook, engagement: Engagement, chain: TemplateChain,
+                 docs: list[Document] | None = None) -> None:
+    _STATE.update(playbook=playbook, engagement=engagement, chain=chain, docs=docs)
+
+
+def _render_index(index: int) -> Outcome:
+    """Render document ``index`` of the plan the worker holds (inherited or sent once)."""
+    return _render_one((index, _STATE["docs"][index]))
 
 
 def _render_one(job: tuple[int, Document]) -> Outcome:
@@ -114,9 +121,7 @@ def _render_one(job: tuple[int, Document]) -> Outcome:
         if not choice.official:
             raise
         problems.append(f"{choice.path}: cannot fill ({exc}); used the project's own template")
-        fallback = TemplateChain([l for l in _STATE["chain"].loaders
-                                  if l.__class__.__name__ in ("OwnLoader", "GenericLoader")])
-        template, choice, more = fallback.load(doc.deliverable)
+        template, choice, more = _STATE["chain"].own_only().load(doc.deliverable)
         problems += more
         result = render_document(doc, template, _STATE["engagement"], _STATE["playbook"])
     return Outcome(index, result.data, choice.name, choice.official, problems, result.warnings)
@@ -148,10 +153,53 @@ def render_all(docs: list[Document], playbook: Playbook, engagement: Engagement,
         context = (playbook, engagement, chain)
         results = executor.map(_render_chunk, [context] * len(chunks), chunks)
         return (outcome for outcomes in results for outcome in outcomes)
-    pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
-                               initargs=(playbook, engagement, chain))
-    chunk = max(1, len(jobs_list) // (jobs * 8))
-    return _drain(pool.map(_render_one, jobs_list, chunksize=chunk), pool)
+    return _drain(*_local_pool(docs, playbook, engagement, chain, jobs))
+
+
+def _local_pool(docs: list[Document], playbook: Playbook, engagement: Engagement,
+                chain: TemplateChain, jobs: int) -> tuple[Iterator[Outcome], ProcessPoolExecutor]:
+    """Worker processes that hold the plan: forked with it where the OS allows, else sent
+    it once; each task is then just an index, in small chunks so the cores stay even."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods:
+        _init_worker(playbook, engagement, chain, docs)
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    else:  # pragma: no cover - Windows and macOS spawn their workers
+        pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
+                                   initargs=(playbook, engagement, chain, docs))
+    runs = _runs(docs, jobs * 3)
+    results = pool.map(_render_run, runs)
+    return (outcome for outcomes in results for outcome in outcomes), pool
+
+
+def _render_run(indices: range) -> list[Outcome]:
+    return [_render_index(i) for i in indices]
+
+
+def _runs(docs: list[Document], count: int) -> list[range]:
+    """Split the plan into runs of neighbouring documents, biggest first.
+
+    A document's key tasks all belong to its phase, and a worker renders a key task's
+    section once and copies it: so runs never mix phases, and a phase is cut only
+    where it holds more than ``1/count`` of the work.
+    """
+    costs = [_cost(d) for d in docs]
+    limit = sum(costs) / max(count, 1)
+    runs: list[range] = []
+    start, acc = 0, 0
+    for i, cost in enumerate(costs):
+        if i > start and (docs[i].phase != docs[start].phase or acc + cost > limit):
+            runs.append(range(start, i))
+            start, acc = i, 0
+        acc += cost
+    runs.append(range(start, len(docs)))
+    return sorted((r for r in runs if len(r)), key=lambda r: -sum(costs[i] for i in r))
+
+
+def _cost(doc: Document) -> int:
+    """A rough measure of a document's rendering work: the content it carries."""
+    return sum(len(kt.activities) + len(kt.stakeholders) + len(kt.inputs) + len(kt.outputs) + 8
+               for kt in doc.key_tasks)
 
 
 def _drain(results: Iterator[Outcome], pool: ProcessPoolExecutor) -> Iterator[Outcome]:
@@ -304,14 +352,19 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
         raise M3DocsError(f"{out}: cannot create output folder: {exc.strerror or exc}")
     report = PackReport(out)
     writer = _Writer(out, read_manifest(out), force, report)
-    for outcome in outcomes:
+    entries: dict[int, dict] = {}
+    for done, outcome in enumerate(outcomes, 1):
         doc = docs[outcome.index]
         digest = writer.write(doc.path, outcome.data)
-        report.documents.append(_doc_entry(doc, outcome, digest))
+        entries[outcome.index] = _doc_entry(doc, outcome, digest)
         report.fallbacks += [f"{doc.path}: {p}" for p in outcome.problems]
         report.warnings += [f"{doc.path}: {w}" for w in outcome.warnings]
         if progress:
-            progress(outcome.index + 1, len(docs), doc.path)
+            progress(done, len(docs), doc.path)
+    report.documents = [entries[i] for i in sorted(entries)]
+    for names in (report.written, report.unchanged, report.kept, report.fallbacks,
+                  report.warnings):
+        names.sort()
     tracker_warnings = list(tracker_warnings)
     if tracker is None:
         tracker = tracker_bytes(docs, playbook, engagement, tracker_warnings)

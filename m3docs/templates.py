@@ -142,6 +142,10 @@ class TemplateChain:
         loaders += [DirectoryLoader(Path(f)) for f in folders]
         return cls(loaders + [OwnLoader(own), GenericLoader(own)])
 
+    def own_only(self) -> "TemplateChain":
+        """The chain without the user's templates (the fallback when one cannot be filled)."""
+        return TemplateChain([l for l in self.loaders if isinstance(l, (OwnLoader, GenericLoader))])
+
     def candidates(self, d: Deliverable) -> Iterator[TemplateChoice]:
         for loader in self.loaders:
             choice = loader.find(d)

@@ -197,10 +197,21 @@ def decode(data: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _compose(text: str) -> Node | None:
+    """Compose with the fast loader; anything it rejects is composed again by the Python
+    one, so what is accepted and every message are the same with or without libyaml."""
+    if _Loader is _PyLoader:
+        return yaml.compose(text, Loader=_PyLoader)
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return yaml.compose(text, Loader=_PyLoader)
+
+
 def parse(text: str, path: str, line_offset: int = 0) -> Any:
     """Parse one YAML document into LMap/LList/scalars; raise YamlError with a position."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = _compose(text)
     except _TooDeep as exc:
         raise YamlError(error(path, exc.mark.line + 1 + line_offset, exc.mark.column + 1,
                               f"YAML nested deeper than {MAX_DEPTH} levels"))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -39,6 +41,9 @@ DEFAULT_TEXT_WIDTH = 9360  # 6.5 inches in twips
 ACTIVITY_COLUMNS = (("#", 0.06), ("Activity", 0.52), ("Responsible Party", 0.16), ("Owner", 0.26))
 STAKEHOLDER_COLUMNS = (("Role", 0.33), ("Customer", 0.22), ("Provider", 0.22), ("Parties", 0.23))
 KEEP_TOGETHER_ROWS = 15  # shorter stakeholder tables are kept on one page
+LINK_PREFIX = "m3docs-link:"
+SECTION_CACHE_SIZE = 256  # key-task sections kept per template (they recur across documents)
+_SECTIONS: "weakref.WeakKeyDictionary[Template, OrderedDict]" = weakref.WeakKeyDictionary()
 _FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TOC_LEVELS = re.compile(r'\\o\s+"(\d)-(\d)"')
 
@@ -156,6 +161,7 @@ class _Fill:
     eng: Engagement
     playbook: Playbook
     warnings: list[str] = field(default_factory=list)
+    deferred_links: bool = False
 
     def run(self) -> None:
         root = self.pkg.xml(self.layout.main)
@@ -194,7 +200,7 @@ class _Fill:
             if not value:
                 continue
             if part.url:
-                rid = self.pkg.hyperlink(self.layout.main, part.url)
+                rid = self.link(part.url)
                 out.append(wm.hyperlink(rid, [wm.run(value, part.bold or bold, part.italic or italic,
                                                      self.style("Hyperlink"))]))
             else:
@@ -281,12 +287,53 @@ class _Fill:
             marker.addprevious(node)
         body.remove(marker)
 
+    def link(self, url: str) -> str:
+        """The relationship id of a hyperlink (a placeholder while building a cached section)."""
+        if self.deferred_links:
+            return LINK_PREFIX + url
+        return self.pkg.hyperlink(self.layout.main, url)
+
     def _key_task(self, kt: KeyTask) -> list[etree._Element]:
         where = f"key task {kt.id}"
         out = [self.plain("Heading 1", f"Key Task {kt.id}: {kt.name}", where,
                           page_break_before=True)]
         out += self._role_lines(kt)
-        out.append(self.plain("Heading 2", "Objective", where))
+        return out + self._section(kt)
+
+    def _section(self, kt: KeyTask) -> list[etree._Element]:
+        """The key task's section below its heading: the same in every document of the
+        pack, so it is built once per process and copied, its links bound per document."""
+        owners = (self.eng, self.playbook, kt)
+        key = tuple(map(id, owners))
+        cache = _SECTIONS.setdefault(self.pkg.template, OrderedDict())
+        hit = cache.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], owners)):
+            before = len(self.warnings)
+            self.deferred_links = True
+            try:
+                built = self._section_body(kt)
+            finally:
+                self.deferred_links = False
+            hit = cache[key] = (owners, built, self.warnings[before:])
+            del self.warnings[before:]
+            while len(cache) > SECTION_CACHE_SIZE:
+                cache.popitem(last=False)
+        cache.move_to_end(key)
+        for note in hit[2]:
+            if note not in self.warnings:
+                self.warnings.append(note)
+        out = [copy.deepcopy(node) for node in hit[1]]
+        for node in out:
+            for link in node.iter(qn("w:hyperlink")):
+                rid = link.get(qn("r:id")) or ""
+                if rid.startswith(LINK_PREFIX):
+                    link.set(qn("r:id"), self.pkg.hyperlink(self.layout.main,
+                                                            rid[len(LINK_PREFIX):]))
+        return out
+
+    def _section_body(self, kt: KeyTask) -> list[etree._Element]:
+        where = f"key task {kt.id}"
+        out = [self.plain("Heading 2", "Objective", where)]
         out.append(self.para("Normal", self.rich(kt.objective, f"{where} objective")))
         out.append(self.plain("Heading 2", "Activities", where))
         if kt.activities_text:
