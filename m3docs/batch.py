@@ -30,6 +30,7 @@ class RenderedPack:
     outcomes: list[Outcome]
     tracker: bytes
     seconds: float
+    tracker_warnings: list[str]
 
 
 def pack_name(engagement: Engagement) -> str:
@@ -59,8 +60,9 @@ def render_pack(playbook: Playbook, engagement: Engagement,
     start = time.perf_counter()
     plan = make_plan(playbook, engagement, templates)
     outcomes = list(render_all(plan.docs, playbook, engagement, plan.chain))
-    tracker = tracker_bytes(plan.docs, playbook, engagement)
-    return RenderedPack(outcomes, tracker, time.perf_counter() - start)
+    warnings: list[str] = []
+    tracker = tracker_bytes(plan.docs, playbook, engagement, warnings)
+    return RenderedPack(outcomes, tracker, time.perf_counter() - start, warnings)
 
 
 def generate_packs(engagements: Iterable[Engagement], out: str | Path, *,
@@ -85,7 +87,8 @@ def generate_packs(engagements: Iterable[Engagement], out: str | Path, *,
     rendered_packs = _render_packs(playbook, engagements, folders, jobs, executor)
     for target, plan, engagement, rendered in zip(targets, plans, engagements, rendered_packs):
         report = write_pack(target, plan, playbook, engagement, rendered.outcomes,
-                            tracker=rendered.tracker, force=force)
+                            tracker=rendered.tracker,
+                            tracker_warnings=rendered.tracker_warnings, force=force)
         report.seconds = rendered.seconds
         reports.append(report)
     if pdf:

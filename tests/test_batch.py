@@ -129,3 +129,11 @@ def test_cli_batch(tmp_path):
     assert folders == ["Department of One - Financial Management Modernization",
                        "Department of Two - Financial Management Modernization"]
     assert all((out / f / MANIFEST).is_file() for f in folders)
+
+
+def test_tracker_warnings_reach_batch_reports(tmp_path):
+    from m3docs.batch import generate_packs
+    from m3docs.engagement import example_engagement
+    odd = dataclasses.replace(example_engagement(), agency="Odd\x0b Agency")
+    (report,) = generate_packs([odd], tmp_path, jobs=1)
+    assert any(w.startswith("Deliverables Tracker.xlsx:") for w in report.warnings)
