@@ -235,3 +235,12 @@ def test_libyaml_and_python_loaders_agree(corpus, monkeypatch):
     slow = check_playbook(corpus)
     assert playbook_dict(fast[0]) == playbook_dict(slow[0])
     assert [str(d) for d in fast[1]] == [str(d) for d in slow[1]]
+
+
+@pytest.mark.parametrize("raw,key", [("programManagement", "programManagement"),
+                                     ("Program Management", "programManagement"),
+                                     ("organization", "workforce"), ("TECHNOLOGY", "technology")])
+def test_category_spellings(write_page, tmp_path, raw, key):
+    write_page(page().replace("category: workforce", f"category: {raw}"))
+    book, diags = check_playbook(tmp_path)
+    assert book.key_task("1.1").category == key and not diags

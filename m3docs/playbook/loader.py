@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from ..errors import Diagnostic, M3DocsError, error, warning
 from ..yamlsrc import LList, LMap, Pos, YamlError, decode, parse, split_front_matter
 from .model import (WORKSTREAMS, Activity, DocRef, GlossaryTerm, KeyTask, Party, Phase,
-                    PhaseDocument, Playbook, Source, Stakeholder)
+                    PhaseDocument, Playbook, Source, Stakeholder, canonical_category)
 from .richtext import DEFAULT_BASE_URL, RichText, parse_html
 
 PAGE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
@@ -228,7 +228,7 @@ class _Reader:
                 self.err(data.pos, f"missing required field '{key}'")
         phase, number = self.integer(data, "phase"), self.integer(data, "keyTask")
         name, objective = self.text(data, "name"), self.text(data, "objective")
-        category = self.text(data, "category")
+        category = canonical_category(self.text(data, "category"))
         if category is not None and category not in WORKSTREAMS:
             self.warn(data.where("category"), f"unknown category {category!r} (expected one of "
                                               f"{', '.join(WORKSTREAMS)})")

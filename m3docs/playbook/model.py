@@ -31,6 +31,19 @@ WORKSTREAMS: dict[str, str] = {
 WORKSTREAM_ALIASES: dict[str, str] = {"organization": "workforce"}
 
 
+def canonical_category(value: str | None) -> str | None:
+    """A page's category as a WORKSTREAMS key, whatever its case or spacing
+    ('Program Management' -> 'programManagement', 'organization' -> 'workforce')."""
+    if value is None:
+        return None
+    squashed = "".join(value.split()).lower()
+    squashed = WORKSTREAM_ALIASES.get(squashed, squashed)
+    for key in WORKSTREAMS:
+        if key.lower() == squashed:
+            return key
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class Source:
     """Where an item stands: file and 1-based line and column."""
