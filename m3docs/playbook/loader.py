@@ -14,6 +14,7 @@ from .richtext import DEFAULT_BASE_URL, RichText, parse_html
 
 PAGE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 REQUIRED_KEY_TASK_FIELDS = ("name", "phase", "keyTask", "objective")
+_PARTY_VALUES = {p.value for p in Party}
 _PARTY_SPLIT = re.compile(r"\s*(?:,|/|&|\band\b)\s*", re.I)
 
 
@@ -85,6 +86,8 @@ class _Reader:
                 norm = re.sub(r"\s+", "", word).lower()
                 if not norm:
                     continue
+                if norm.endswith("s") and norm[:-1] in _PARTY_VALUES:
+                    norm = norm[:-1]  # "providers", "QSMOs"
                 try:
                     party = Party(norm)
                 except ValueError:
