@@ -210,12 +210,6 @@ def test_same_inputs_same_bytes(playbook, engagement, conops_template):
     assert render(doc, fresh, engagement, playbook).data == first
 
 
-def test_official_flag_is_routed_elsewhere(playbook, engagement, conops_template):
-    with pytest.raises(NotImplementedError):
-        DocxRenderer().render(conops_doc(playbook), conops_template, engagement, playbook,
-                              official=True)
-
-
 # -- big and hostile key tasks ----------------------------------------------------------------
 def big_key_task(n: int = 40) -> KeyTask:
     acts = []

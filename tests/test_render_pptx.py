@@ -204,12 +204,6 @@ def test_analysis_is_cached_per_template(status_template):
     assert [s.per_task for s in spec.slides] == [False, True, True, True]
 
 
-def test_official_flag_is_not_this_renderer(status_template, engagement, playbook):
-    with pytest.raises(NotImplementedError):
-        PptxRenderer().render(_doc("status", playbook.key_tasks), status_template, engagement,
-                              playbook, official=True)
-
-
 def test_illegal_characters_are_removed_with_a_warning(status_template, engagement, playbook):
     bad = dataclasses.replace(engagement, program="Core\x01 Financials")
     result, prs = _render(status_template, playbook.key_tasks, bad, playbook)

@@ -239,11 +239,6 @@ def test_only_changed_parts_rewritten_and_template_untouched(rtm_doc, rtm_templa
         ["approvals", "requirements", None]
 
 
-def test_official_flag_is_not_this_renderer(rtm_doc, rtm_template, engagement, playbook):
-    with pytest.raises(NotImplementedError):
-        XlsxRenderer().render(rtm_doc, rtm_template, engagement, playbook, official=True)
-
-
 def test_generic_workbook_activities_and_stakeholders(key_task, generic_template, engagement,
                                                       playbook):
     doc = Document(LOG, 3, "Version 1", (key_task,), (), "Phase 3/RAID Log.xlsx")

@@ -143,9 +143,7 @@ class DocxRenderer:
     format = "docx"
 
     def render(self, doc: Document, template: Template, engagement: Engagement,
-               playbook: Playbook, official: bool = False) -> RenderResult:
-        if official:
-            raise NotImplementedError("official Word templates are filled by another renderer")
+               playbook: Playbook) -> RenderResult:
         fill = _Fill(template.new(), layout_of(template), doc, engagement, playbook)
         fill.run()
         return RenderResult(fill.pkg.to_bytes(), fill.warnings)

@@ -497,9 +497,7 @@ class PptxRenderer:
     format = "pptx"
 
     def render(self, doc: Document, template: Template, engagement: Engagement,
-               playbook: Playbook, official: bool = False) -> RenderResult:
-        if official:
-            raise NotImplementedError("official PowerPoint templates are filled elsewhere")
+               playbook: Playbook) -> RenderResult:
         spec = analyze(template)
         deck = _Deck(template, spec)
         values = deck.values(_deck_values(doc, engagement))

@@ -296,9 +296,7 @@ class XlsxRenderer:
     format = "xlsx"
 
     def render(self, doc: Document, template: Template, engagement: Engagement,
-               playbook: Playbook, official: bool = False) -> RenderResult:
-        if official:
-            raise NotImplementedError("official Excel templates are filled by another renderer")
+               playbook: Playbook) -> RenderResult:
         layout = layout_of(template)
         pkg = template.new()
         warnings: list[str] = []
