@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -11,8 +12,6 @@ from m3docs.ooxml.package import Template
 from m3docs.pack import plan_pack, select_scope
 from m3docs.renderers import render_document, renderer_for
 from m3docs.templates import TemplateChain, own_templates_dir
-
-from pathlib import Path
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "engagement.yaml"
 

@@ -1,7 +1,6 @@
 """Class 5: titles and file names that try to leave --out; template folders that try to be written."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
