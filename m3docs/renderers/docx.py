@@ -44,6 +44,7 @@ KEEP_TOGETHER_ROWS = 15  # shorter stakeholder tables are kept on one page
 LINK_PREFIX = "m3docs-link:"
 SECTION_CACHE_SIZE = 256  # key-task sections kept per template (they recur across documents)
 _SECTIONS: "weakref.WeakKeyDictionary[Template, OrderedDict]" = weakref.WeakKeyDictionary()
+_ROWS: "weakref.WeakKeyDictionary[Template, dict]" = weakref.WeakKeyDictionary()
 _FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TOC_LEVELS = re.compile(r'\\o\s+"(\d)-(\d)"')
 
@@ -238,12 +239,31 @@ class _Fill:
         """Clone each repeating row once per record, then drop the pattern row."""
         for index, row_index, prefix in self.layout.repeat_rows:
             pattern = children[index].findall(qn("w:tr"))[row_index]
-            for record in self._records(prefix):
-                clone = copy.deepcopy(pattern)
-                values = {k: self.clean(v, f"{prefix} entry") for k, v in record.items()}
-                fill_fields(clone, qn("w:p"), qn("w:t"), values)
-                pattern.addprevious(clone)
+            for row in self._filled_rows(pattern, (index, row_index), prefix):
+                pattern.addprevious(copy.deepcopy(row))
             pattern.getparent().remove(pattern)
+
+    def _filled_rows(self, pattern: etree._Element, where: tuple[int, int],
+                     prefix: str) -> list[etree._Element]:
+        """The pattern row filled once per record; the same records give the same rows,
+        so they are kept per template (approvals repeat in every document of a pack)."""
+        records = tuple(tuple(sorted(r.items())) for r in self._records(prefix))
+        cache = _ROWS.setdefault(self.pkg.template, {})
+        key = (where, records)
+        if key not in cache:
+            before = len(self.warnings)
+            rows = []
+            for record in records:
+                clone = copy.deepcopy(pattern)
+                values = {k: self.clean(v, f"{prefix} entry") for k, v in record}
+                fill_fields(clone, qn("w:p"), qn("w:t"), values)
+                rows.append(clone)
+            cache[key] = (rows, self.warnings[before:])
+            if len(cache) > SECTION_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+        rows, notes = cache[key]
+        self.warnings += [n for n in notes if n not in self.warnings]
+        return rows
 
     def _core_properties(self) -> None:
         name = "docProps/core.xml"
