@@ -266,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="67,500,2000", help="key-task counts, comma separated")
     p.add_argument("--official", help="folder of official templates (adds rows using it)")
     p.add_argument("--jobs", type=int, default=2, help="worker processes to compare with 1")
-    p.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest wins)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per measurement (fastest wins; "
+                   "a shared machine is noisy)")
     p.add_argument("--obvious-max", type=int, default=10_000,
                    help="skip the obvious approach above this N")
     p.add_argument("--markdown", help="also write the table to this Markdown file")
