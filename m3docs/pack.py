@@ -9,6 +9,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -141,7 +142,7 @@ def render_all(docs: list[Document], playbook: Playbook, engagement: Engagement,
     ``executor`` (any concurrent.futures.Executor: its workers need no initializer).
 
     Parallel work is submitted at once (the caller can do other work meanwhile);
-    results are yielded in document order as they arrive.
+    each Outcome carries its document's index, and they may arrive in any order.
     """
     jobs_list = list(enumerate(docs))
     if executor is None and jobs <= 1:
@@ -158,10 +159,9 @@ def render_all(docs: list[Document], playbook: Playbook, engagement: Engagement,
 
 def _local_pool(docs: list[Document], playbook: Playbook, engagement: Engagement,
                 chain: TemplateChain, jobs: int) -> tuple[Iterator[Outcome], ProcessPoolExecutor]:
-    """Worker processes that hold the plan: forked with it where the OS allows, else sent
-    it once; each task is then just an index, in small chunks so the cores stay even."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods:
+    """Worker processes that hold the plan: forked with it on Linux, else sent it once;
+    each task is then a run of document indices (see _runs)."""
+    if sys.platform.startswith("linux"):
         _init_worker(playbook, engagement, chain, docs)
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     else:  # pragma: no cover - Windows and macOS spawn their workers
