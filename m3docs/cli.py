@@ -90,8 +90,9 @@ def _progress(quiet: bool) -> Callable[[int, int, str], None] | None:
     def show(done: int, total: int, name: str) -> None:
         width = 30
         filled = width * done // max(total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                         f"{name[-40:]:<40}")
+        label = Path(name).name
+        label = label if len(label) <= 40 else label[:37] + "..."
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<40}")
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
