@@ -286,7 +286,10 @@ class _Writer:
             if not self.force:
                 self.report.kept.append(rel)
                 return new
-            target.unlink()
+            try:
+                target.unlink()
+            except OSError as exc:
+                raise M3DocsError(f"{target}: cannot replace: {exc.strerror or exc}")
         atomic_write(target, data, durable=False)
         self.report.written.append(rel)
         return new

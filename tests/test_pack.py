@@ -137,3 +137,16 @@ def test_render_one_document_through_the_api(tmp_path):
     assert "U.S. Department of Examples" in text and "Finalize Target State" in text
     with pytest.raises(M3DocsError, match="no deliverable"):
         m3docs.render("Nonexistent Plan", book, eng, tmp_path / "x.docx")
+
+
+def test_a_folder_where_a_document_goes_is_kept_then_a_clear_error(tmp_path):
+    book = load_playbook()
+    eng = load_engagement(EXAMPLE, book)
+    first = build_pack(book, eng, tmp_path)
+    rel = first.documents[0]["path"]
+    (tmp_path / rel).unlink()
+    (tmp_path / rel).mkdir()
+    assert rel in build_pack(book, eng, tmp_path).kept
+    with pytest.raises(M3DocsError, match="cannot replace"):
+        build_pack(book, eng, tmp_path, force=True)
+    assert (tmp_path / rel).is_dir()
