@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import io
 import re
 from pathlib import Path
@@ -234,16 +233,9 @@ def test_generic_deck(generic_template, engagement, playbook):
     assert "{{" not in _all_text(prs)
 
 
-def test_committed_templates_equal_a_fresh_build(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        "build_pptx_templates", ROOT / "scripts" / "build_pptx_templates.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written = module.build(tmp_path)
-    assert {p.name for p in written} == {"status.pptx", "generic.pptx"}
-    for path in written:
-        assert path.read_bytes() == (TEMPLATES / path.name).read_bytes(), path.name
-        prs = Presentation(str(path))
+def test_templates_are_widescreen():
+    for name in ("status.pptx", "generic.pptx"):
+        prs = Presentation(str(TEMPLATES / name))
         assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)
 
 
