@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tracemalloc
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -107,3 +108,14 @@ def _default_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every case starts from the documented default limits."""
     monkeypatch.delenv("M3DOCS_MAX_YAML_BYTES", raising=False)
     os.environ.pop("M3DOCS_MAX_YAML_BYTES", None)
+
+
+def peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak memory (bytes, tracemalloc) while ``fn`` runs."""
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak

@@ -5,7 +5,6 @@ import io
 import os
 import socket
 import struct
-import tracemalloc
 import zipfile
 import zlib
 from pathlib import Path
@@ -15,6 +14,8 @@ import pytest
 from m3docs.ooxml import package as pkg
 from m3docs.ooxml.package import PackageError, Template
 from m3docs.ooxml.xml import UnsafeXML, parse_xml
+
+from .conftest import peak_bytes
 
 DOCX_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -146,22 +147,12 @@ def test_unsupported_compression_method(tmp_path):
     refused(write(tmp_path, "lzma.docx", zipdata), "unsupported compression")
 
 
-def _peak(fn) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
-
-
 def test_zip_bomb_part_over_size_limit(tmp_path):
     size = pkg.MAX_PART_BYTES + 1024 * 1024
     packed, crc = deflated_zeros(size)
     path = write(tmp_path, "bomb.docx", raw_zip(base_entries() + [
         ("word/document.xml", 8, crc, packed, size, 0)]))
-    peak = _peak(lambda: refused(path, "inflates past the limit", "word/document.xml"))
+    peak = peak_bytes(lambda: refused(path, "inflates past the limit", "word/document.xml"))
     assert peak < 4 * len(packed) + 2 * 1024 * 1024  # never inflated
 
 
@@ -170,7 +161,7 @@ def test_zip_bomb_compression_ratio(tmp_path):
     packed, crc = deflated_zeros(size)
     path = write(tmp_path, "ratio.docx", raw_zip(base_entries() + [
         ("word/document.xml", 8, crc, packed, size, 0)]))
-    peak = _peak(lambda: refused(path, "compression ratio"))
+    peak = peak_bytes(lambda: refused(path, "compression ratio"))
     assert peak < 4 * len(packed) + 2 * 1024 * 1024
 
 
@@ -179,7 +170,7 @@ def test_zip_bomb_lying_about_its_size(tmp_path):
     packed, crc = deflated_zeros(30 * 1024 * 1024)
     path = write(tmp_path, "liar.docx", raw_zip(base_entries() + [
         ("word/document.xml", 8, crc, packed, 2048, 0)]))
-    peak = _peak(lambda: refused(path, "stated size"))
+    peak = peak_bytes(lambda: refused(path, "stated size"))
     assert peak < 2 * 1024 * 1024
 
 
@@ -212,7 +203,7 @@ def test_billion_laughs_entity_refused(tmp_path):
     ents = '<!ENTITY a "lol">' + "".join(
         f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
     doc = f'<?xml version="1.0"?><!DOCTYPE d [{ents}]><d>&i;</d>'
-    peak = _peak(lambda: refused(write(tmp_path, "laughs.docx", docx_bytes(doc)), "DTD"))
+    peak = peak_bytes(lambda: refused(write(tmp_path, "laughs.docx", docx_bytes(doc)), "DTD"))
     assert peak < 2 * 1024 * 1024
 
 

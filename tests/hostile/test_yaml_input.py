@@ -1,7 +1,6 @@
 """Class 1: broken and hostile YAML in playbook pages (front matter) and engagement files."""
 from __future__ import annotations
 
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,8 @@ from m3docs.errors import M3DocsError
 from m3docs.playbook.loader import check_playbook, load_playbook
 from m3docs import yamlsrc
 
-from .conftest import CORPUS, ENGAGEMENT, KEY_TASK, assert_error, errors_of, page_text, snapshot
+from .conftest import (CORPUS, ENGAGEMENT, KEY_TASK, assert_error, errors_of, page_text, peak_bytes,
+                       snapshot)
 
 
 def check(root: Path):
@@ -168,20 +168,10 @@ def test_corpus_page_2_1_repair_is_a_warning():
 
 # -- bombs, depth, size ----------------------------------------------------------------
 
-def _peak_bytes(fn) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
-
-
 def test_alias_bomb_in_front_matter_refused_with_bounded_memory(write_page, playbook_dir):
     path = write_page("1.2.md", page_text(KEY_TASK + bomb()))
     result = {}
-    peak = _peak_bytes(lambda: result.update(out=check_playbook(playbook_dir)))
+    peak = peak_bytes(lambda: result.update(out=check_playbook(playbook_dir)))
     book, diags = result["out"]
     assert book is None
     assert_error(diags, path, 18, "alias bomb")
@@ -198,7 +188,7 @@ def test_alias_bomb_in_engagement_refused_with_bounded_memory(tmp_path):
         with pytest.raises(M3DocsError) as info:
             load_engagement(path)
         box["exc"] = info.value
-    peak = _peak_bytes(load)
+    peak = peak_bytes(load)
     assert "alias bomb" in str(box["exc"]) and box["exc"].diagnostics[0].path == str(path)
     assert peak < 5 * 1024 * 1024
 
