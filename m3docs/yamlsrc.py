@@ -295,12 +295,3 @@ def split_front_matter(text: str, path: str) -> tuple[str, int]:
         if lines[i].rstrip() in ("---", "..."):
             return "\n".join(lines[1:i]), 1
     raise YamlError(error(path, len(lines), 1, "front matter is not closed by a '---' line"))
-
-
-def to_plain(value: Any) -> Any:
-    """Strip position wrappers (for export and comparisons)."""
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    return value

@@ -8,7 +8,7 @@ that run's formatting; the rest of the match is cut from the following nodes.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
+from typing import Callable
 
 from lxml import etree
 
@@ -77,14 +77,10 @@ def _splice(nodes: list, texts: list[str], start: int, end: int, new: str) -> No
             texts[i] = text[:a] + text[b:]
 
 
-def iter_paragraphs(root: etree._Element, p_tag: str) -> Iterator[etree._Element]:
-    yield from root.iter(p_tag)
-
-
 def replace_all(root: etree._Element, p_tag: str, t_tag: str, pattern: re.Pattern,
                 repl: Replacer) -> int:
     """Replace in every paragraph under ``root``; returns the count of replacements."""
-    return sum(replace_in_paragraph(p, pattern, repl, t_tag) for p in iter_paragraphs(root, p_tag))
+    return sum(replace_in_paragraph(p, pattern, repl, t_tag) for p in root.iter(p_tag))
 
 
 def fill_fields(root: etree._Element, p_tag: str, t_tag: str, values: dict[str, str]) -> int:

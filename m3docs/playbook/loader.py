@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import Diagnostic, M3DocsError, error, warning
 from ..yamlsrc import LList, LMap, Pos, YamlError, decode, parse, split_front_matter
@@ -63,7 +63,7 @@ class _Reader:
             self.err(data.where(key), f"'{key}' must be a whole number, not {value!r}")
         return None
 
-    def text(self, data: LMap, key: str, required: bool = False) -> str | None:
+    def text(self, data: LMap, key: str) -> str | None:
         value = data.get(key)
         if value is None:
             return None
@@ -441,7 +441,3 @@ def load_playbook(path: str | Path | None = None, base_url: str = DEFAULT_BASE_U
     if book is None:
         raise M3DocsError(diags)
     return book
-
-
-def iter_diagnostics(diags: Iterable[Diagnostic]) -> list[str]:
-    return [str(d) for d in sorted(diags, key=lambda d: (d.path, d.line, d.col))]
