@@ -22,7 +22,7 @@ from .errors import M3DocsError
 from .paths import NameBook, folder_name, safe_stem
 from .playbook.model import KeyTask, Playbook
 from .plan import Document, plan_documents
-from .renderers import render_document
+from .renderers import preload, render_document
 from .templates import TemplateChain
 
 MANIFEST = "manifest.json"
@@ -162,6 +162,7 @@ def _local_pool(docs: list[Document], playbook: Playbook, engagement: Engagement
     """Worker processes that hold the plan: forked with it on Linux, else sent it once;
     each task is then a run of document indices (see _runs)."""
     if sys.platform.startswith("linux"):
+        preload({d.format for d in docs}, official=chain.has_user_templates)
         _init_worker(playbook, engagement, chain, docs)
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     else:  # pragma: no cover - Windows and macOS spawn their workers

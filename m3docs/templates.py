@@ -146,6 +146,11 @@ class TemplateChain:
         """The chain without the user's templates (the fallback when one cannot be filled)."""
         return TemplateChain([l for l in self.loaders if isinstance(l, (OwnLoader, GenericLoader))])
 
+    @property
+    def has_user_templates(self) -> bool:
+        """Whether the engagement or a --templates folder can supply (official) templates."""
+        return any(not isinstance(l, (OwnLoader, GenericLoader)) for l in self.loaders)
+
     def candidates(self, d: Deliverable) -> Iterator[TemplateChoice]:
         for loader in self.loaders:
             choice = loader.find(d)

@@ -22,6 +22,15 @@ def renderer_for(fmt: str) -> Renderer:
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def preload(formats: set[str], official: bool = False) -> None:
+    """Import the renderers of ``formats`` now (before forking workers, so each does not
+    import them again)."""
+    for fmt in formats:
+        renderer_for(fmt)
+    if official:
+        from . import official as _official  # noqa: F401
+
+
 def render_document(doc: Document, template: Template, engagement: Engagement,
                     playbook: Playbook, official: bool = False) -> RenderResult:
     """Render one document: official templates are filled in place, ours are built."""
@@ -31,4 +40,4 @@ def render_document(doc: Document, template: Template, engagement: Engagement,
     return renderer_for(doc.format).render(doc, template, engagement, playbook)
 
 
-__all__ = ["Renderer", "RenderResult", "renderer_for", "render_document"]
+__all__ = ["Renderer", "RenderResult", "renderer_for", "render_document", "preload"]

@@ -169,6 +169,16 @@ class Filler:
             return 0
         return replace_in_paragraph(p, self.pattern_for(text), self.repl, t_tag)
 
+    def finds(self, text: str) -> bool:
+        """Whether ``text`` holds something this filler would act on (a blank, a literal)."""
+        if not text or not self._maybe(text):
+            return False
+        for m in self.pattern_for(text).finditer(text):
+            blank = m.group("blank")
+            if blank is None or classify(blank.strip("<>[]")) is not None:
+                return True
+        return False
+
     def text(self, text: str) -> str:
         """Fill the blanks of a plain string (a header/footer field, a cell)."""
         if not text or not self._maybe(text):

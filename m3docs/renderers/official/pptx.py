@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import copy
 import posixpath
+from dataclasses import dataclass
 
 from lxml import etree
 
 from ...engagement import STATUS_CODES, Engagement
-from ...ooxml.package import Package, part_names
+from ...ooxml.package import Package, Template, part_names
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import RT, clean_text, qn
 from ...plan import Document
+from ..common import per_template
 from .placeholders import Filler
 from .tables import Block, Feed, best_feed, context_blocks, context_placed, prototype_index, \
     row_kind
@@ -37,18 +39,19 @@ MIN_PADDING = EMU_PER_PT * 4   # above and below a row's text together, so lines
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
          feeds: list[Feed]) -> list[str]:
     filler = Filler(engagement)
-    slides = _slides(pkg, main)
-    codes = _status_cells(pkg, [part for _, part in slides])
-    size = pkg.template.xml(main).find(qn("p:sldSz"))
-    slide_height = int(size.get("cy")) if size is not None else 6858000
-    for sld_id, part in slides:
+    deck = _deck(pkg.template)
+    for sld_id, part in deck.slides:
+        if part not in deck.tables and not any(filler.finds(t) for t in deck.texts[part]):
+            continue   # nothing to fill: the slide is copied as it is
         root = copy.deepcopy(pkg.template.xml(part))
         before = filler.filled
         for p in root.iter(qn("a:p")):
             filler.paragraph(p, qn("a:t"))
-        base = copy.deepcopy(root)
-        tables = _fill_tables(root, feeds, codes, slide_height)
+        tables = _fill_tables(root, feeds, deck.codes, deck.slide_height) \
+            if part in deck.tables else []
         pages = _layout(tables) if tables else []
+        # the continuation slides start from the slide as filled so far (tables untouched)
+        base = copy.deepcopy(root) if len(pages) > 1 else None
         if pages:
             _place(root, tables, pages[0])
         if filler.filled != before or tables:
@@ -60,8 +63,34 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
             _mark_continued(clone)
             after = _add_slide(pkg, main, part, clone, after)
     if not context_placed(feeds):
-        _add_context_slide(pkg, main, slides, context_blocks(doc, engagement))
+        _add_context_slide(pkg, main, deck.slides, context_blocks(doc, engagement))
     return filler.warnings()
+
+
+@dataclass
+class _Deck:
+    """What a template deck offers, found once: its slides, which of them hold tables, the
+    texts of each slide's paragraphs, the cells showing status codes, the slide height."""
+
+    slides: list[tuple[etree._Element, str]]
+    tables: set[str]
+    texts: dict[str, list[str]]
+    codes: dict[str, etree._Element]
+    slide_height: int
+
+
+@per_template
+def _deck(template: Template) -> _Deck:
+    from . import main_part   # the package imports this module
+    main = main_part(template)[0]
+    slides = _slides(template.new(), main)
+    parts = [part for _, part in slides]
+    size = template.xml(main).find(qn("p:sldSz"))
+    return _Deck(slides, {p for p in parts if _frames(template.xml(p))},
+                 {p: [paragraph_text(x, qn("a:t")) for x in template.xml(p).iter(qn("a:p"))]
+                  for p in parts},
+                 _status_cells(template, parts),
+                 int(size.get("cy")) if size is not None else 6858000)
 
 
 # -- slides -------------------------------------------------------------------------------
@@ -121,18 +150,18 @@ def cell_text(tc: etree._Element) -> str:
     return "\n".join(paragraph_text(p, qn("a:t")) for p in tc.iter(qn("a:p"))).strip()
 
 
-def _status_cells(pkg: Package, parts: list[str]) -> dict[str, etree._Element]:
+def _status_cells(template: Template, parts: list[str]) -> dict[str, etree._Element]:
     """Status code -> a cell showing it with a fill: a template table cell, else a legend shape."""
     out: dict[str, etree._Element] = {}
     for part in parts:
-        for tc in pkg.template.xml(part).iter(qn("a:tc")):
+        for tc in template.xml(part).iter(qn("a:tc")):
             text = cell_text(tc)
             tcpr = tc.find(qn("a:tcPr"))
             if text in STATUS_CODES and text not in out and tcpr is not None and \
                     tcpr.find(qn("a:solidFill")) is not None:
                 out[text] = tc
     for part in parts:
-        for sp in pkg.template.xml(part).iter(qn("p:sp")):
+        for sp in template.xml(part).iter(qn("p:sp")):
             body, fill = sp.find(qn("p:txBody")), sp.find(qn("p:spPr") + "/" + qn("a:solidFill"))
             text = cell_text(body) if body is not None else ""
             if text in STATUS_CODES and text not in out and fill is not None:
