@@ -5,9 +5,21 @@ Pages are Jekyll front matter like the public playbook: key tasks with
 strings and as ``{text, filename}``, deliverable titles that recur across key
 tasks (status reports, RAID log, CONOPS, RTM...) next to key-task specific ones,
 stakeholders owned by one or several parties, inline HTML links, phases 0-5
-with phase pages. Same N and seed, same files.
+with phase pages. Same N, seed and recurrence, same files.
 
-    python benchmarks/synth.py OUT_DIR N
+Recurrence: in the public playbook a recurring deliverable (a phase's status
+reports, its RAID log) is shared by the key tasks of one phase, 2 to 19 of them.
+``recurrence="block"`` (the default) keeps that shape as N grows: a phase of
+more key tasks than the public one is cut into blocks of the public phase's size,
+each block has its own recurring deliverables ("Block 2 Status
+Reports/Dashboards", without the official file name, which would make them one
+deliverable again), and a key task takes its inputs from the earlier key tasks of
+its block number across the phases: N / 67 programmes of the public playbook's
+shape side by side, so documents keep the content they have at N = 67.
+``recurrence="phase"`` shares the recurring deliverables across the whole phase
+however large: a stress case where one status deck lists hundreds of key tasks.
+
+    python benchmarks/synth.py OUT_DIR N [block|phase]
 """
 from __future__ import annotations
 
@@ -105,13 +117,21 @@ def _own_title(i: int) -> str:
     return f"{wave}{subject} {kind}"
 
 
+def recurring(block: int) -> list[tuple[str, str | None]]:
+    """The recurring deliverables of a block of key tasks (block 0: the playbook's own)."""
+    if block == 0:
+        return RECURRING
+    return [(f"Block {block + 1} {title}", None) for title, _ in RECURRING]
+
+
 def key_task_page(phase: int, number: int, index: int, rng: random.Random,
-                  earlier: list[tuple[str, str | None]]) -> tuple[str, list]:
+                  earlier: list[tuple[str, str | None]], block: int = 0) -> tuple[str, list]:
     """One key-task page and the deliverables it outputs."""
     subject = SUBJECTS[index % len(SUBJECTS)]
     own = [(_own_title(index * 2 + k), None) for k in range(rng.randint(1, 2))]
-    outputs = own + rng.sample(RECURRING, rng.randint(1, 2))
-    pool = earlier[-40:] + RECURRING
+    shared = recurring(block)
+    outputs = own + rng.sample(shared, rng.randint(1, 2))
+    pool = earlier[-40:] + shared
     inputs = rng.sample(pool, min(len(pool), rng.randint(2, 5)))
     name = f"{rng.choice(VERBS)} {subject} {rng.choice(KINDS)}"
     objective = (f"Ensure the {subject.lower()} work is planned, owned and tracked so the "
@@ -161,20 +181,26 @@ def phase_page(phase: int, tasks: list[tuple[int, str]]) -> str:
     return body + "---\n"
 
 
-def write_playbook(root: str | Path, n: int, seed: int = 7) -> Path:
-    """Write a playbook of ``n`` key tasks under ``root/_pages/m3``; return ``root``."""
+def write_playbook(root: str | Path, n: int, seed: int = 7, recurrence: str = "block") -> Path:
+    """Write a playbook of ``n`` key tasks under ``root/_pages/m3``; return ``root``.
+
+    ``recurrence``: "block" or "phase" (see the module's docstring)."""
+    if recurrence not in ("block", "phase"):
+        raise ValueError(f"recurrence must be 'block' or 'phase', not {recurrence!r}")
     root = Path(root)
     kt_dir, ph_dir = root / "_pages" / "m3" / "keyTask", root / "_pages" / "m3" / "phase"
     kt_dir.mkdir(parents=True, exist_ok=True)
     ph_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    earlier: list[tuple[str, str | None]] = []
+    earlier: dict[int, list[tuple[str, str | None]]] = {}   # by block
     by_phase: dict[int, list[tuple[int, str]]] = {p: [] for p in PHASES}
     for index in range(n):
         phase = _phase_of(index, n)
         number = len(by_phase[phase]) + 1
-        page, outputs = key_task_page(phase, number, index, rng, earlier)
-        earlier += outputs
+        block = (number - 1) // PHASE_WEIGHTS[phase] if recurrence == "block" else 0
+        mine = earlier.setdefault(block, [])
+        page, outputs = key_task_page(phase, number, index, rng, mine, block)
+        mine += outputs
         (kt_dir / f"{phase}.{number}.md").write_text(page, encoding="utf-8")
         name = page.split("\nname: ", 1)[1].split("\n", 1)[0].strip("'")
         by_phase[phase].append((number, name))
@@ -212,5 +238,6 @@ def synthetic_engagement(playbook, seed: int = 7):
 
 
 if __name__ == "__main__":
-    out = write_playbook(sys.argv[1], int(sys.argv[2]))
+    out = write_playbook(sys.argv[1], int(sys.argv[2]),
+                         recurrence=sys.argv[3] if len(sys.argv) > 3 else "block")
     print(f"wrote {sys.argv[2]} key tasks under {out}")
