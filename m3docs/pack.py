@@ -138,27 +138,39 @@ def _render_chunk(context: tuple[Playbook, Engagement, TemplateChain],
 def render_all(docs: list[Document], playbook: Playbook, engagement: Engagement,
                chain: TemplateChain, jobs: int = 1,
                executor: Executor | None = None) -> Iterator[Outcome]:
-    """Render every document, in order, in this process, in ``jobs`` processes, or on
-    ``executor`` (any concurrent.futures.Executor: its workers need no initializer).
+    """Render every document in this process, in ``jobs`` processes, or on ``executor``
+    (any concurrent.futures.Executor: its workers need no initializer).
 
-    Parallel work is submitted at once (the caller can do other work meanwhile);
-    each Outcome carries its document's index, and they may arrive in any order.
+    Documents are rendered in key-task order (see render_order); parallel work is
+    submitted at once (the caller can do other work meanwhile). Each Outcome carries
+    its document's index, and they may arrive in any order.
     """
-    jobs_list = list(enumerate(docs))
+    order = render_order(docs)
     if executor is None and jobs <= 1:
         _init_worker(playbook, engagement, chain)
-        return map(_render_one, jobs_list)
+        return (_render_one((i, docs[i])) for i in order)
     if executor is not None:
-        size = -(-len(jobs_list) // (max(jobs, 2) * 4)) or 1
-        chunks = [jobs_list[i:i + size] for i in range(0, len(jobs_list), size)]
+        size = -(-len(order) // (max(jobs, 2) * 4)) or 1
+        chunks = [[(i, docs[i]) for i in order[k:k + size]] for k in range(0, len(order), size)]
         context = (playbook, engagement, chain)
         results = executor.map(_render_chunk, [context] * len(chunks), chunks)
         return (outcome for outcomes in results for outcome in outcomes)
-    return _drain(*_local_pool(docs, playbook, engagement, chain, jobs))
+    return _drain(*_local_pool(docs, order, playbook, engagement, chain, jobs))
 
 
-def _local_pool(docs: list[Document], playbook: Playbook, engagement: Engagement,
-                chain: TemplateChain, jobs: int) -> tuple[Iterator[Outcome], ProcessPoolExecutor]:
+def render_order(docs: list[Document]) -> list[int]:
+    """Document indices by phase, then by their first key task: documents that share key
+    tasks come together, so a key task's section, built once, is reused from a small cache
+    (and a worker given a run of them builds it alone)."""
+    def key(i: int) -> tuple:
+        d = docs[i]
+        return d.phase, min((kt.sort_key for kt in d.key_tasks), default=()), i
+    return sorted(range(len(docs)), key=key)
+
+
+def _local_pool(docs: list[Document], order: list[int], playbook: Playbook,
+                engagement: Engagement, chain: TemplateChain,
+                jobs: int) -> tuple[Iterator[Outcome], ProcessPoolExecutor]:
     """Worker processes that hold the plan: forked with it on Linux, else sent it once;
     each task is then a run of document indices (see _runs)."""
     if sys.platform.startswith("linux"):
@@ -168,17 +180,17 @@ def _local_pool(docs: list[Document], playbook: Playbook, engagement: Engagement
     else:  # pragma: no cover - Windows and macOS spawn their workers
         pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
                                    initargs=(playbook, engagement, chain, docs))
-    runs = _runs(docs, jobs * 3)
-    results = pool.map(_render_run, runs)
+    runs = _runs([docs[i] for i in order], jobs * 6)
+    results = pool.map(_render_run, [[order[k] for k in run] for run in runs])
     return (outcome for outcomes in results for outcome in outcomes), pool
 
 
-def _render_run(indices: range) -> list[Outcome]:
+def _render_run(indices: list[int]) -> list[Outcome]:
     return [_render_index(i) for i in indices]
 
 
 def _runs(docs: list[Document], count: int) -> list[range]:
-    """Split the plan into runs of neighbouring documents, biggest first.
+    """Split documents (in render order) into runs of neighbours, biggest first.
 
     A document's key tasks all belong to its phase, and a worker renders a key task's
     section once and copies it: so runs never mix phases, and a phase is cut only

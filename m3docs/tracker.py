@@ -202,6 +202,9 @@ class _Sheet:
         sm.child(self.root, "sheetFormatPr").set("defaultRowHeight", "13.5")
         self.data = sm.child(self.root, "sheetData")
         self.links: list[tuple[str, str]] = []
+        self.rows: list[bytes] = []   # serialized as they are written: a big sheet stays small
+        self.last_row = self.last_col = 0
+        self.first_row = 0
 
     def row(self, number: int, values: list[tuple[object, int]], widths: dict[int, float],
             min_height: float = 15.0) -> None:
@@ -223,7 +226,24 @@ class _Sheet:
         if height > 15.0:
             row.set("ht", f"{height:g}")
             row.set("customHeight", "1")
-        self.data.append(row)
+        self.data.append(row)   # in the tree only to be written with its namespaces
+        self.rows.append(etree.tostring(row, encoding="UTF-8").replace(self._ns_decls, b"", 1))
+        self.data.remove(row)
+        self.first_row = min(self.first_row or number, number)
+        self.last_row = max(self.last_row, number)
+        self.last_col = max(self.last_col, len(values))
+
+    @property
+    def _ns_decls(self) -> bytes:
+        return "".join(f' xmlns{":" + k if k else ""}="{v}"'
+                       for k, v in self.root.nsmap.items()).encode()
+
+    def to_bytes(self) -> bytes:
+        """The worksheet part, its rows spliced into sheetData."""
+        head, sep, tail = serialize(self.root).partition(b"<sheetData/>")
+        if not sep:
+            raise AssertionError("worksheet without an empty sheetData")
+        return head + b"<sheetData>" + b"".join(self.rows) + b"</sheetData>" + tail
 
     def title(self, title: str, subtitle: str, last_col: int) -> None:
         self.row(1, [(title, Style.TITLE)], {}, min_height=24)
@@ -259,7 +279,8 @@ class _Sheet:
         hf = sm.child(self.root, "headerFooter")
         etree.SubElement(hf, qn("x:oddFooter")).text = \
             "&L&8" + footer.replace("&", "&&") + "&R&8Page &P of &N"
-        sm.set_dimension(self.root)
+        sm.child(self.root, "dimension").set("ref", sm.range_ref(
+            1, self.first_row, self.last_col, self.last_row) if self.last_col else "A1")
 
     def hyperlinks(self) -> list[str]:
         """Write the <hyperlinks> element; returns the targets in rId order."""
@@ -396,7 +417,7 @@ def build_tracker(documents: list[Document], playbook: Playbook, engagement: Eng
     parts: dict[str, bytes] = {}
     for i, sheet in enumerate(sheets, 1):
         targets = sheet.hyperlinks()
-        parts[f"xl/worksheets/sheet{i}.xml"] = serialize(sheet.root)
+        parts[f"xl/worksheets/sheet{i}.xml"] = sheet.to_bytes()
         if targets:
             parts[f"xl/worksheets/_rels/sheet{i}.xml.rels"] = _rels(
                 [(f"rId{n}", RT["hyperlink"], t, True) for n, t in enumerate(targets, 1)])
