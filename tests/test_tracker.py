@@ -141,6 +141,18 @@ def test_frozen_panes_filter_widths_and_print_setup(book):
     assert "Agency & Co" in book["Deliverables"]["A2"].value
 
 
+def test_dimension_covers_every_cell(tracker):
+    from m3docs.renderers import sheetml as sm
+    with zipfile.ZipFile(io.BytesIO(tracker)) as zf:
+        for name in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"):
+            root = etree.fromstring(zf.read(name))
+            refs = [sm.split_ref(c.get("r")) for c in root.iter(qn("x:c"))]
+            rows = [int(r.get("r")) for r in root.iter(qn("x:row"))]
+            want = sm.range_ref(1, min(rows), max(c for c, _ in refs), max(rows))
+            assert root.find(qn("x:dimension")).get("ref") == want
+            assert rows == sorted(rows) and len(set(rows)) == len(rows)
+
+
 def test_same_input_same_bytes(tracker):
     assert build_tracker(list(DOCS), PLAYBOOK, ENGAGEMENT, dict(LINKS)) == tracker
 
