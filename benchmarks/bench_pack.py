@@ -19,6 +19,11 @@ process's ru_maxrss, or its largest worker's with --jobs):
 
 m3docs is reported as a ratio to each (x floor: lower is better; obvious/m3docs:
 higher is better), with --jobs 2 against --jobs 1, then the targets are checked.
+
+This machine is shared and its speed drifts by tens of percent from one minute to
+the next, so: m3docs runs in rounds (every size, --jobs 1 then --jobs 2 back to
+back, each round), every time is the median of its runs, and the --jobs speed-up
+is the median of the ratios of those back-to-back pairs.
 """
 from __future__ import annotations
 
@@ -72,13 +77,20 @@ def measure_m3docs(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     book, eng = _load(args.playbook)
     _import_everything(bool(args.templates))
-    loaded = time.perf_counter()
+    loaded, cpu = time.perf_counter(), _cpu_seconds()
     report = build_pack(book, eng, args.out, templates=args.templates, jobs=args.jobs)
     done = time.perf_counter()
     sections = sum(len(set(d["outputs_of"] + d["inputs_of"])) for d in report.documents)
     return {"docs": len(report.written) + len(report.unchanged) + len(report.kept),
             "sections": sections, "seconds": done - loaded, "load_seconds": loaded - t0,
-            "peak_mb": _peak_mb()}
+            "cpu_seconds": _cpu_seconds() - cpu, "peak_mb": _peak_mb()}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished workers (time the machine gave us)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _template_paths(manifest: dict, official: list[str]) -> list[tuple[dict, Path]]:
@@ -145,54 +157,73 @@ def run(kind: str, **opts) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def best(kind: str, repeat: int, **opts) -> dict:
-    """The fastest of ``repeat`` runs (peak memory: the largest seen)."""
-    return _fastest([_fresh(kind, **opts) for _ in range(repeat)])
-
-
 def _fresh(kind: str, **opts) -> dict:
     shutil.rmtree(Path(opts["out"]), ignore_errors=True)
     return run(kind, **opts)
 
 
-def _fastest(results: list[dict]) -> dict:
-    top = min(results, key=lambda r: r["seconds"])
-    return top | {"peak_mb": max(r["peak_mb"] for r in results)}
+def typical(results: list[dict]) -> dict:
+    """The median run (by time; the slower of the middle two) with the largest peak memory
+    seen: on a shared machine a median is steadier than a best, and fair between a 2 s and a
+    100 s run."""
+    ordered = sorted(results, key=lambda r: r["seconds"])
+    return ordered[len(ordered) // 2] | {"peak_mb": max(r["peak_mb"] for r in results),
+                                         "runs": len(results)}
 
 
-def best_pair(repeat: int, jobs: int, serial: dict, parallel: dict) -> tuple[dict, dict]:
-    """--jobs 1 and --jobs N, run alternately (so a burst of load on a shared machine
-    hits both), the fastest of each."""
-    ones, many = [], []
-    for _ in range(repeat):
-        ones.append(_fresh("m3docs", jobs=1, **serial))
-        many.append(_fresh("m3docs", jobs=jobs, **parallel))
-    return _fastest(ones), _fastest(many)
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def bench_size(n: int, work: Path, label: str, templates: list[str], args) -> dict:
+def repeats(n: int, args) -> int:
+    return args.repeat or (5 if n <= 500 else 2)
+
+
+def bench(sets: list[tuple[str, list[str]]], sizes: list[int], work: Path, args) -> list[dict]:
+    """Pack every (templates, N) in rounds, each with --jobs 1 then --jobs J back to back, so
+    that every size and both job counts meet the same spells of load; then the references."""
     from synth import write_playbook
-    book = work / f"playbook-{n}-{args.recurrence}"
-    if not book.is_dir():
-        write_playbook(book, n, recurrence=args.recurrence)
-    common = {"playbook": book, "templates": templates}
-    pack = work / f"pack-{label}-{n}"
-    row = {"n": n, "templates": label}
-    repeat = args.repeat or (5 if n <= 500 else 2)
-    if args.jobs > 1:
-        row["m3docs"], row["parallel"] = best_pair(
-            repeat, args.jobs, dict(out=pack, **common),
-            dict(out=work / f"pack-j{args.jobs}", **common))
-    else:
-        row["m3docs"] = best("m3docs", repeat, out=pack, jobs=1, **common)
-    row["floor"] = best("floor", repeat, out=work / "floor", pack=pack, **common)
-    if n <= args.obvious_max:
-        row["obvious"] = best("obvious", 1, out=work / "obvious", pack=pack, **common)
-    _check_same_pack(pack, row)
-    return row
+    cases = [(label, templates, n) for label, templates in sets for n in sizes]
+    books = {}
+    for n in sizes:
+        books[n] = work / f"playbook-{n}-{args.recurrence}"
+        if not books[n].is_dir():
+            write_playbook(books[n], n, recurrence=args.recurrence)
+    runs: dict[tuple[str, int], dict[str, list]] = {(c[0], c[2]): {"one": [], "many": []}
+                                                    for c in cases}
+    for r in range(max(repeats(n, args) for n in sizes)):
+        for label, templates, n in cases:
+            if r >= repeats(n, args):
+                continue
+            common = {"playbook": books[n], "templates": templates}
+            mine = runs[(label, n)]
+            mine["one"].append(_fresh("m3docs", out=work / f"pack-{label}-{n}", jobs=1, **common))
+            if args.jobs > 1:
+                mine["many"].append(_fresh("m3docs", out=work / "pack-parallel", jobs=args.jobs,
+                                           **common))
+            print(f"... round {r + 1}: N={n} {label}: {mine['one'][-1]['seconds']:.2f}s",
+                  file=sys.stderr)
+    rows = []
+    for label, templates, n in cases:
+        common = {"playbook": books[n], "templates": templates, "pack": work / f"pack-{label}-{n}"}
+        mine = runs[(label, n)]
+        row = {"n": n, "templates": label, "m3docs": typical(mine["one"])}
+        if mine["many"]:
+            row["parallel"] = typical(mine["many"])
+            row["speedup"] = median([a["seconds"] / b["seconds"]
+                                     for a, b in zip(mine["one"], mine["many"])])
+        row["floor"] = typical([_fresh("floor", out=work / "floor", **common)
+                                for _ in range(repeats(n, args))])
+        if n <= args.obvious_max:
+            row["obvious"] = _fresh("obvious", out=work / "obvious", **common)
+        _check_same_pack(row)
+        rows.append(row)
+    return rows
 
 
-def _check_same_pack(pack: Path, row: dict) -> None:
+def _check_same_pack(row: dict) -> None:
     if row["m3docs"]["docs"] != row["floor"]["docs"]:
         sys.exit(f"document counts differ: {row['m3docs']['docs']} vs {row['floor']['docs']}")
 
@@ -202,8 +233,8 @@ def ratios(row: dict) -> dict:
     out = {"x_floor": m / row["floor"]["seconds"]}
     if "obvious" in row:
         out["x_obvious"] = row["obvious"]["seconds"] / m
-    if "parallel" in row:
-        out["jobs_speedup"] = m / row["parallel"]["seconds"]
+    if "speedup" in row:
+        out["jobs_speedup"] = row["speedup"]
     return out
 
 
@@ -295,9 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=2, help="worker processes to compare with 1")
     p.add_argument("--recurrence", choices=("block", "phase"), default="block",
                    help="how recurring deliverables grow with N (see benchmarks/synth.py)")
-    p.add_argument("--repeat", type=int, help="runs per measurement (fastest wins; default 5 "
-                   "up to N = 500, 2 above; "
-                   "a shared machine is noisy)")
+    p.add_argument("--repeat", type=int, help="runs per measurement, the median reported "
+                   "(default 5 up to N = 500, 2 above)")
     p.add_argument("--obvious-max", type=int, default=10_000,
                    help="skip the obvious approach above this N")
     p.add_argument("--markdown", help="also write the table to this Markdown file")
@@ -314,13 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     sets = [("bundled", [])] + ([("official", [str(Path(args.official).resolve())])]
                                if args.official else [])
-    rows = []
     ceiling = cpu_ceiling(args.jobs) if args.jobs > 1 else None
     try:
-        for label, templates in sets:
-            for n in (int(s) for s in args.sizes.split(",")):
-                rows.append(bench_size(n, work, label, templates, args))
-                print(f"... N={n} {label}: {rows[-1]['m3docs']['seconds']:.2f}s", file=sys.stderr)
+        rows = bench(sets, [int(x) for x in args.sizes.split(",")], work, args)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
