@@ -108,6 +108,19 @@ def test_jobs_give_the_same_bytes(corpus, tmp_path):
     assert digests(tmp_path / "one") == digests(tmp_path / "two")
 
 
+def test_work_is_split_in_key_task_order_by_phase(corpus):
+    from m3docs.pack import _runs, make_plan, render_order
+    plan = make_plan(load_playbook(corpus), example_engagement())
+    order = render_order(plan.docs)
+    assert sorted(order) == list(range(len(plan.docs)))
+    keys = [(plan.docs[i].phase, min(kt.sort_key for kt in plan.docs[i].key_tasks))
+            for i in order]
+    assert keys == sorted(keys) and len({k[0] for k in keys}) > 1
+    runs = _runs([plan.docs[i] for i in order], 12)
+    assert sorted(k for run in runs for k in run) == list(range(len(order)))
+    assert all(len({plan.docs[order[k]].phase for k in run}) == 1 for run in runs)
+
+
 def test_cli_pack_demo(tmp_path):
     res = subprocess.run([sys.executable, "-m", "m3docs", "pack", "--out", str(tmp_path / "p")],
                          capture_output=True, text=True)
