@@ -105,6 +105,7 @@ class Package:
         self.template = template
         self._xml: dict[str, etree._Element] = {}
         self._bytes: dict[str, bytes] = {}
+        self._sealed: dict[str, _Raw] = {}   # finished parts, already compressed
         self.order = list(template.order)
 
     # -- reading -----------------------------------------------------------------
@@ -113,20 +114,25 @@ class Package:
         return list(self.order)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._xml or name in self._bytes or name in self.template.raw
+        return (name in self._xml or name in self._bytes or name in self._sealed
+                or name in self.template.raw)
 
     def read(self, name: str) -> bytes:
         if name in self._xml:
             return serialize(self._xml[name])
         if name in self._bytes:
             return self._bytes[name]
+        if name in self._sealed:
+            return _inflate(self._sealed[name])
         return self.template.bytes_of(name)
 
     def xml(self, name: str) -> etree._Element:
         """The part's XML for editing (a private copy; marks the part changed)."""
         if name not in self._xml:
-            if name in self._bytes:
-                self._xml[name] = parse_xml(self._bytes.pop(name))
+            if name in self._bytes or name in self._sealed:
+                self._xml[name] = parse_xml(self.read(name))
+                self._bytes.pop(name, None)
+                self._sealed.pop(name, None)
             else:
                 self._xml[name] = copy.deepcopy(self.template.xml(name))
         return self._xml[name]
@@ -136,6 +142,7 @@ class Package:
         """Add or replace a part; a new part gets a content-type override if given."""
         self._xml.pop(name, None)
         self._bytes.pop(name, None)
+        self._sealed.pop(name, None)
         if isinstance(data, bytes):
             self._bytes[name] = data
         else:
@@ -149,6 +156,7 @@ class Package:
         """Drop a part (and its content-type override); relationships to it are the caller's."""
         self._xml.pop(name, None)
         self._bytes.pop(name, None)
+        self._sealed.pop(name, None)
         if name in self.order:
             self.order.remove(name)
         types = self.xml(_CT)
@@ -205,14 +213,24 @@ class Package:
         raise KeyError(rel_id)
 
     def changed(self) -> set[str]:
-        return set(self._xml) | set(self._bytes)
+        return set(self._xml) | set(self._bytes) | set(self._sealed)
+
+    def seal(self, name: str) -> None:
+        """Mark a changed part finished: it is serialized and compressed now, and only those
+        bytes are kept (a deck of hundreds of slides need not hold hundreds of trees)."""
+        if name in self._xml or name in self._bytes:
+            self._sealed[name] = _deflate(self.read(name))
+            self._xml.pop(name, None)
+            self._bytes.pop(name, None)
 
     def to_bytes(self) -> bytes:
         """The package as a zip: content types first, then the template's order."""
         names = [_CT] + [n for n in self.order if n != _CT]
         writer = _ZipWriter()
         for name in names:
-            if name in self._xml or name in self._bytes:
+            if name in self._sealed:
+                writer.add_raw(name, self._sealed[name])
+            elif name in self._xml or name in self._bytes:
                 writer.add(name, self.read(name))
             else:
                 writer.add_raw(name, self.template.raw[name])
@@ -275,6 +293,15 @@ def _cd_fields(data: bytes, pos: int) -> tuple[int, ...]:
     return flags, method, crc, csize, usize, nlen, xlen, clen, loff
 
 
+def _deflate(data: bytes) -> _Raw:
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return _Raw(8, zlib.crc32(data) & 0xFFFFFFFF, comp.compress(data) + comp.flush(), len(data))
+
+
+def _inflate(raw: _Raw) -> bytes:
+    return raw.compressed if raw.method == 0 else zlib.decompress(raw.compressed, -15)
+
+
 class _ZipWriter:
     """A minimal deterministic zip writer (deflate, fixed timestamps)."""
 
@@ -284,9 +311,7 @@ class _ZipWriter:
         self.offset = 0
 
     def add(self, name: str, data: bytes) -> None:
-        comp = zlib.compressobj(6, zlib.DEFLATED, -15)
-        packed = comp.compress(data) + comp.flush()
-        self.add_raw(name, _Raw(8, zlib.crc32(data) & 0xFFFFFFFF, packed, len(data)))
+        self.add_raw(name, _deflate(data))
 
     def add_raw(self, name: str, raw: _Raw) -> None:
         bname = name.encode("utf-8")

@@ -392,6 +392,7 @@ class _Deck:
             name = self.add(slide, root)
             _fill_table(root, table, [rows[i] for i in page], [heights[i] for i in page],
                         lambda url, part=name: self.pkg.hyperlink(part, url), self.warn)
+            self.pkg.seal(name)
 
     def finish(self) -> bytes:
         """Point presentation.xml at the written slides; drop the template's leftovers."""

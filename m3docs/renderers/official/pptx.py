@@ -110,9 +110,11 @@ def _slides(pkg: Package, main: str) -> list[tuple[etree._Element, str]]:
 
 def _add_slide(pkg: Package, main: str, source: str, root: etree._Element,
                after: etree._Element) -> etree._Element:
-    """Add ``root`` as a new slide (the source's relationships minus notes) after ``after``."""
+    """Add ``root``, finished, as a new slide (the source's relationships minus notes) after
+    ``after``."""
     part = part_names(pkg.names, posixpath.dirname(source), "slide", "xml")
     pkg.put(part, root, SLIDE_CT)
+    pkg.seal(part)
     src_rels = pkg.rels_name(source)
     if src_rels in pkg:
         rels = copy.deepcopy(pkg.xml(src_rels) if src_rels in pkg.changed()
