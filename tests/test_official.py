@@ -408,6 +408,31 @@ def _status_rgb(cell) -> str | None:
     return str(cell.fill.fore_color.rgb) if cell.fill.type is not None else None
 
 
+def test_blanks_in_a_layout_or_master_are_filled(playbook, engagement, tmp_path):
+    from pptx import Presentation
+    path = status_deck(tmp_path / "deck.pptx")
+    prs = Presentation(path)
+    slide, layout = prs.slides[0], prs.slides[0].slide_layout
+    for target, text in ((layout, "[Agency Name] draft"),
+                         (prs.slide_master, "Prepared for [Program Name]")):
+        box = slide.shapes.add_textbox(0, 0, 2000000, 300000)   # moved onto the design
+        box.text_frame.text = text
+        target.shapes._spTree.append(box._element)
+    prs.save(path)
+    template, data, _ = _fill(path, playbook, engagement)
+    parts = _parts(data)
+    _no_blanks_left(parts)
+    layout_part = layout.part.partname.lstrip("/")
+    master_part = prs.slide_master.part.partname.lstrip("/")
+    assert all(parts[n] == template.bytes_of(n) for n in template.raw
+               if not EDITABLE.match(n) and n not in (layout_part, master_part))
+    assert f"{engagement.agency} draft".encode() in parts[layout_part]
+    assert f"Prepared for {engagement.program}".encode() in parts[master_part]
+    others = [n for n in template.raw if n.startswith("ppt/slideLayouts/slideLayout")
+              and n.endswith(".xml") and n != layout_part]
+    assert others and all(parts[n] == template.bytes_of(n) for n in others)
+
+
 def test_status_deck_many_key_tasks(engagement):
     """All 25 key tasks of the sample: both slide-1 tables paginate together, inside the slide."""
     import dataclasses

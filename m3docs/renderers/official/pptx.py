@@ -27,6 +27,7 @@ from .tables import Block, Feed, best_feed, context_blocks, context_placed, prot
     row_kind
 
 SLIDE_CT = "application/vnd.openxmlformats-officedocument.presentationml.slide+xml"
+DESIGN_TYPES = (".presentationml.slideLayout+xml", ".presentationml.slideMaster+xml")
 EMU_PER_PT = 12700
 CHAR_EM = 0.55
 LINE = 1.2
@@ -62,6 +63,13 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
             _place(clone, tables, page)
             _mark_continued(clone)
             after = _add_slide(pkg, main, part, clone, after)
+    for part in deck.designs:   # blanks in a layout or master show on every slide using it
+        if any(filler.finds(t) for t in deck.texts[part]):
+            root, before = copy.deepcopy(pkg.template.xml(part)), filler.filled
+            for p in root.iter(qn("a:p")):
+                filler.paragraph(p, qn("a:t"))
+            if filler.filled != before:
+                pkg.put(part, root)
     if not context_placed(feeds):
         _add_context_slide(pkg, main, deck.slides, context_blocks(doc, engagement))
     return filler.warnings()
@@ -69,10 +77,12 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
 
 @dataclass
 class _Deck:
-    """What a template deck offers, found once: its slides, which of them hold tables, the
-    texts of each slide's paragraphs, the cells showing status codes, the slide height."""
+    """What a template deck offers, found once: its slides, layouts and masters, which slides
+    hold tables, the texts of each part's paragraphs, the cells showing status codes, the
+    slide height."""
 
     slides: list[tuple[etree._Element, str]]
+    designs: list[str]       # slide layouts and masters
     tables: set[str]
     texts: dict[str, list[str]]
     codes: dict[str, etree._Element]
@@ -86,9 +96,13 @@ def _deck(template: Template) -> _Deck:
     slides = _slides(template.new(), main)
     parts = [part for _, part in slides]
     size = template.xml(main).find(qn("p:sldSz"))
-    return _Deck(slides, {p for p in parts if _frames(template.xml(p))},
+    designs = [el.get("PartName", "").lstrip("/")
+               for el in template.xml("[Content_Types].xml").findall(qn("ct:Override"))
+               if el.get("ContentType", "").endswith(DESIGN_TYPES)]
+    designs = [d for d in designs if d in template.raw]
+    return _Deck(slides, designs, {p for p in parts if _frames(template.xml(p))},
                  {p: [paragraph_text(x, qn("a:t")) for x in template.xml(p).iter(qn("a:p"))]
-                  for p in parts},
+                  for p in parts + designs},
                  _status_cells(template, parts),
                  int(size.get("cy")) if size is not None else 6858000)
 
