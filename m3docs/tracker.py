@@ -203,6 +203,9 @@ class _Sheet:
         self.data = sm.child(self.root, "sheetData")
         self.links: list[tuple[str, str]] = []
         self.rows: list[bytes] = []   # serialized as they are written: a big sheet stays small
+        # what lxml declares on a row written alone (the worksheet already declares it)
+        self._ns_decls = "".join(f' xmlns{":" + k if k else ""}="{v}"'
+                                 for k, v in self.root.nsmap.items()).encode()
         self.last_row = self.last_col = 0
         self.first_row = 0
 
@@ -232,11 +235,6 @@ class _Sheet:
         self.first_row = min(self.first_row or number, number)
         self.last_row = max(self.last_row, number)
         self.last_col = max(self.last_col, len(values))
-
-    @property
-    def _ns_decls(self) -> bytes:
-        return "".join(f' xmlns{":" + k if k else ""}="{v}"'
-                       for k, v in self.root.nsmap.items()).encode()
 
     def to_bytes(self) -> bytes:
         """The worksheet part, its rows spliced into sheetData."""
