@@ -13,6 +13,20 @@ OFFICIAL = CORPUS / "assets" / "files"
 
 
 @pytest.fixture(scope="session")
+def playbook():
+    """The playbook bundled with m3docs (frozen: safe to share)."""
+    from m3docs import load_playbook
+    return load_playbook()
+
+
+@pytest.fixture(scope="session")
+def engagement():
+    """examples/engagement.yaml (frozen: safe to share)."""
+    from m3docs import load_engagement
+    return load_engagement(REPO / "examples" / "engagement.yaml")
+
+
+@pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (CORPUS / "_pages" / "m3").is_dir():
         pytest.skip("the shared playbook sample (../shared/corpus/gsa-m3) is not present")

@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from m3docs import build_pack, generate_packs, load_playbook
+from m3docs import build_pack, generate_packs
 from m3docs.batch import pack_folders
 from m3docs.cli import main
 from m3docs.engagement import load_engagement
@@ -19,11 +19,6 @@ AGENCIES = ["Department of Examples", "Department of Samples", "Office of Tests"
             "Bureau of Records", "Agency for Benchmarks"]
 PROGRAMS = ["Financial Management", "Grants Management", "Human Capital", "Acquisition",
             "Payroll Consolidation"]
-
-
-@pytest.fixture(scope="module")
-def playbook():
-    return load_playbook()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from m3docs.engagement import load_engagement
 from m3docs.ooxml.package import Template
 from m3docs.plan import Deliverable, Document
 from m3docs.playbook.loader import load_playbook
@@ -31,16 +30,6 @@ EDITABLE = re.compile(r"^(\[Content_Types\]\.xml|word/(document|header\d*|footer
                       r"sheet\d+\.xml|xl/_rels/workbook\.xml\.rels|xl/tables/table\d+\.xml|"
                       r"ppt/presentation\.xml|ppt/_rels/presentation\.xml\.rels|ppt/slides/"
                       r"slide\d+\.xml|ppt/slides/_rels/slide\d+\.xml\.rels)$")
-
-
-@pytest.fixture(scope="module")
-def playbook():
-    return load_playbook()
-
-
-@pytest.fixture(scope="module")
-def engagement():
-    return load_engagement(REPO / "examples" / "engagement.yaml")
 
 
 def _doc(playbook, fmt: str, name: str) -> Document:

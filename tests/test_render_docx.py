@@ -12,7 +12,6 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from m3docs.engagement import load_engagement
 from m3docs.ooxml.package import Template
 from m3docs.playbook.loader import load_playbook
 from m3docs.playbook.model import Activity, KeyTask, Party, Stakeholder
@@ -23,16 +22,6 @@ from m3docs.renderers.docx import DocxRenderer, layout_of, long_date
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
 HYPERLINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
-
-
-@pytest.fixture(scope="module")
-def playbook():
-    return load_playbook()
-
-
-@pytest.fixture(scope="module")
-def engagement():
-    return load_engagement(REPO / "examples" / "engagement.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from pptx import Presentation
 
-from m3docs.engagement import load_engagement
 from m3docs.ooxml.package import Template
 from m3docs.playbook.loader import load_playbook
 from m3docs.playbook.model import Activity, Party
@@ -26,16 +25,6 @@ WS = re.compile(r"\s+")
 
 def _norm(text: str) -> str:
     return WS.sub(" ", text).strip()
-
-
-@pytest.fixture(scope="module")
-def playbook():
-    return load_playbook()
-
-
-@pytest.fixture(scope="module")
-def engagement():
-    return load_engagement(ROOT / "examples" / "engagement.yaml")
 
 
 @pytest.fixture(scope="module")

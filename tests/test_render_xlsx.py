@@ -10,10 +10,9 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from m3docs.engagement import Requirement, load_engagement
+from m3docs.engagement import Requirement
 from m3docs.ooxml.package import Template
 from m3docs.ooxml.xml import qn
-from m3docs.playbook.loader import load_playbook
 from m3docs.plan import Deliverable, Document
 from m3docs.renderers.xlsx import XlsxRenderer, column_field, layout_of
 
@@ -23,16 +22,6 @@ EXAMPLE = REPO / "examples" / "engagement.yaml"
 RTM = Deliverable("rtm", "Requirements Traceability Matrix (RTM)",
                   ("Requirements Traceability Matrix (RTM)",), None, "rtm", "xlsx")
 LOG = Deliverable("raid log", "RAID Log", ("RAID Log",), None, "generic", "xlsx")
-
-
-@pytest.fixture(scope="module")
-def playbook():
-    return load_playbook()
-
-
-@pytest.fixture(scope="module")
-def engagement():
-    return load_engagement(EXAMPLE)
 
 
 @pytest.fixture(scope="module")
