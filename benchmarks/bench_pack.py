@@ -23,7 +23,9 @@ higher is better), with --jobs 2 against --jobs 1, then the targets are checked.
 This machine is shared and its speed drifts by tens of percent from one minute to
 the next, so: m3docs runs in rounds (every size, --jobs 1 then --jobs 2 back to
 back, each round), every time is the median of its runs, and the --jobs speed-up
-is the median of the ratios of those back-to-back pairs.
+is the median of the ratios of those back-to-back pairs. Likewise the growth of
+time per document with N is the median, over rounds, of a large pack's time per
+document against the smallest pack's, measured just before and just after it.
 """
 from __future__ import annotations
 
@@ -178,49 +180,74 @@ def median(values: list[float]) -> float:
 
 
 def repeats(n: int, args) -> int:
-    return args.repeat or (5 if n <= 500 else 2)
+    """Runs per size: small packs take seconds and are the noisiest, so they run most."""
+    return args.repeat or (9 if n <= 100 else 5 if n <= 500 else 2)
 
 
 def bench(sets: list[tuple[str, list[str]]], sizes: list[int], work: Path, args) -> list[dict]:
     """Pack every (templates, N) in rounds, each with --jobs 1 then --jobs J back to back, so
-    that every size and both job counts meet the same spells of load; then the references."""
+    that every size and both job counts meet the same spells of load; then the references.
+
+    In a round where larger sizes run, the smallest is packed again after them: a larger
+    pack's time per document is compared with the smallest's measured just before and
+    just after it (the machine's speed drifts more from minute to minute than that ratio).
+    """
     from synth import write_playbook
-    cases = [(label, templates, n) for label, templates in sets for n in sizes]
+    sizes = sorted(sizes)
     books = {}
     for n in sizes:
         books[n] = work / f"playbook-{n}-{args.recurrence}"
         if not books[n].is_dir():
             write_playbook(books[n], n, recurrence=args.recurrence)
-    runs: dict[tuple[str, int], dict[str, list]] = {(c[0], c[2]): {"one": [], "many": []}
-                                                    for c in cases}
+    runs = {(label, n): {"one": {}, "many": {}, "after": {}} for label, _ in sets for n in sizes}
     for r in range(max(repeats(n, args) for n in sizes)):
-        for label, templates, n in cases:
-            if r >= repeats(n, args):
-                continue
-            common = {"playbook": books[n], "templates": templates}
-            mine = runs[(label, n)]
-            mine["one"].append(_fresh("m3docs", out=work / f"pack-{label}-{n}", jobs=1, **common))
-            if args.jobs > 1:
-                mine["many"].append(_fresh("m3docs", out=work / "pack-parallel", jobs=args.jobs,
-                                           **common))
-            print(f"... round {r + 1}: N={n} {label}: {mine['one'][-1]['seconds']:.2f}s",
-                  file=sys.stderr)
+        for label, templates in sets:
+            now = [n for n in sizes if r < repeats(n, args)]
+            for n in now:
+                mine = runs[(label, n)]
+                common = {"playbook": books[n], "templates": templates}
+                mine["one"][r] = _fresh("m3docs", out=work / f"pack-{label}-{n}", jobs=1,
+                                        **common)
+                if args.jobs > 1:
+                    mine["many"][r] = _fresh("m3docs", out=work / "pack-parallel",
+                                             jobs=args.jobs, **common)
+                print(f"... round {r + 1}: N={n} {label}: {mine['one'][r]['seconds']:.2f}s",
+                      file=sys.stderr)
+            if len(now) > 1:
+                runs[(label, sizes[0])]["after"][r] = _fresh(
+                    "m3docs", out=work / "pack-after", jobs=1, playbook=books[sizes[0]],
+                    templates=templates)
     rows = []
-    for label, templates, n in cases:
-        common = {"playbook": books[n], "templates": templates, "pack": work / f"pack-{label}-{n}"}
-        mine = runs[(label, n)]
-        row = {"n": n, "templates": label, "m3docs": typical(mine["one"])}
-        if mine["many"]:
-            row["parallel"] = typical(mine["many"])
-            row["speedup"] = median([a["seconds"] / b["seconds"]
-                                     for a, b in zip(mine["one"], mine["many"])])
-        row["floor"] = typical([_fresh("floor", out=work / "floor", **common)
-                                for _ in range(repeats(n, args))])
-        if n <= args.obvious_max:
-            row["obvious"] = _fresh("obvious", out=work / "obvious", **common)
-        _check_same_pack(row)
-        rows.append(row)
+    for label, templates in sets:
+        for n in sizes:
+            rows.append(_row(label, templates, n, runs, books, work, args))
     return rows
+
+
+def _row(label: str, templates: list[str], n: int, runs: dict, books: dict, work: Path,
+         args) -> dict:
+    """One table row: the medians of the runs, the paired ratios, then the references."""
+    mine, small = runs[(label, n)], runs[(label, min(books))]
+    row = {"n": n, "templates": label, "m3docs": typical(list(mine["one"].values()))}
+    if mine["many"]:
+        row["parallel"] = typical(list(mine["many"].values()))
+        row["speedup"] = median([mine["one"][r]["seconds"] / mine["many"][r]["seconds"]
+                                 for r in mine["many"]])
+    if n > min(books):
+        row["linearity"] = {unit: median([_per(mine["one"][r], unit) / (
+            (_per(small["one"][r], unit) + _per(small["after"][r], unit)) / 2)
+            for r in mine["one"]]) for unit in ("docs", "sections")}
+    common = {"playbook": books[n], "templates": templates, "pack": work / f"pack-{label}-{n}"}
+    row["floor"] = typical([_fresh("floor", out=work / "floor", **common)
+                            for _ in range(repeats(n, args))])
+    if n <= args.obvious_max:
+        row["obvious"] = _fresh("obvious", out=work / "obvious", **common)
+    _check_same_pack(row)
+    return row
+
+
+def _per(result: dict, unit: str) -> float:
+    return result["seconds"] / result[unit]
 
 
 def _check_same_pack(row: dict) -> None:
@@ -241,7 +268,8 @@ def ratios(row: dict) -> dict:
 def table(rows: list[dict], jobs: int) -> str:
     head = ["N", "templates", "documents", "m3docs s", "docs/s", "peak MB", "floor s",
             "m3docs / floor", "obvious s", "obvious / m3docs", f"--jobs {jobs} s",
-            f"jobs 1 / jobs {jobs}", "ms/doc", "key-task sections", "ms/section"]
+            f"jobs 1 / jobs {jobs}", "ms/doc", "key-task sections", "ms/section",
+            "ms/doc vs smallest N (paired)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         m, q = r["m3docs"], ratios(r)
@@ -253,7 +281,8 @@ def table(rows: list[dict], jobs: int) -> str:
                  f"{r['parallel']['seconds']:.2f}" if "parallel" in r else "-",
                  f"{q['jobs_speedup']:.2f}x" if "jobs_speedup" in q else "-",
                  f"{1000 * m['seconds'] / m['docs']:.2f}", m["sections"],
-                 f"{1000 * m['seconds'] / m['sections']:.2f}"]
+                 f"{1000 * m['seconds'] / m['sections']:.2f}",
+                 f"{r['linearity']['docs']:.2f}x" if "linearity" in r else "-"]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines)
 
@@ -271,11 +300,10 @@ def verdicts(rows: list[dict]) -> list[str]:
             checks.append(("obvious / m3docs", q["x_obvious"], ">=", TARGETS["x_obvious"]))
         if "jobs_speedup" in q:
             checks.append(("jobs speed-up", q["jobs_speedup"], ">=", TARGETS["jobs_speedup"]))
-        if len(mine) > 1:
-            for unit in ("docs", "sections"):
-                per = [r["m3docs"]["seconds"] / r["m3docs"][unit] for r in mine]
+        if "linearity" in mine[-1]:
+            for unit, value in mine[-1]["linearity"].items():
                 checks.append((f"time per {unit[:-1]} at N={mine[-1]['n']} / at N={base['n']}",
-                               per[-1] / per[0], "<=", TARGETS["linearity"]))
+                               value, "<=", TARGETS["linearity"]))
         for name, value, op, limit in checks:
             ok = value <= limit if op in ("<=", "<") else value >= limit
             out.append(f"{'PASS' if ok else 'FAIL'}  [{label}, N={base['n']}] {name}: "
@@ -327,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--recurrence", choices=("block", "phase"), default="block",
                    help="how recurring deliverables grow with N (see benchmarks/synth.py)")
     p.add_argument("--repeat", type=int, help="runs per measurement, the median reported "
-                   "(default 5 up to N = 500, 2 above)")
+                   "(default 9 up to N = 100, 5 up to 500, 2 above)")
     p.add_argument("--obvious-max", type=int, default=10_000,
                    help="skip the obvious approach above this N")
     p.add_argument("--markdown", help="also write the table to this Markdown file")

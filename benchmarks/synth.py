@@ -15,7 +15,9 @@ each block has its own recurring deliverables ("Block 2 Status
 Reports/Dashboards", without the official file name, which would make them one
 deliverable again), and a key task takes its inputs from the earlier key tasks of
 its block number across the phases: N / 67 programmes of the public playbook's
-shape side by side, so documents keep the content they have at N = 67.
+shape side by side. A key task's random draws depend only on its position in its
+programme, so every programme is a copy of the first (titles aside) and a document
+carries the same content, in the same mix of formats, at every N.
 ``recurrence="phase"`` shares the recurring deliverables across the whole phase
 however large: a stress case where one status deck lists hundreds of key tasks.
 
@@ -68,6 +70,10 @@ LINKS = ["https://ussm.gsa.gov/qsmo/", "https://ussm.gsa.gov/fibf/",
          "https://ussm.gsa.gov/marketplace/", "https://www.whitehouse.gov/omb/"]
 
 
+# Where each phase's key tasks start in a programme of the public playbook's shape.
+_OFFSETS = {p: sum(w for q, w in PHASE_WEIGHTS.items() if q < p) for p in PHASE_WEIGHTS}
+
+
 def _q(text: str) -> str:
     """A YAML single-quoted scalar."""
     return "'" + text.replace("'", "''") + "'"
@@ -109,26 +115,33 @@ def _phase_of(index: int, n: int) -> int:
     return 5
 
 
-def _own_title(i: int) -> str:
-    """The i-th key-task specific deliverable title (all distinct)."""
+def _own_title(i: int, copy: int) -> str:
+    """The i-th key-task specific deliverable title of programme ``copy`` (all distinct);
+    every kind of deliverable comes up within a programme's first titles."""
     pairs = len(SUBJECTS) * len(KINDS)
-    subject, kind = SUBJECTS[i % len(SUBJECTS)], KINDS[(i // len(SUBJECTS)) % len(KINDS)]
+    subject, kind = SUBJECTS[(i // len(KINDS)) % len(SUBJECTS)], KINDS[i % len(KINDS)]
     wave = f"Wave {i // pairs + 1} " if i >= pairs else ""
-    return f"{wave}{subject} {kind}"
+    return f"{_label(copy)}{wave}{subject} {kind}"
+
+
+def _label(copy: int) -> str:
+    return f"Block {copy + 1} " if copy else ""
 
 
 def recurring(block: int) -> list[tuple[str, str | None]]:
     """The recurring deliverables of a block of key tasks (block 0: the playbook's own)."""
     if block == 0:
         return RECURRING
-    return [(f"Block {block + 1} {title}", None) for title, _ in RECURRING]
+    return [(f"{_label(block)}{title}", None) for title, _ in RECURRING]
 
 
 def key_task_page(phase: int, number: int, index: int, rng: random.Random,
-                  earlier: list[tuple[str, str | None]], block: int = 0) -> tuple[str, list]:
-    """One key-task page and the deliverables it outputs."""
+                  earlier: list[tuple[str, str | None]], block: int = 0,
+                  copy: int = 0) -> tuple[str, list]:
+    """One key-task page and the deliverables it outputs; ``index`` is its position in
+    its programme, ``copy`` the programme's number."""
     subject = SUBJECTS[index % len(SUBJECTS)]
-    own = [(_own_title(index * 2 + k), None) for k in range(rng.randint(1, 2))]
+    own = [(_own_title(index * 2 + k, copy), None) for k in range(rng.randint(1, 2))]
     shared = recurring(block)
     outputs = own + rng.sample(shared, rng.randint(1, 2))
     pool = earlier[-40:] + shared
@@ -191,15 +204,17 @@ def write_playbook(root: str | Path, n: int, seed: int = 7, recurrence: str = "b
     kt_dir, ph_dir = root / "_pages" / "m3" / "keyTask", root / "_pages" / "m3" / "phase"
     kt_dir.mkdir(parents=True, exist_ok=True)
     ph_dir.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
     earlier: dict[int, list[tuple[str, str | None]]] = {}   # by block
     by_phase: dict[int, list[tuple[int, str]]] = {p: [] for p in PHASES}
     for index in range(n):
         phase = _phase_of(index, n)
         number = len(by_phase[phase]) + 1
-        block = (number - 1) // PHASE_WEIGHTS[phase] if recurrence == "block" else 0
+        copy, place = divmod(number - 1, PHASE_WEIGHTS[phase])
+        position = _OFFSETS[phase] + place          # the same in every programme
+        block = copy if recurrence == "block" else 0
         mine = earlier.setdefault(block, [])
-        page, outputs = key_task_page(phase, number, index, rng, mine, block)
+        rng = random.Random(seed * 1000 + position)
+        page, outputs = key_task_page(phase, number, position, rng, mine, block, copy)
         mine += outputs
         (kt_dir / f"{phase}.{number}.md").write_text(page, encoding="utf-8")
         name = page.split("\nname: ", 1)[1].split("\n", 1)[0].strip("'")
