@@ -94,8 +94,12 @@ def word_plan(path: Path) -> Path:
     return path
 
 
-def excel_log(path: Path, macro: bool = False) -> Path:
-    """An action log with a ``<<Insert Date>>`` cover, a validation and an x14 format."""
+def excel_log(path: Path, macro: bool = False, notes: bool = False) -> Path:
+    """An action log with a ``<<Insert Date>>`` cover, a validation and an x14 format.
+
+    With ``notes`` a sign-off block sits two rows below the log's blank rows (merged
+    cells, formulas, a validation, a format, a link, a page break, a defined name), and
+    a summary sheet and the cover refer to it."""
     import openpyxl
     from openpyxl.worksheet.datavalidation import DataValidation
     wb = openpyxl.Workbook()
@@ -122,6 +126,8 @@ def excel_log(path: Path, macro: bool = False) -> Path:
     log.add_data_validation(dv)
     log.print_area = "A1:F6"
     log.oddFooter.center.text = "[Program Name]"
+    if notes:
+        _notes_block(wb, log)
     buf = io.BytesIO()
     wb.save(buf)
     data = _rewrite(buf.getvalue(), lambda n, b: _add_x14(n, b))
@@ -129,6 +135,36 @@ def excel_log(path: Path, macro: bool = False) -> Path:
         data = _make_macro(data)
     path.write_bytes(data)
     return path
+
+
+def _notes_block(wb, log) -> None:
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.pagebreak import Break
+    log["A8"] = "Sign-off"
+    log["A9"] = "Reviewed by"
+    log["B9"] = "PMO Lead"
+    log["B9"].hyperlink = "https://ussm.gsa.gov/qsmo/"
+    log["A10"] = "Open items"
+    log["B10"] = "=COUNTA(B3:B6)"
+    log["C10"] = "=B9"
+    log.merge_cells("C8:E8")
+    log["C8"] = "Keep this block below the log"
+    dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
+    dv.add("D9")
+    log.add_data_validation(dv)
+    log.conditional_formatting.add("A8:A10", CellIsRule(operator="equal", formula=['"Sign-off"'],
+                                                        fill=PatternFill("solid", "FFFF00")))
+    log.row_breaks.append(Break(id=8))
+    wb.defined_names["SignOff"] = DefinedName("SignOff", attr_text="'Log'!$A$8:$E$10")
+    summary = wb.create_sheet("Summary")
+    summary["A1"] = "Reviewer"
+    summary["B1"] = "=Log!B9"
+    summary["B2"] = "='Log'!A3"
+    summary["B3"] = '="Log!B9 is the reviewer"'
+    wb["Cover"]["B12"] = "=Log!C8"
 
 
 def _add_x14(name: str, blob: bytes) -> bytes | None:

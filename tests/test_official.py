@@ -307,6 +307,44 @@ def test_excel_log_family(playbook, engagement, tmp_path, macro):
     assert engagement.program in log.oddFooter.center.text
 
 
+def test_excel_rows_below_move_down(playbook, engagement, tmp_path):
+    """A log with too few blank rows and a block below: every row is written, and the block
+    and all that points at it move down (nothing is cut, nothing is overwritten)."""
+    import openpyxl
+    template, data, warnings = _fill(excel_log(tmp_path / "log.xlsx", notes=True),
+                                     playbook, engagement)
+    assert not [w for w in warnings if "fit" in w]
+    parts = _parts(data)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    log = wb["Log"]
+    acts = playbook.key_task("3.14").activities
+    last = 2 + len(acts)
+    assert [log.cell(r, 2).value for r in range(3, last + 1)] == [a.text.plain for a in acts]
+    first = last + 2              # the block kept its blank row above it
+    moved = first - 8
+    assert moved > 0
+    assert [log.cell(first + i, 1).value for i in range(3)] == ["Sign-off", "Reviewed by",
+                                                                "Open items"]
+    assert log.cell(first + 1, 2).value == "PMO Lead"
+    assert log.cell(first + 1, 2).hyperlink.target == "https://ussm.gsa.gov/qsmo/"
+    assert log.cell(first + 2, 3).value == f"=B{first + 1}"
+    assert log.cell(first + 2, 2).value == "=COUNTA(B3:B6)"   # above the rows: unchanged
+    assert f"C{first}:E{first}" in {str(m) for m in log.merged_cells.ranges}
+    assert log.cell(first, 3).value == "Keep this block below the log"
+    assert [str(r.sqref) for r in log.conditional_formatting] == [f"A{first}:A{first + 2}"]
+    assert f"D{first + 1}" in {str(v.sqref) for v in log.data_validations.dataValidation}
+    assert [b.id for b in log.row_breaks.brk] == [first]
+    assert wb.defined_names["SignOff"].attr_text == f"'Log'!$A${first}:$E${first + 2}"
+    summary = wb["Summary"]
+    assert summary["B1"].value == f"=Log!B{first + 1}"
+    assert summary["B2"].value == "='Log'!A3"
+    assert summary["B3"].value == '="Log!B9 is the reviewer"'   # text, not a reference
+    assert wb["Cover"]["B12"].value == f"=Log!C{first}"
+    assert b"calcChain" not in parts["[Content_Types].xml"]
+    sheet = parts["xl/worksheets/sheet2.xml"].decode()
+    assert f'<dimension ref="A1:F{first + 2}"/>' in sheet
+
+
 def test_deck_family(playbook, engagement, tmp_path):
     from pptx import Presentation
     template, data, _ = _fill(status_deck(tmp_path / "deck.pptx"), playbook, engagement)
@@ -486,6 +524,7 @@ def test_deck_family_many_outputs(playbook, engagement, tmp_path):
 
 def test_family_opens_in_libreoffice(playbook, engagement, tmp_path):
     for path in (word_plan(tmp_path / "plan.docx"), excel_log(tmp_path / "log.xlsm", True),
+                 excel_log(tmp_path / "notes.xlsx", notes=True),
                  status_deck(tmp_path / "deck.pptx")):
         _, data, _ = _fill(path, playbook, engagement)
-        _libreoffice_opens(data, path.suffix, tmp_path / path.suffix[1:])
+        _libreoffice_opens(data, path.suffix, tmp_path / path.stem)

@@ -126,6 +126,14 @@ class Package:
             return _inflate(self._sealed[name])
         return self.template.bytes_of(name)
 
+    def view(self, name: str) -> etree._Element:
+        """The part's current XML to read (edited or the template's; do not modify)."""
+        if name in self._xml:
+            return self._xml[name]
+        if name in self._bytes or name in self._sealed:
+            return parse_xml(self.read(name))
+        return self.template.xml(name)
+
     def xml(self, name: str) -> etree._Element:
         """The part's XML for editing (a private copy; marks the part changed)."""
         if name not in self._xml:

@@ -24,6 +24,7 @@ from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
 from ...plan import Document
 from .placeholders import Filler
+from .rowshift import Shift, shift_sheet, shift_sheet_parts, shift_workbook
 from .tables import Block, Feed, best_feed, context_blocks, context_placed, prototype_index, \
     row_kind
 
@@ -122,13 +123,13 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
          feeds: list[Feed]) -> list[str]:
     book = Book(pkg, main)
     filler = Filler(engagement)
-    warnings: list[str] = []
+    shifts: list[Shift] = []
     formulas_dropped = False
     for index, (name, part) in enumerate(book.sheets):
         ws = copy.deepcopy(pkg.template.xml(part))
         changed = _fill_cells(ws, book, filler)
         changed |= _fill_header_footer(ws, filler)
-        result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, warnings)
+        result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, shifts)
         if result is not None:
             changed = True
             formulas_dropped |= result
@@ -136,14 +137,15 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
             pkg.put(part, ws)
         _fill_drawings(pkg, part, filler)
     book.finish_shared()
-    if formulas_dropped:
+    shift_workbook(pkg, main, book.sheets, shifts)
+    if formulas_dropped or shifts:  # formula cells changed or moved: Excel recalculates
         _drop_calc_chain(pkg, book)
         calc = pkg.xml(main).find(qn("x:calcPr"))
         if calc is not None:
             calc.set("fullCalcOnLoad", "1")
     if not context_placed(feeds):
         _add_context_sheet(pkg, book, context_blocks(doc, engagement))
-    return warnings + filler.warnings()
+    return filler.warnings()
 
 
 # -- blanks -------------------------------------------------------------------------------
@@ -220,7 +222,7 @@ def _row_texts(row: etree._Element, book: Book) -> dict[int, str]:
 
 
 def _fill_sheet_table(pkg: Package, book: Book, ws: etree._Element, part: str, name: str,
-                      index: int, feeds: list[Feed], warnings: list[str]) -> bool | None:
+                      index: int, feeds: list[Feed], shifts: list[Shift]) -> bool | None:
     """Fill the sheet's table if its header names a feed; None when not filled."""
     data, rows = _rows(ws)
     for r in sorted(rows)[:HEADER_SCAN_ROWS]:
@@ -234,7 +236,7 @@ def _fill_sheet_table(pkg: Package, book: Book, ws: etree._Element, part: str, n
         feed, columns = found
         by_col = {i + 1: f for i, f in columns.items()}
         return _write_rows(pkg, book, ws, data, rows, r, by_col, feed, part, name, index,
-                           warnings)
+                           shifts)
     return None
 
 
@@ -248,7 +250,7 @@ def _template_rows(rows: dict[int, etree._Element], header: int) -> list[int]:
 
 def _write_rows(pkg: Package, book: Book, ws: etree._Element, data: etree._Element,
                 rows: dict[int, etree._Element], header: int, by_col: dict[int, str],
-                feed: Feed, part: str, name: str, index: int, warnings: list[str]) -> bool:
+                feed: Feed, part: str, name: str, index: int, shifts: list[Shift]) -> bool:
     tmpl = _template_rows(rows, header)
     kinds = [row_kind(list(_row_texts(rows[r], book).values())) for r in tmpl]
     proto = rows[tmpl[prototype_index(kinds)]] if tmpl else rows[header]
@@ -256,11 +258,12 @@ def _write_rows(pkg: Package, book: Book, ws: etree._Element, data: etree._Eleme
     first = header + 1
     total = max(len(feed.rows), len(tmpl))
     last = header + total
-    below = [r for r in rows if r > (tmpl[-1] if tmpl else header) and r <= last]
-    if below:
-        last = min(below) - 1
-        warnings.append(f"sheet {name!r}: only {last - header} of {len(feed.rows)} "
-                        f"{feed.rule.name} rows fit above row {min(below)}")
+    end = tmpl[-1] if tmpl else header
+    if any(end < r <= last for r in rows):  # rows are inserted: what is below moves down
+        shift = Shift(name, end + 1, last - end)
+        shift_sheet(ws, shift)
+        shift_sheet_parts(pkg, part, shift)
+        shifts.append(shift)
     had_formulas = any(rows[r].find(".//" + qn("x:f")) is not None for r in tmpl)
     for r in tmpl:
         data.remove(rows[r])

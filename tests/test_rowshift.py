@@ -1,0 +1,37 @@
+"""Row insertion in a worksheet: references follow the rows as in a spreadsheet application."""
+import pytest
+
+from m3docs.renderers.official.rowshift import Shift, shift_formula, shift_sqref
+
+SHIFT = Shift("Log", at=8, count=3)
+
+
+@pytest.mark.parametrize("formula, own, expected", [
+    ("A8", True, "A11"),
+    ("A7", True, "A7"),
+    ("$B$9*2", True, "$B$12*2"),
+    ("SUM(A5:A20)", True, "SUM(A5:A23)"),          # spans the insertion: grows
+    ("SUM(A8:B9)", True, "SUM(A11:B12)"),          # below: moves
+    ("LOG10(A9)+ATAN2(1,2)", True, "LOG10(A12)+ATAN2(1,2)"),
+    ('"A9 stays"&A9', True, '"A9 stays"&A12'),
+    ("Log!A9", False, "Log!A12"),
+    ("'Log'!A9:C10", False, "'Log'!A12:C13"),
+    ("log!A9", False, "log!A12"),                  # sheet names ignore case
+    ("Other!A9", True, "Other!A9"),
+    ("A9", False, "A9"),                           # another sheet's own cell
+    ("[1]Log!A9", False, "[1]Log!A9"),             # another workbook
+    ("SUM(Log!A:A)", False, "SUM(Log!A:A)"),       # whole columns do not move
+    ("SUM(8:9)", True, "SUM(11:12)"),
+    ("'It''s'!A9", False, "'It''s'!A9"),
+])
+def test_formula(formula, own, expected):
+    assert shift_formula(formula, SHIFT, own) == expected
+
+
+def test_quoted_sheet_with_apostrophe():
+    shift = Shift("It's", at=2, count=1)
+    assert shift_formula("'It''s'!B2+B2", shift, own=False) == "'It''s'!B3+B2"
+
+
+def test_sqref():
+    assert shift_sqref("A1:A3 B8 C5:C9", SHIFT) == "A1:A3 B11 C5:C12"
