@@ -21,6 +21,7 @@ from ..engagement import STATUS_CODES, Engagement
 from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import fill_fields, paragraph_text
 from ..ooxml.xml import clean_text, qn
+from ..playbook.glossary import terms_used
 from ..playbook.model import DocRef, KeyTask, Party, Playbook, Stakeholder
 from ..playbook.richtext import RichText, resolve_url
 from ..plan import Document
@@ -40,6 +41,7 @@ MUTED = "5A6472"
 DEFAULT_TEXT_WIDTH = 9360  # 6.5 inches in twips
 ACTIVITY_COLUMNS = (("#", 0.06), ("Activity", 0.52), ("Responsible Party", 0.16), ("Owner", 0.26))
 STAKEHOLDER_COLUMNS = (("Role", 0.33), ("Customer", 0.22), ("Provider", 0.22), ("Parties", 0.23))
+TERM_COLUMNS = (("Term", 0.3), ("Meaning", 0.7))
 KEEP_TOGETHER_ROWS = 15  # shorter stakeholder tables are kept on one page
 LINK_PREFIX = "m3docs-link:"
 SECTION_CACHE_SIZE = 64  # key-task sections kept per template (documents come in key-task order)
@@ -290,6 +292,7 @@ class _Fill:
         content: list[etree._Element] = []
         for kt in self.doc.key_tasks:
             content += self._key_task(kt)
+        content += self._terms()
         if marker is None:
             if content:
                 self.warnings.append(f"template has no {MARKER} marker paragraph; key tasks were "
@@ -478,6 +481,23 @@ class _Fill:
         if party in sh.parties or Party.SHARED in sh.parties:
             return [wm.run("To be named", italic=True, color=MUTED)]
         return [wm.run("\u2014", color=MUTED)]
+
+    def _terms(self) -> list[etree._Element]:
+        """An appendix of the playbook's glossary terms this document uses (none without)."""
+        terms = terms_used(self.playbook, self.doc.key_tasks, [self.doc.title])
+        if not terms:
+            return []
+        where = "terms and abbreviations"
+        widths = self._widths(TERM_COLUMNS)
+        tbl = wm.table(self.style("M3 Table"), widths)
+        self._header(tbl, TERM_COLUMNS, widths)
+        for term in terms:
+            tr = wm.row(tbl)
+            for text, width in ((term.name, widths[0]), (term.description, widths[1])):
+                wm.cell(tr, width, [self.plain("Table Text", text, where)])
+        return [self.plain("Heading 1", "Terms and Abbreviations", where, page_break_before=True),
+                self.plain("Normal", "Terms from the M3 Playbook glossary that this document "
+                                     "uses.", where), tbl]
 
     def _doc_refs(self, refs: tuple[DocRef, ...], where: str) -> list[etree._Element]:
         if not refs:
