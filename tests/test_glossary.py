@@ -42,6 +42,16 @@ def test_terms_of_a_document_by_name(playbook):
     assert glossary_of(book) is glossary_of(book)       # built once per playbook
 
 
+def test_same_name_in_two_sections_in_a_fixed_order(playbook):
+    """A name that is an abbreviation and a general term is listed twice, always in the
+    same order (whatever the order sets iterate in)."""
+    twins = (GlossaryTerm("General", "QSMO", "Designated agencies that offer solutions"),
+             GlossaryTerm("Abbreviations", "QSMO", "Quality Service Management Office"))
+    orders = {tuple(t.section for t in Glossary(terms).used([], ["the QSMO"]))
+              for terms in (twins, twins[::-1])}
+    assert orders == {("Abbreviations", "General")}
+
+
 def test_no_glossary_no_terms(playbook):
     assert playbook.glossary == ()
     assert terms_used(playbook, playbook.key_tasks[:3], ["PMO"]) == []

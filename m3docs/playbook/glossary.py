@@ -86,7 +86,8 @@ class Glossary:
         keys = set(self.find(texts))
         for kt in key_tasks:
             keys |= self.of_key_task(kt)
-        return sorted((self.terms[k] for k in keys), key=lambda t: (t.name.lower(), t.name))
+        return sorted((self.terms[k] for k in keys),
+                      key=lambda t: (t.name.lower(), t.name, t.section, t.description))
 
 
 _GLOSSARIES: dict[int, tuple[weakref.ref, Glossary]] = {}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from .richtext import RichText
 
@@ -166,11 +167,18 @@ class Playbook:
     root: str | None = None
     warnings: tuple = ()
 
-    def key_task(self, task_id: str) -> KeyTask:
+    @cached_property
+    def _by_id(self) -> dict[str, KeyTask]:
+        out: dict[str, KeyTask] = {}
         for kt in self.key_tasks:
-            if kt.id == task_id:
-                return kt
-        raise KeyError(task_id)
+            out.setdefault(kt.id, kt)
+        return out
+
+    def key_task(self, task_id: str) -> KeyTask:
+        try:
+            return self._by_id[task_id]
+        except KeyError:
+            raise KeyError(task_id) from None
 
     def phase(self, number: int) -> Phase:
         for ph in self.phases:
