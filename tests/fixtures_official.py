@@ -164,6 +164,7 @@ def _notes_block(wb, log) -> None:
     summary["B1"] = "=Log!B9"
     summary["B2"] = "='Log'!A3"
     summary["B3"] = '="Log!B9 is the reviewer"'
+    summary["B4"] = "=COUNTA(Log!B3:B6)"
     wb["Cover"]["B12"] = "=Log!C8"
 
 

@@ -328,7 +328,7 @@ def test_excel_rows_below_move_down(playbook, engagement, tmp_path):
     assert log.cell(first + 1, 2).value == "PMO Lead"
     assert log.cell(first + 1, 2).hyperlink.target == "https://ussm.gsa.gov/qsmo/"
     assert log.cell(first + 2, 3).value == f"=B{first + 1}"
-    assert log.cell(first + 2, 2).value == "=COUNTA(B3:B6)"   # above the rows: unchanged
+    assert log.cell(first + 2, 2).value == f"=COUNTA(B3:B{last})"   # a total grows with the log
     assert f"C{first}:E{first}" in {str(m) for m in log.merged_cells.ranges}
     assert log.cell(first, 3).value == "Keep this block below the log"
     assert [str(r.sqref) for r in log.conditional_formatting] == [f"A{first}:A{first + 2}"]
@@ -339,6 +339,7 @@ def test_excel_rows_below_move_down(playbook, engagement, tmp_path):
     assert summary["B1"].value == f"=Log!B{first + 1}"
     assert summary["B2"].value == "='Log'!A3"
     assert summary["B3"].value == '="Log!B9 is the reviewer"'   # text, not a reference
+    assert summary["B4"].value == f"=COUNTA(Log!B3:B{last})"
     assert wb["Cover"]["B12"].value == f"=Log!C{first}"
     assert b"calcChain" not in parts["[Content_Types].xml"]
     sheet = parts["xl/worksheets/sheet2.xml"].decode()

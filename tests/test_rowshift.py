@@ -35,3 +35,15 @@ def test_quoted_sheet_with_apostrophe():
 
 def test_sqref():
     assert shift_sqref("A1:A3 B8 C5:C9", SHIFT) == "A1:A3 B11 C5:C12"
+
+
+def test_a_range_over_the_table_grows_with_it():
+    """Rows added after a table whose data starts at row 3: a total over rows 3-7 covers the
+    new rows; a range that stops before the table's last row, or starts above it, does not."""
+    shift = Shift("Log", at=8, count=3, region_top=3)
+    assert shift_formula("SUM(C3:C7)", shift, True) == "SUM(C3:C10)"
+    assert shift_formula("SUM(C4:C7)", shift, True) == "SUM(C4:C10)"
+    assert shift_formula("SUM(C3:C6)", shift, True) == "SUM(C3:C6)"
+    assert shift_formula("SUM(C1:C7)", shift, True) == "SUM(C1:C7)"
+    assert shift_formula("C7", shift, True) == "C7"
+    assert shift_sqref("D3:D7", shift) == "D3:D10"

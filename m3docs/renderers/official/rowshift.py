@@ -36,18 +36,23 @@ _SQREF_TAGS = ("x:conditionalFormatting", "x:dataValidation", "x:hyperlink", "x:
 
 @dataclass(frozen=True)
 class Shift:
-    """``count`` rows inserted before row ``at`` of sheet ``sheet``."""
+    """``count`` rows inserted before row ``at`` of sheet ``sheet``, at the end of a table
+    whose data starts at row ``region_top`` (0: none)."""
 
     sheet: str
     at: int
     count: int
+    region_top: int = 0
 
     def row(self, r: int) -> int:
         return r + self.count if r >= self.at else r
 
     def span(self, top: int, bottom: int) -> tuple[int, int]:
-        """A range's new rows: moved when below, grown when it spans the insertion point."""
-        return self.row(top), (bottom + self.count if bottom >= self.at else bottom)
+        """A range's new rows: moved when below, grown when it spans the insertion point
+        or covers the table's data down to its last row (a total over the table grows with it)."""
+        grows = bottom >= self.at or (
+            self.region_top and self.region_top <= top and bottom == self.at - 1)
+        return self.row(top), (bottom + self.count if grows else bottom)
 
     def names(self, sheet: str) -> bool:
         return sheet.strip("'").replace("''", "'").lower() == self.sheet.lower()
@@ -88,8 +93,10 @@ def shift_formula(text: str, shift: Shift, own: bool) -> str:
     return _TOKEN.sub(edit, text)
 
 
-def shift_sheet(ws: etree._Element, shift: Shift) -> None:
-    """Move rows at or below ``shift.at`` of this worksheet down, with what points at them."""
+def shift_sheet(ws: etree._Element, shift: Shift) -> bool:
+    """Move rows at or below ``shift.at`` of this worksheet down, with what points at them;
+    True when a formula moved or changed (the workbook must then be recalculated)."""
+    formulas = False
     for row in ws.iter(qn("x:row")):
         r = int(row.get("r", "0"))
         if r >= shift.at:
@@ -97,6 +104,8 @@ def shift_sheet(ws: etree._Element, shift: Shift) -> None:
             for c in row.iter(qn("x:c")):
                 if c.get("r"):
                     c.set("r", _cell(c.get("r"), shift.row))
+                formulas |= c.find(qn("x:f")) is not None
+    formulas |= _points_at(ws, shift, own=True)
     _shift_formulas(ws, shift, own=True)
     for tag in _SQREF_TAGS:
         for el in ws.iter(qn(tag)):
@@ -109,6 +118,7 @@ def shift_sheet(ws: etree._Element, shift: Shift) -> None:
     for brk in ws.iterfind(f"{qn('x:rowBreaks')}/{qn('x:brk')}"):
         if int(brk.get("id", "0")) >= shift.at:
             brk.set("id", str(int(brk.get("id")) + shift.count))
+    return formulas
 
 
 def _formulas(root: etree._Element):
@@ -126,9 +136,9 @@ def _shift_formulas(root: etree._Element, shift: Shift, own: bool) -> None:
             el.set("ref", shift_sqref(el.get("ref"), shift))
 
 
-def _points_at(root: etree._Element, shift: Shift) -> bool:
-    """True when a formula of another sheet refers to the shifted rows."""
-    return any(el.text and shift_formula(el.text, shift, False) != el.text
+def _points_at(root: etree._Element, shift: Shift, own: bool = False) -> bool:
+    """True when a formula under ``root`` refers to the shifted rows."""
+    return any(el.text and shift_formula(el.text, shift, own) != el.text
                for el in _formulas(root))
 
 
@@ -167,20 +177,26 @@ def _shift_anchors(pkg: Package, part: str, shift: Shift) -> None:
             el.text = str(int(el.text) + shift.count)
 
 
-def shift_workbook(pkg: Package, main: str, sheets: list[tuple[str, str]],
-                   shifts: list[Shift]) -> None:
-    """After every sheet is filled: formulas of the other sheets and defined names that
-    point at shifted rows follow them (parts that do not are left untouched)."""
+def shift_names(pkg: Package, main: str, shift: Shift) -> None:
+    """Defined names that point at shifted rows follow them (the workbook part is left
+    untouched when none does)."""
+    names = pkg.view(main).find(qn("x:definedNames"))
+    changes = [(i, shift_formula(dn.text or "", shift, own=False))
+               for i, dn in enumerate(names if names is not None else [])]
+    changes = [(i, text) for i, text in changes if text != (names[i].text or "")]
+    if changes:
+        live = pkg.xml(main).find(qn("x:definedNames"))
+        for i, text in changes:
+            live[i].text = text
+
+
+def shift_other_sheets(pkg: Package, sheets: list[tuple[str, str]], shifts: list[Shift]) -> bool:
+    """After every sheet is filled: formulas of the other sheets that point at shifted rows
+    follow them (parts that do not are left untouched). True when a formula changed."""
+    changed = False
     for shift in shifts:
         for name, part in sheets:
             if name != shift.sheet and _points_at(pkg.view(part), shift):
                 _shift_formulas(pkg.xml(part), shift, own=False)
-        names = pkg.view(main).find(qn("x:definedNames"))
-        changes = [(i, shift_formula(dn.text or "", shift, own=False))
-                   for i, dn in enumerate(names if names is not None else [])]
-        changes = [(i, text) for i, text in changes if text != (names[i].text or "")]
-        if changes:
-            live = pkg.xml(main).find(qn("x:definedNames"))
-            for i, text in changes:
-                live[i].text = text
-
+                changed = True
+    return changed

@@ -24,7 +24,8 @@ from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
 from ...plan import Document
 from .placeholders import Filler
-from .rowshift import Shift, shift_sheet, shift_sheet_parts, shift_workbook
+from .rowshift import Shift, shift_names, shift_other_sheets, shift_sheet, \
+    shift_sheet_parts
 from .tables import Block, Feed, best_feed, context_blocks, context_placed, prototype_index, \
     row_kind
 
@@ -137,8 +138,8 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
             pkg.put(part, ws)
         _fill_drawings(pkg, part, filler)
     book.finish_shared()
-    shift_workbook(pkg, main, book.sheets, shifts)
-    if formulas_dropped or shifts:  # formula cells changed or moved: Excel recalculates
+    formulas_dropped |= shift_other_sheets(pkg, book.sheets, shifts)
+    if formulas_dropped:  # formula cells changed or moved: Excel recalculates
         _drop_calc_chain(pkg, book)
         calc = pkg.xml(main).find(qn("x:calcPr"))
         if calc is not None:
@@ -259,12 +260,14 @@ def _write_rows(pkg: Package, book: Book, ws: etree._Element, data: etree._Eleme
     total = max(len(feed.rows), len(tmpl))
     last = header + total
     end = tmpl[-1] if tmpl else header
-    if any(end < r <= last for r in rows):  # rows are inserted: what is below moves down
-        shift = Shift(name, end + 1, last - end)
-        shift_sheet(ws, shift)
+    moved = False
+    if last > end:  # rows are inserted after the table's: what is below moves down
+        shift = Shift(name, end + 1, last - end, region_top=first)
+        moved = shift_sheet(ws, shift)
         shift_sheet_parts(pkg, part, shift)
+        shift_names(pkg, book.main, shift)
         shifts.append(shift)
-    had_formulas = any(rows[r].find(".//" + qn("x:f")) is not None for r in tmpl)
+    had_formulas = moved or any(rows[r].find(".//" + qn("x:f")) is not None for r in tmpl)
     for r in tmpl:
         data.remove(rows[r])
     widths = _col_widths(ws)
@@ -445,7 +448,7 @@ def _extend_end(ref: str, header: int, hi: int, last: int) -> str:
 
 def _extend_names(pkg: Package, book: Book, sheet: str, index: int, header: int, hi: int,
                   last: int) -> None:
-    wb = pkg.template.xml(book.main)
+    wb = pkg.view(book.main)
     names = wb.find(qn("x:definedNames"))
     if names is None:
         return
@@ -474,7 +477,7 @@ def _extend_tables(pkg: Package, sheet_part: str, header: int, last: int) -> Non
         part = resolve_target(sheet_part, rel.get("Target"))
         if part not in pkg:
             continue
-        table = pkg.template.xml(part)
+        table = pkg.view(part)
         ref = table.get("ref", "")
         m = _RANGE.match(ref)
         if not m or not m.group(3) or int(m.group(2)) != header or int(m.group(4)) >= last:
