@@ -23,6 +23,7 @@ SHIFT = Shift("Log", at=8, count=3)
     ("SUM(Log!A:A)", False, "SUM(Log!A:A)"),       # whole columns do not move
     ("SUM(8:9)", True, "SUM(11:12)"),
     ("'It''s'!A9", False, "'It''s'!A9"),
+    ("SUM(Cover:Log!A9)", False, "SUM(Cover:Log!A9)"),  # a 3-D reference is left alone
 ])
 def test_formula(formula, own, expected):
     assert shift_formula(formula, SHIFT, own) == expected

@@ -24,7 +24,7 @@ XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 # A string literal (left alone), or an optional sheet and a cell, cell range or row range.
 _TOKEN = re.compile(r"""
     "(?:[^"]|"")*"
-  | (?<![\w.$'!\]])
+  | (?<![\w.$'!\]:])
     (?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?
     (?P<ref>\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?|\$?\d+:\$?\d+)
     (?![\w(])
