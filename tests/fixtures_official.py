@@ -148,6 +148,8 @@ def _notes_block(wb, log) -> None:
     log["B9"] = "PMO Lead"
     log["B9"].hyperlink = "https://ussm.gsa.gov/qsmo/"
     log["A10"] = "Open items"
+    from openpyxl.comments import Comment
+    log["A9"].comment = Comment("Name the PMO lead who signs", "PMO")
     log["B10"] = "=COUNTA(B3:B6)"
     log["C10"] = "=B9"
     log.merge_cells("C8:E8")

@@ -327,6 +327,9 @@ def test_excel_rows_below_move_down(playbook, engagement, tmp_path):
                                                                 "Open items"]
     assert log.cell(first + 1, 2).value == "PMO Lead"
     assert log.cell(first + 1, 2).hyperlink.target == "https://ussm.gsa.gov/qsmo/"
+    assert log.cell(first + 1, 1).comment.text == "Name the PMO lead who signs"
+    vml = next(v for k, v in parts.items() if k.endswith(".vml")).decode()
+    assert re.search(rf"<(\w+:)?Row>{first}</(\w+:)?Row>", vml)   # the note's shape: zero-based
     assert log.cell(first + 2, 3).value == f"=B{first + 1}"
     assert log.cell(first + 2, 2).value == f"=COUNTA(B3:B{last})"   # a total grows with the log
     assert f"C{first}:E{first}" in {str(m) for m in log.merged_cells.ranges}

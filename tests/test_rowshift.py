@@ -48,3 +48,25 @@ def test_a_range_over_the_table_grows_with_it():
     assert shift_formula("SUM(C1:C7)", shift, True) == "SUM(C1:C7)"
     assert shift_formula("C7", shift, True) == "C7"
     assert shift_sqref("D3:D7", shift) == "D3:D10"
+
+
+def test_legacy_note_shapes_move():
+    """A note's VML shape: its row and its box's rows move (any prefix, spacing kept apart)."""
+    from m3docs.renderers.official.rowshift import _shift_notes
+
+    class Parts:
+        data = (b'<xml><v:shape><x:ClientData ObjectType="Note"><x:Anchor>1, 15, 7, 10, 3, 15, 11,'
+                b' 4</x:Anchor><x:Row>8</x:Row></x:ClientData></v:shape>'
+                b'<v:shape><ns2:ClientData><ns2:Row>2</ns2:Row></ns2:ClientData></v:shape></xml>')
+
+        def read(self, name):
+            return self.data
+
+        def put(self, name, data):
+            self.data = data
+
+    parts = Parts()
+    _shift_notes(parts, "xl/drawings/vmlDrawing1.vml", SHIFT)   # 3 rows before row 8
+    assert b"<x:Row>11</x:Row>" in parts.data                   # row 9 -> 12, zero-based
+    assert b"<x:Anchor>1, 15, 10, 10, 3, 15, 14, 4</x:Anchor>" in parts.data
+    assert b"<ns2:Row>2</ns2:Row>" in parts.data                # above: unchanged

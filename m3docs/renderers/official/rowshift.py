@@ -31,7 +31,14 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 _CELL = re.compile(r"^(\$?[A-Z]{0,3}\$?)(\d+)$")
 _SQREF_TAGS = ("x:conditionalFormatting", "x:dataValidation", "x:hyperlink", "x:mergeCell",
-               "x:autoFilter", "x:selection", "x:protectedRange")
+               "x:autoFilter", "x:selection", "x:protectedRange", "x:sortState",
+               "x:sortCondition", "x:ignoredError")
+RT_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
+RT_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
+# A legacy note's shape names its cell's zero-based row: <x:Row>8</x:Row> (any prefix).
+_VML_ROW = re.compile(rb"(<(?:\w+:)?Row>\s*)(\d+)(\s*</(?:\w+:)?Row>)")
+# ... and where its box is drawn: <x:Anchor>col, dx, row, dy, col, dx, row, dy</x:Anchor>.
+_VML_ANCHOR = re.compile(rb"(<(?:\w+:)?Anchor>)([\d\s,]+)(</(?:\w+:)?Anchor>)")
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def shift_sheet(ws: etree._Element, shift: Shift) -> bool:
     _shift_formulas(ws, shift, own=True)
     for tag in _SQREF_TAGS:
         for el in ws.iter(qn(tag)):
-            for attr in ("sqref", "ref"):
+            for attr in ("sqref", "ref", "activeCell"):
                 if el.get(attr):
                     el.set(attr, shift_sqref(el.get(attr), shift))
     for el in ws.iter(f"{{{NS['xm']}}}sqref"):
@@ -155,6 +162,10 @@ def shift_sheet_parts(pkg: Package, sheet_part: str, shift: Shift) -> None:
             _shift_table(pkg, part, shift)
         elif rel.get("Type") == RT_DRAWING:
             _shift_anchors(pkg, part, shift)
+        elif rel.get("Type") == RT_COMMENTS:
+            _shift_comments(pkg, part, shift)
+        elif rel.get("Type") == RT_VML:
+            _shift_notes(pkg, part, shift)
 
 
 def _shift_table(pkg: Package, part: str, shift: Shift) -> None:
@@ -165,6 +176,35 @@ def _shift_table(pkg: Package, part: str, shift: Shift) -> None:
     for el in [table, *table.iter(qn("x:autoFilter"), qn("x:sortState"))]:
         if el.get("ref"):
             el.set("ref", shift_sqref(el.get("ref"), shift))
+
+
+def _shift_comments(pkg: Package, part: str, shift: Shift) -> None:
+    tag = qn("x:comment")
+    if all(shift_range(c.get("ref", ""), shift) == c.get("ref", "")
+           for c in pkg.view(part).iter(tag)):
+        return
+    for c in pkg.xml(part).iter(tag):
+        if c.get("ref"):
+            c.set("ref", shift_range(c.get("ref"), shift))
+
+
+def _shift_notes(pkg: Package, part: str, shift: Shift) -> None:
+    """Legacy VML note shapes (not always well-formed XML, so edited as text)."""
+    def row(text: bytes) -> bytes:
+        return str(shift.row(int(text) + 1) - 1).encode()
+
+    def anchor(m: re.Match) -> bytes:
+        values = [v.strip() for v in m.group(2).split(b",")]
+        if len(values) != 8 or not all(v.isdigit() for v in values):
+            return m.group(0)
+        values[2], values[6] = row(values[2]), row(values[6])
+        return m.group(1) + b", ".join(values) + m.group(3)
+
+    data = pkg.read(part)
+    new = _VML_ROW.sub(lambda m: m.group(1) + row(m.group(2)) + m.group(3), data)
+    new = _VML_ANCHOR.sub(anchor, new)
+    if new != data:
+        pkg.put(part, new)
 
 
 def _shift_anchors(pkg: Package, part: str, shift: Shift) -> None:
