@@ -4,7 +4,8 @@ Sheet "Deliverables": one row per deliverable, one column per phase ("Version 1"
 where it is first produced, "Updated" where a key task outputs it again, "Used"
 where it is only an input), the key tasks that produce and use it, responsible
 parties, status and a link to its file in the pack. Sheet "RACI": stakeholder
-roles by key task, with the parties that fill each role. Everything is derived
+roles by key task, with the parties that fill each role. Sheet "Terms" (when the
+playbook has a glossary): the glossary entries the pack's documents use. Everything is derived
 from the documents and the playbook; the same input gives the same bytes.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lxml import etree
 
 from .engagement import STATUS_CODES, Engagement
 from .ooxml.xml import NS, RT, clean_text, qn, serialize
+from .playbook.glossary import terms_used
 from .playbook.model import KeyTask, Party, Playbook
 from .plan import UPDATED, VERSION_1, Document
 from .renderers import sheetml as sm
@@ -377,6 +379,27 @@ def raci_sheet(documents: list[Document], playbook: Playbook, engagement: Engage
     return sheet
 
 
+def terms_sheet(documents: list[Document], playbook: Playbook, engagement: Engagement,
+                warnings: list[str]) -> _Sheet | None:
+    """The playbook glossary's terms the pack's documents use (None without a glossary)."""
+    tasks = _unique(kt for d in documents for kt in d.key_tasks)
+    terms = terms_used(playbook, tasks, [d.title for d in documents])
+    if not terms:
+        return None
+    title = "Terms and Abbreviations"
+    widths = room_for_title({1: 30.0, 2: 80.0, 3: 16.0}, title, _subtitle(engagement))
+    sheet = _Sheet("Terms", warnings)
+    sheet.title(title, _subtitle(engagement), 3)
+    sheet.row(HEADER_ROW, [("Term", Style.HEADER), ("Meaning", Style.HEADER),
+                           ("Glossary Section", Style.HEADER)], widths, min_height=22)
+    for r, term in enumerate(terms, HEADER_ROW + 1):
+        sheet.row(r, [(term.name, Style.TEXT), (term.description, Style.TEXT),
+                      (term.section, Style.TEXT)], widths)
+    sheet.finish(widths, HEADER_ROW + len(terms), 3, 1,
+                 f"{engagement.agency} - Terms and Abbreviations")
+    return sheet
+
+
 def _key_task_legend(sheet: _Sheet, tasks: tuple[KeyTask, ...], first_row: int) -> None:
     """Party codes and key task names under the matrix (the headers carry only ids)."""
     legend = ", ".join(f"{code} = {p.label}" for p, code in PARTY_CODES.items())
@@ -411,7 +434,9 @@ def build_tracker(documents: list[Document], playbook: Playbook, engagement: Eng
     cleaned or cut is reported in ``warnings`` (when given)."""
     warnings = [] if warnings is None else warnings
     sheets = [deliverables_sheet(documents, playbook, engagement, links, warnings),
-              raci_sheet(documents, playbook, engagement, warnings)]
+              raci_sheet(documents, playbook, engagement, warnings),
+              terms_sheet(documents, playbook, engagement, warnings)]
+    sheets = [sheet for sheet in sheets if sheet is not None]
     parts: dict[str, bytes] = {}
     for i, sheet in enumerate(sheets, 1):
         targets = sheet.hyperlinks()

@@ -12,6 +12,7 @@ from lxml import etree
 
 from m3docs.engagement import Engagement, TaskStatus
 from m3docs.ooxml.xml import RT, qn
+from m3docs.playbook.glossary import terms_used
 from m3docs.playbook.model import (Activity, DocRef, KeyTask, Party, Phase, Playbook,
                                    Stakeholder)
 from m3docs.playbook.richtext import RichText
@@ -194,3 +195,9 @@ def test_real_playbook_tracker(corpus):
     labels = {c.value for row in ws.iter_rows(min_row=4, min_col=3, max_col=8) for c in row}
     assert {"Version 1", "Updated"} <= labels
     assert wb["RACI"].max_column == 1 + len(book.key_tasks)
+    terms = wb["Terms"]
+    rows = [[c.value for c in r] for r in terms.iter_rows(min_row=4)]
+    expected = terms_used(book, book.key_tasks, [d.title for d in docs])
+    assert rows == [[t.name, t.description, t.section] for t in expected]
+    assert {"Abbreviations", "Stakeholders"} <= {r[2] for r in rows}
+    assert [c.value for c in terms[3]] == ["Term", "Meaning", "Glossary Section"]
