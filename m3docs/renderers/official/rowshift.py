@@ -3,8 +3,9 @@
 When a template's table needs more rows than it has and something sits below it
 (notes, a sign-off block, a second table), the rows from there on move down and
 everything that points at them follows: cells, merges, formulas (in every sheet),
-conditional formats, validations, hyperlinks, page breaks, tables, defined names
-and drawing anchors. Ranges that span the insertion point grow, as in Excel.
+conditional formats, validations, hyperlinks, notes, page breaks, tables, defined
+names and drawing anchors. Ranges that span the insertion point grow, as in Excel,
+and so do ranges over the table's rows (a total below the table keeps covering it).
 """
 from __future__ import annotations
 
