@@ -21,6 +21,7 @@ NS: dict[str, str] = {
     "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
     "x14": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main",
     "xm": "http://schemas.microsoft.com/office/excel/2006/main",
+    "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
 }
 RT = {
     "hyperlink": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
@@ -28,6 +29,10 @@ RT = {
     "slideLayout": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/slideLayout",
     "notesSlide": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/notesSlide",
     "worksheet": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet",
+    "table": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table",
+    "drawing": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing",
+    "comments": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments",
+    "vmlDrawing": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing",
 }
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,

@@ -16,11 +16,7 @@ from typing import Callable
 from lxml import etree
 
 from ...ooxml.package import Package, resolve_target
-from ...ooxml.xml import NS, qn
-
-RT_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
-RT_DRAWING = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
-XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+from ...ooxml.xml import NS, RT, qn
 
 # A string literal (left alone), or an optional sheet and a cell, cell range or row range.
 _TOKEN = re.compile(r"""
@@ -34,8 +30,6 @@ _CELL = re.compile(r"^(\$?[A-Z]{0,3}\$?)(\d+)$")
 _SQREF_TAGS = ("x:conditionalFormatting", "x:dataValidation", "x:hyperlink", "x:mergeCell",
                "x:autoFilter", "x:selection", "x:protectedRange", "x:sortState",
                "x:sortCondition", "x:ignoredError")
-RT_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
-RT_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
 # A legacy note's shape names its cell's zero-based row: <x:Row>8</x:Row> (any prefix).
 _VML_ROW = re.compile(rb"(<(?:\w+:)?Row>\s*)(\d+)(\s*</(?:\w+:)?Row>)")
 # ... and where its box is drawn: <x:Anchor>col, dx, row, dy, col, dx, row, dy</x:Anchor>.
@@ -159,13 +153,13 @@ def shift_sheet_parts(pkg: Package, sheet_part: str, shift: Shift) -> None:
         part = resolve_target(sheet_part, rel.get("Target", ""))
         if part not in pkg or rel.get("TargetMode") == "External":
             continue
-        if rel.get("Type") == RT_TABLE:
+        if rel.get("Type") == RT["table"]:
             _shift_table(pkg, part, shift)
-        elif rel.get("Type") == RT_DRAWING:
+        elif rel.get("Type") == RT["drawing"]:
             _shift_anchors(pkg, part, shift)
-        elif rel.get("Type") == RT_COMMENTS:
+        elif rel.get("Type") == RT["comments"]:
             _shift_comments(pkg, part, shift)
-        elif rel.get("Type") == RT_VML:
+        elif rel.get("Type") == RT["vmlDrawing"]:
             _shift_notes(pkg, part, shift)
 
 
@@ -210,7 +204,7 @@ def _shift_notes(pkg: Package, part: str, shift: Shift) -> None:
 
 def _shift_anchors(pkg: Package, part: str, shift: Shift) -> None:
     """Anchor rows are zero-based: row ``at`` is index ``at - 1``."""
-    tag = f"{{{XDR}}}row"
+    tag = f"{{{NS['xdr']}}}row"
     if not any(int(el.text or 0) >= shift.at - 1 for el in pkg.view(part).iter(tag)):
         return
     for el in pkg.xml(part).iter(tag):

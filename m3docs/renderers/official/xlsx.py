@@ -116,8 +116,6 @@ class Book:
 RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 RT_CALC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
 RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
-RT_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
-RT_DRAWING = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
@@ -193,7 +191,7 @@ def _fill_drawings(pkg: Package, sheet_part: str, filler: Filler) -> None:
     if rels_name not in pkg:
         return
     for rel in pkg.template.xml(rels_name):
-        if rel.get("Type") != RT_DRAWING or rel.get("TargetMode") == "External":
+        if rel.get("Type") != RT["drawing"] or rel.get("TargetMode") == "External":
             continue
         part = resolve_target(sheet_part, rel.get("Target"))
         if part not in pkg:
@@ -472,7 +470,7 @@ def _extend_tables(pkg: Package, sheet_part: str, header: int, last: int) -> Non
     if rels_name not in pkg:
         return
     for rel in pkg.template.xml(rels_name):
-        if rel.get("Type") != RT_TABLE:
+        if rel.get("Type") != RT["table"]:
             continue
         part = resolve_target(sheet_part, rel.get("Target"))
         if part not in pkg:
