@@ -21,9 +21,10 @@ m3docs is reported as a ratio to each (x floor: lower is better; obvious/m3docs:
 higher is better), with --jobs 2 against --jobs 1, then the targets are checked.
 
 This machine is shared and its speed drifts by tens of percent from one minute to
-the next, so: m3docs runs in rounds (every size, --jobs 1 then --jobs 2 back to
-back, each round), every time is the median of its runs, and the --jobs speed-up
-is the median of the ratios of those back-to-back pairs. Likewise the growth of
+the next, so: m3docs runs in rounds (every size, --jobs 1 and --jobs 2 back to
+back, each round, in alternating order so that a steady drift cancels out), every
+time is the median of its runs, and the --jobs speed-up is the median of the
+ratios of those back-to-back pairs. Likewise the growth of
 time per document with N is the median, over rounds, of a large pack's time per
 document against the smallest pack's, measured just before and just after it.
 """
@@ -185,7 +186,7 @@ def repeats(n: int, args) -> int:
 
 
 def bench(sets: list[tuple[str, list[str]]], sizes: list[int], work: Path, args) -> list[dict]:
-    """Pack every (templates, N) in rounds, each with --jobs 1 then --jobs J back to back, so
+    """Pack every (templates, N) in rounds, each with --jobs 1 and --jobs J back to back, so
     that every size and both job counts meet the same spells of load; then the references.
 
     In a round where larger sizes run, the smallest is packed again after them: a larger
@@ -207,12 +208,14 @@ def bench(sets: list[tuple[str, list[str]]], sizes: list[int], work: Path, args)
             for n in now:
                 mine = runs[(label, n)]
                 common = {"playbook": books[n], "templates": templates}
-                mine["one"][r] = _fresh("m3docs", out=work / f"pack-{label}-{n}", jobs=1,
-                                        **common)
+                one = {"out": work / f"pack-{label}-{n}", "jobs": 1}
+                many = {"out": work / "pack-parallel", "jobs": args.jobs}
+                # Odd rounds run the pair the other way round, so drift cancels out.
+                pair = [("one", one)] + ([("many", many)] if args.jobs > 1 else [])
+                for kind, opts in (pair if r % 2 == 0 else pair[::-1]):
+                    mine[kind][r] = _fresh("m3docs", **opts, **common)
                 line = f"... round {r + 1}: N={n} {label}: {mine['one'][r]['seconds']:.2f}s"
                 if args.jobs > 1:
-                    mine["many"][r] = _fresh("m3docs", out=work / "pack-parallel",
-                                             jobs=args.jobs, **common)
                     mine["ceiling"][r] = cpu_ceiling(args.jobs, 2_000_000)
                     line += (f", --jobs {args.jobs} {mine['many'][r]['seconds']:.2f}s, "
                              f"ceiling {mine['ceiling'][r]:.2f}x")
