@@ -61,7 +61,7 @@ def render_pack(playbook: Playbook, engagement: Engagement,
     plan = make_plan(playbook, engagement, templates)
     outcomes = list(render_all(plan.docs, playbook, engagement, plan.chain))
     warnings: list[str] = []
-    tracker = tracker_bytes(plan.docs, playbook, engagement, warnings)
+    tracker = tracker_bytes(plan, playbook, engagement, warnings)
     return RenderedPack(outcomes, tracker, time.perf_counter() - start, warnings)
 
 

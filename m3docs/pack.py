@@ -24,6 +24,7 @@ from .playbook.model import KeyTask, Playbook
 from .plan import Document, plan_documents
 from .renderers import preload, render_document
 from .templates import TemplateChain
+from .tracker import build_tracker, without_documents
 
 MANIFEST = "manifest.json"
 TRACKER = "Deliverables Tracker.xlsx"
@@ -346,7 +347,7 @@ def build_pack(playbook: Playbook, engagement: Engagement, out: str | Path, *,
     parallel = executor is not None or jobs > 1
     # While workers render, this process builds the tracker.
     tracker_warnings: list[str] = []
-    tracker = tracker_bytes(plan.docs, playbook, engagement, tracker_warnings) \
+    tracker = tracker_bytes(plan, playbook, engagement, tracker_warnings) \
         if parallel else None
     report = write_pack(out, plan, playbook, engagement, outcomes, tracker=tracker,
                         tracker_warnings=tracker_warnings, force=force, progress=progress)
@@ -383,8 +384,11 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
         names.sort()
     tracker_warnings = list(tracker_warnings)
     if tracker is None:
-        tracker = tracker_bytes(docs, playbook, engagement, tracker_warnings)
+        tracker = tracker_bytes(plan, playbook, engagement, tracker_warnings)
     report.warnings += [f"{TRACKER}: {w}" for w in tracker_warnings]
+    report.warnings += [f"key task {kt.id} {kt.name}: no document (it lists no output and no "
+                        f"input with a template); the tracker lists it"
+                        for kt in without_documents(plan.scope, docs)]
     entry = {"path": TRACKER, "sha256": writer.write(TRACKER, tracker)}
     manifest = {"m3docs_version": __version__, "engagement": engagement.to_dict(),
                 "playbook": {"key_tasks": [kt.id for kt in plan.scope]},
@@ -395,8 +399,8 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
     return report
 
 
-def tracker_bytes(docs: list[Document], playbook: Playbook, engagement: Engagement,
+def tracker_bytes(plan: PackPlan, playbook: Playbook, engagement: Engagement,
                   warnings: list[str] | None = None) -> bytes:
     """The pack's deliverables tracker workbook (its warnings appended to ``warnings``)."""
-    from .tracker import build_tracker
-    return build_tracker(docs, playbook, engagement, {d.path: d.path for d in docs}, warnings)
+    return build_tracker(plan.docs, playbook, engagement, {d.path: d.path for d in plan.docs},
+                         warnings, scope=plan.scope)

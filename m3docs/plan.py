@@ -39,10 +39,13 @@ class Document:
     outputs_of: tuple[KeyTask, ...]
     inputs_of: tuple[KeyTask, ...]
     path: str = ""
+    phase_title: str = ""
 
     @property
     def title(self) -> str:
-        return self.deliverable.title
+        """The title this phase's pages give the deliverable (pages of different
+        phases may name one template differently)."""
+        return self.phase_title or self.deliverable.title
 
     @property
     def format(self) -> str:
@@ -194,12 +197,37 @@ def identify(playbook: Playbook, formats: dict[str, str] | None = None) -> "Cata
     return catalog
 
 
-def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str]) -> Deliverable:
+def _best_title(ents: list["_Entry"]) -> str:
+    """The title that carries a file, then is most often an output, then most often used,
+    then comes first."""
     score: dict[str, tuple[int, int, int, int]] = {}
     for i, e in enumerate(ents):
         s = score.get(e.title, (0, 0, 0, -i))
         score[e.title] = (s[0] | bool(e.filename), s[1] + e.output, s[2] + 1, s[3])
-    title = max(score, key=lambda t: score[t])
+    return max(score, key=lambda t: score[t])
+
+
+def _phase_title(d: Deliverable, ents: list["_Entry"]) -> str:
+    """The deliverable's title in one phase ("" for the playbook-wide one).
+
+    Pages of different phases may give one template different names (an initial
+    schedule becomes an integrated one): a phase whose key tasks most often output
+    another name gets it. Another spelling of the same name (an acronym, other
+    case) keeps the playbook-wide title, so a deliverable reads alike in every phase.
+    """
+    own = title_keys(d.title)
+    score: dict[str, tuple[int, int, int, int]] = {}
+    for i, e in enumerate(ents):
+        same = e.title == d.title or bool(title_keys(e.title) & own)
+        title = d.title if same else e.title
+        s = score.get(title, (0, same, 0, -i))
+        score[title] = (s[0] + e.output, s[1], s[2] + 1, s[3])
+    best = max(score, key=lambda t: score[t])
+    return "" if best == d.title else best
+
+
+def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str]) -> Deliverable:
+    title = _best_title(ents)
     files = [e.filename for e in ents if e.filename]
     filename = max(set(files), key=lambda f: (files.count(f), f)) if files else None
     titles = tuple(sorted(set(e.title for e in ents)))
@@ -238,6 +266,7 @@ def plan_documents(playbook: Playbook, scope: Iterable[KeyTask],
                 first_output[d.key] = kt.phase
     templated = has_template or (lambda d: bool(d.filename) or d.kind != "generic")
     slots: dict[tuple[str, int], tuple[list[KeyTask], list[KeyTask]]] = {}
+    names: dict[tuple[str, int], list[_Entry]] = {}
     by_key: dict[str, Deliverable] = {}
     for kt in sorted(scope, key=lambda k: k.sort_key):
         for refs, idx in ((kt.outputs, 0), (kt.inputs, 1)):
@@ -249,6 +278,8 @@ def plan_documents(playbook: Playbook, scope: Iterable[KeyTask],
                 lists = slots.setdefault((d.key, kt.phase), ([], []))
                 if kt not in lists[idx]:
                     lists[idx].append(kt)
+                names.setdefault((d.key, kt.phase), []).append(
+                    _Entry(ref.title.plain, ref.filename, idx == 0))
     docs = []
     for (key, phase), (outs, ins) in slots.items():
         d = by_key[key]
@@ -256,7 +287,8 @@ def plan_documents(playbook: Playbook, scope: Iterable[KeyTask],
             continue
         first = first_output.get(key)
         label = (VERSION_1 if first == phase else UPDATED) if outs else INPUT
-        docs.append(Document(d, phase, label, tuple(outs), tuple(ins)))
+        docs.append(Document(d, phase, label, tuple(outs), tuple(ins),
+                             phase_title=_phase_title(d, names[(key, phase)])))
     docs.sort(key=lambda doc: (doc.phase, doc.title.lower(), doc.deliverable.key))
     return docs
 

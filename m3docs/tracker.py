@@ -14,6 +14,7 @@ import io
 import posixpath
 import zipfile
 from dataclasses import dataclass
+from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from lxml import etree
@@ -154,9 +155,11 @@ def group_deliverables(documents: list[Document]) -> list[TrackedDeliverable]:
     groups: dict[str, list[Document]] = {}
     for doc in documents:
         groups.setdefault(doc.deliverable.key, []).append(doc)
-    out = [TrackedDeliverable(docs[0].title, docs[0].format,
-                              tuple(sorted(docs, key=lambda d: (d.phase, d.path))))
-           for docs in groups.values()]
+    out = []
+    for docs in groups.values():
+        docs.sort(key=lambda d: (d.phase, d.path))
+        titles = " / ".join(dict.fromkeys(d.title for d in docs))  # as phases name it
+        out.append(TrackedDeliverable(titles, docs[0].format, tuple(docs)))
     return sorted(out, key=lambda t: (t.documents[0].phase, t.title.lower(), t.title))
 
 
@@ -294,8 +297,15 @@ class _Sheet:
         return targets
 
 
+def without_documents(tasks: Iterable[KeyTask], documents: list[Document]) -> list[KeyTask]:
+    """The key tasks that no document of the pack comes from or is used by."""
+    covered = {kt.id for d in documents for kt in d.key_tasks}
+    return [kt for kt in tasks if kt.id not in covered]
+
+
 def deliverables_sheet(documents: list[Document], playbook: Playbook, engagement: Engagement,
-                       links: dict[str, str], warnings: list[str]) -> _Sheet:
+                       links: dict[str, str], warnings: list[str],
+                       idle: Sequence[KeyTask] = ()) -> _Sheet:
     """The Deliverables sheet: one row per deliverable, one column per phase."""
     phases = phases_of(playbook, documents)
     heads = (["Deliverable", "Format"] + [f"Phase {n}\n{name}" for n, name in phases] +
@@ -332,6 +342,11 @@ def deliverables_sheet(documents: list[Document], playbook: Playbook, engagement
     last = HEADER_ROW + max(len(items), 1)
     if not items:
         sheet.row(last, [("", Style.TEXT)] * len(heads), widths)
+    if idle:
+        sheet.row(last + 2, [("Key tasks in scope that list no deliverable (see the RACI "
+                              "sheet for their stakeholders)", Style.NOTE)], {})
+        for r, kt in enumerate(idle, last + 3):
+            sheet.row(r, [(f"{kt.id}  {kt.name}", Style.NOTE)], {})
     sheet.finish(widths, last, len(heads), 1, f"{engagement.agency} - Deliverables Tracker")
     return sheet
 
@@ -347,10 +362,9 @@ def _uri(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/#:-._~")
 
 
-def raci_sheet(documents: list[Document], playbook: Playbook, engagement: Engagement,
+def raci_sheet(tasks: tuple[KeyTask, ...], engagement: Engagement,
                warnings: list[str]) -> _Sheet:
     """Stakeholder roles (rows) by key task (columns), parties in the cells."""
-    tasks = _unique(kt for d in documents for kt in d.key_tasks) or playbook.key_tasks
     roles: dict[str, str] = {}
     cells: dict[tuple[str, str], list[Party]] = {}
     for kt in tasks:
@@ -379,10 +393,9 @@ def raci_sheet(documents: list[Document], playbook: Playbook, engagement: Engage
     return sheet
 
 
-def terms_sheet(documents: list[Document], playbook: Playbook, engagement: Engagement,
-                warnings: list[str]) -> _Sheet | None:
-    """The playbook glossary's terms the pack's documents use (None without a glossary)."""
-    tasks = _unique(kt for d in documents for kt in d.key_tasks)
+def terms_sheet(documents: list[Document], tasks: tuple[KeyTask, ...], playbook: Playbook,
+                engagement: Engagement, warnings: list[str]) -> _Sheet | None:
+    """The playbook glossary's terms the pack uses (None without a glossary)."""
     terms = terms_used(playbook, tasks, [d.title for d in documents])
     if not terms:
         return None
@@ -429,13 +442,17 @@ def _subtitle(engagement: Engagement) -> str:
 
 
 def build_tracker(documents: list[Document], playbook: Playbook, engagement: Engagement,
-                  links: dict[str, str], warnings: list[str] | None = None) -> bytes:
+                  links: dict[str, str], warnings: list[str] | None = None,
+                  scope: Sequence[KeyTask] = ()) -> bytes:
     """The deliverables tracker workbook for a pack, as .xlsx bytes; text that had to be
-    cleaned or cut is reported in ``warnings`` (when given)."""
+    cleaned or cut is reported in ``warnings`` (when given). ``scope``: the key tasks of
+    the pack, those that list no document included."""
     warnings = [] if warnings is None else warnings
-    sheets = [deliverables_sheet(documents, playbook, engagement, links, warnings),
-              raci_sheet(documents, playbook, engagement, warnings),
-              terms_sheet(documents, playbook, engagement, warnings)]
+    tasks = _unique(list(scope or ()) + [kt for d in documents for kt in d.key_tasks])
+    sheets = [deliverables_sheet(documents, playbook, engagement, links, warnings,
+                                 without_documents(tasks, documents)),
+              raci_sheet(tasks or playbook.key_tasks, engagement, warnings),
+              terms_sheet(documents, tasks, playbook, engagement, warnings)]
     sheets = [sheet for sheet in sheets if sheet is not None]
     parts: dict[str, bytes] = {}
     for i, sheet in enumerate(sheets, 1):

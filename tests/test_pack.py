@@ -163,3 +163,21 @@ def test_a_folder_where_a_document_goes_is_kept_then_a_clear_error(tmp_path):
     with pytest.raises(M3DocsError, match="cannot replace"):
         build_pack(book, eng, tmp_path, force=True)
     assert (tmp_path / rel).is_dir()
+
+
+def test_a_key_task_without_documents_is_warned_and_tracked(write_page, tmp_path):
+    write_page("---\nphase: 3\nkeyTask: 1\nname: Plan It\nobjective: o\n"
+               "outputs: [Vision Statement]\n---\n", "3.1.md")
+    write_page("---\nphase: 3\nkeyTask: 2\nname: Meet Often\nobjective: o\n"
+               "activities:\n  - text: Hold the meeting\n    responsibleParty: shared\n"
+               "inputs: []\nstakeholders:\n  - text: Executive Sponsor\n"
+               "    responsibleParty: customer\n---\n", "3.2.md")
+    book = load_playbook(tmp_path)
+    report = build_pack(book, example_engagement(), tmp_path / "out")
+    idle = [w for w in report.warnings if w.startswith("key task 3.2")]
+    assert idle == ["key task 3.2 Meet Often: no document (it lists no output and no input "
+                    "with a template); the tracker lists it"]
+    assert not any(w.startswith("key task 3.1") for w in report.warnings)
+    import openpyxl
+    wb = openpyxl.load_workbook(tmp_path / "out" / TRACKER)
+    assert [c.value for c in wb["RACI"][3]][1:] == ["3.1", "3.2"]

@@ -106,3 +106,19 @@ def test_every_output_of_the_sample_is_planned(corpus):
             if ref.filename:
                 d = cat.of(ref)
                 assert any(doc.deliverable == d and kt in doc.inputs_of for doc in docs), ref
+
+
+def test_a_phase_that_renames_a_template_gets_its_own_title(tmp_path):
+    book = book_of(tmp_path, {
+        (1, 1): "outputs:\n  - text: Initial Master Schedule\n    filename: S.xlsx\n",
+        (1, 2): "inputs: [Initial Master Schedule]\noutputs:\n  - text: RAID Log\n    filename: R.xlsx\n",
+        (2, 1): "outputs:\n  - text: Initial Master Schedule\n    filename: S.xlsx\n"
+                "  - text: Risks, Actions, Issues, and Decisions (RAID) Log\n",
+        (3, 1): "inputs: [Initial Master Schedule, RAID Log]\noutputs:\n"
+                "  - text: Integrated Master Schedule (IMS)\n    filename: S.xlsx\n",
+    })
+    docs = {(d.phase, d.deliverable.filename): d for d in plan_documents(book, book.key_tasks)}
+    assert docs[(1, "S.xlsx")].title == docs[(2, "S.xlsx")].title == "Initial Master Schedule"
+    assert docs[(3, "S.xlsx")].title == "Integrated Master Schedule (IMS)"
+    # another spelling of one name keeps one title in every phase
+    assert {docs[(p, "R.xlsx")].title for p in (1, 2, 3)} == {"RAID Log"}

@@ -181,6 +181,24 @@ def test_empty_pack_still_a_valid_workbook():
     assert [c.value for c in wb["RACI"][3]][1:] == ["1.1", "2.1", "3.1"]
 
 
+def test_key_tasks_without_documents_are_in_the_tracker():
+    idle = key_task(3, 2, (C,), roles=(("Executive Sponsor", (C,)),))
+    wb = openpyxl.load_workbook(io.BytesIO(build_tracker(
+        DOCS, PLAYBOOK, ENGAGEMENT, LINKS, scope=(K11, K21, K31, idle))))
+    assert [c.value for c in wb["RACI"][3]][1:] == ["1.1", "2.1", "3.1", "3.2"]
+    sponsor = [r for r in wb["RACI"].iter_rows(min_row=4, values_only=True)
+               if r[0] == "Executive Sponsor"]
+    assert sponsor == [("Executive Sponsor", None, None, None, "C")]
+    notes = [r[0] for r in wb["Deliverables"].iter_rows(min_row=6, values_only=True) if r[0]]
+    assert notes[0].startswith("Key tasks in scope that list no deliverable")
+    assert notes[1:] == ["3.2  Task 3.2"]
+    assert wb["Deliverables"].auto_filter.ref == "A3:K5"  # the notes stay out of the table
+
+
+def test_tracker_without_idle_key_tasks_has_no_note(book):
+    assert not any(r[0] for r in book["Deliverables"].iter_rows(min_row=6, values_only=True))
+
+
 def test_real_playbook_tracker(corpus):
     from m3docs.engagement import example_engagement
     from m3docs.playbook.loader import load_playbook
