@@ -12,6 +12,9 @@ _DROP_CONTENT = {"script", "style", "template", "noscript", "iframe", "object"}
 _BOLD_TAGS = {"b", "strong"}
 _ITALIC_TAGS = {"i", "em"}
 _BREAK_TAGS = {"br"}
+_BLOCK_TAGS = {"p", "div", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+               "table", "tr"}  # start on a line of their own
+BULLET = "\u2022 "
 _WS = re.compile(r"\s+")
 
 
@@ -84,6 +87,7 @@ class _Parser(HTMLParser):
         self.bold = self.italic = False
         self.url: str | None = None
         self.dropping = 0
+        self.lists: list[int] = []  # per open list: 0 for <ul>, else the next <ol> number
 
     def handle_starttag(self, tag: str, attrs_list) -> None:
         attrs = {k.lower(): (v or "") for k, v in attrs_list}
@@ -93,6 +97,8 @@ class _Parser(HTMLParser):
         if tag in _BREAK_TAGS:
             self._text("\n")
             return
+        if tag in _BLOCK_TAGS:
+            self._block(tag, attrs)
         self.stack.append((tag, self.bold, self.italic, self.url))
         if tag in _BOLD_TAGS:
             self.bold = True
@@ -103,6 +109,23 @@ class _Parser(HTMLParser):
             self.bold = styled
         if tag == "a":
             self.url = resolve_url(self._href(attrs), self.base_url)
+
+    def _block(self, tag: str, attrs: dict[str, str]) -> None:
+        """A new line; list items get a bullet, or their number in an ordered list."""
+        self._line()
+        if tag in ("ul", "ol"):
+            start = attrs.get("start", "1")
+            self.lists.append(int(start) if tag == "ol" and start.isdigit() else 0)
+        elif tag == "li":
+            number = self.lists[-1] if self.lists else 0
+            self._text(f"{number}. " if number else BULLET)
+            if number:
+                self.lists[-1] += 1
+
+    def _line(self) -> None:
+        """End the current line unless the text is empty or already at a line start."""
+        if self.runs and not self.runs[-1].text.endswith("\n"):
+            self._text("\n")
 
     def _href(self, attrs: dict[str, str]) -> str:
         """The link target; a mangled ``href="href="URL`` yields the URL in the tag."""
@@ -124,7 +147,13 @@ class _Parser(HTMLParser):
             if self.stack[i][0] == tag:
                 _, self.bold, self.italic, self.url = self.stack[i]
                 del self.stack[i:]
-                return
+                break
+        else:
+            return
+        if tag in _BLOCK_TAGS:
+            self._line()
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
 
     def handle_data(self, data: str) -> None:
         if not self.dropping:
