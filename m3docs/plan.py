@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from typing import Callable, Iterable
 
@@ -27,6 +28,12 @@ class Deliverable:
     filename: str | None
     kind: str  # "conops", "rtm", "status" or "generic"
     format: str  # "docx", "xlsx" or "pptx"
+
+    @property
+    def template_file(self) -> str | None:
+        """The official template's file name (None when the playbook names none, or names
+        a file that is no Office template, such as a PDF guide)."""
+        return self.filename if is_template_file(self.filename) else None
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,11 @@ KIND_RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 FORMAT_OF_EXTENSION = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx",
                        ".pptx": "pptx", ".pptm": "pptx"}
+
+
+def is_template_file(filename: str | None) -> bool:
+    """Whether a file the playbook names is a Word, Excel or PowerPoint file."""
+    return bool(filename) and Path(filename.strip()).suffix.lower() in FORMAT_OF_EXTENSION
 
 
 def title_keys(title: str) -> set[str]:
@@ -229,7 +241,8 @@ def _phase_title(d: Deliverable, ents: list["_Entry"]) -> str:
 def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str]) -> Deliverable:
     title = _best_title(ents)
     files = [e.filename for e in ents if e.filename]
-    filename = max(set(files), key=lambda f: (files.count(f), f)) if files else None
+    filename = max(set(files), key=lambda f: (is_template_file(f), files.count(f), f)) \
+        if files else None
     titles = tuple(sorted(set(e.title for e in ents)))
     kind = kind_of(titles, filename)
     return Deliverable(root, title, titles, filename, kind,
@@ -264,7 +277,7 @@ def plan_documents(playbook: Playbook, scope: Iterable[KeyTask],
             d = catalog.of(ref)
             if d and d.key not in first_output:
                 first_output[d.key] = kt.phase
-    templated = has_template or (lambda d: bool(d.filename) or d.kind != "generic")
+    templated = has_template or (lambda d: bool(d.template_file) or d.kind != "generic")
     slots: dict[tuple[str, int], tuple[list[KeyTask], list[KeyTask]]] = {}
     names: dict[tuple[str, int], list[_Entry]] = {}
     by_key: dict[str, Deliverable] = {}

@@ -86,7 +86,7 @@ class DirectoryLoader:
                 self.files.setdefault(entry.name.lower(), path)
 
     def find(self, d: Deliverable) -> TemplateChoice | None:
-        if d.filename and (path := self.files.get(Path(d.filename).name.lower())):
+        if d.template_file and (path := self.files.get(Path(d.template_file).name.lower())):
             return TemplateChoice(path, True, "templates")
         return None
 
@@ -159,7 +159,7 @@ class TemplateChain:
 
     def has_template(self, d: Deliverable) -> bool:
         """Whether anything but the generic starter serves this deliverable."""
-        return any(c.origin != "generic" for c in self.candidates(d)) or bool(d.filename)
+        return any(c.origin != "generic" for c in self.candidates(d)) or bool(d.template_file)
 
     def load(self, d: Deliverable) -> tuple[Template, TemplateChoice, list[str]]:
         """The first template that opens; problems with earlier ones are returned."""

@@ -122,3 +122,30 @@ def test_a_phase_that_renames_a_template_gets_its_own_title(tmp_path):
     assert docs[(3, "S.xlsx")].title == "Integrated Master Schedule (IMS)"
     # another spelling of one name keeps one title in every phase
     assert {docs[(p, "R.xlsx")].title for p in (1, 2, 3)} == {"RAID Log"}
+
+
+def test_a_file_that_is_no_office_template_makes_no_starter(tmp_path):
+    book = book_of(tmp_path, {
+        (3, 1): "inputs:\n  - text: Phase 2 Tollgate Review\n    filename: Tollgate.pdf\n"
+                "  - text: Governance Plan\n    filename: Governance.DOCX\n"
+                "outputs:\n  - text: Post-Implementation Review Report\n    filename: PIR.PDF\n",
+    })
+    docs = plan_documents(book, book.key_tasks)
+    by_title = {d.title: d for d in docs}
+    assert set(by_title) == {"Governance Plan", "Post-Implementation Review Report"}
+    assert by_title["Governance Plan"].deliverable.template_file == "Governance.DOCX"
+    report = by_title["Post-Implementation Review Report"]
+    assert report.format == "docx" and report.deliverable.template_file is None
+    assert report.deliverable.filename == "PIR.PDF"
+
+
+def test_the_template_chain_never_offers_a_pdf_as_template(tmp_path):
+    from m3docs.templates import TemplateChain
+    folder = tmp_path / "official"
+    folder.mkdir()
+    (folder / "PIR.PDF").write_bytes(b"%PDF-1.7\n")
+    book = book_of(tmp_path, {(5, 1): "outputs:\n  - text: PIR Report\n    filename: PIR.PDF\n"})
+    d = plan_documents(book, book.key_tasks)[0].deliverable
+    chain = TemplateChain.build(folders=[folder])
+    assert [c.origin for c in chain.candidates(d)] == ["generic"]
+    assert not chain.has_template(d)

@@ -24,7 +24,7 @@ from ..ooxml.xml import clean_text, qn
 from ..playbook.glossary import terms_used
 from ..playbook.model import DocRef, KeyTask, Party, Playbook, Stakeholder
 from ..playbook.richtext import RichText, resolve_url
-from ..plan import Document
+from ..plan import Document, is_template_file
 from . import wordml as wm
 from .base import RenderResult
 from .common import long_date, per_template
@@ -506,7 +506,8 @@ class _Fill:
         for ref in refs:
             runs = self.rich(ref.title, where)
             if ref.filename:
-                runs.append(wm.run(self.clean(f"  (official template: {ref.filename})", where),
+                what = "official template" if is_template_file(ref.filename) else "see"
+                runs.append(wm.run(self.clean(f"  ({what}: {ref.filename})", where),
                                    italic=True, color=MUTED))
             out.append(self.para("List Bullet", runs))
         return out
