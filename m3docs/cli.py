@@ -110,6 +110,9 @@ def _finish(report, args: argparse.Namespace) -> None:
 
 def cmd_pack(args: argparse.Namespace) -> int:
     from .pack import build_pack
+    if args.pdf:  # before any work, so a missing LibreOffice costs nothing
+        from .pdf import require_soffice
+        require_soffice()
     book = load_playbook(args.playbook, args.base_url)
     eng = load_engagement(args.engagement, book) if args.engagement else example_engagement()
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
@@ -124,6 +127,9 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import generate_packs
+    if args.pdf:
+        from .pdf import require_soffice
+        require_soffice()
     book = load_playbook(args.playbook, args.base_url)
     engagements = [load_engagement(p, book) for p in args.engagements]
     reports = generate_packs(engagements, args.out, playbook=book, templates=args.templates,

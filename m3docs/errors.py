@@ -16,7 +16,8 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        return f"{where}: {self.severity}: {self.message}"
 
     @property
     def is_error(self) -> bool:
@@ -28,7 +29,7 @@ class M3DocsError(Exception):
 
     def __init__(self, diagnostics: Iterable[Diagnostic] | str):
         if isinstance(diagnostics, str):
-            diagnostics = [Diagnostic("m3docs", 1, 1, "error", diagnostics)]
+            diagnostics = [Diagnostic("m3docs", 0, 0, "error", diagnostics)]  # no file
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 

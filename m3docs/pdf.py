@@ -35,6 +35,19 @@ def find_soffice() -> str | None:
     return _MAC_APP if Path(_MAC_APP).is_file() else None
 
 
+def require_soffice() -> str:
+    """The LibreOffice executable, or an M3DocsError saying how to get one."""
+    soffice = find_soffice()
+    if soffice is not None:
+        return soffice
+    override = os.environ.get("M3DOCS_SOFFICE")
+    if override:
+        raise M3DocsError(f"PDF output needs LibreOffice: M3DOCS_SOFFICE names {override}, "
+                          "which is not a program here")
+    raise M3DocsError("PDF output needs LibreOffice, which is not installed (install the "
+                      "'libreoffice' package, or set M3DOCS_SOFFICE to its soffice program)")
+
+
 def pdf_path(document: Path) -> Path:
     """Where a document's PDF goes: next to it, same name, .pdf."""
     return document.with_suffix(".pdf")
@@ -61,10 +74,7 @@ def convert(files: Sequence[str | Path], out_dir: str | Path | None = None, *,
     broken = [str(s) for s in sources if s.suffix.lower() in _OOXML and not _is_zip(s)]
     if broken:
         raise M3DocsError(f"PDF conversion: {broken[0]} is not an Office file (not a zip)")
-    soffice = find_soffice()
-    if soffice is None:
-        raise M3DocsError("PDF output needs LibreOffice, which is not installed (install the "
-                          "'libreoffice' package, or set M3DOCS_SOFFICE to its soffice program)")
+    soffice = require_soffice()
     limit = timeout if timeout is not None else START_SECONDS + SECONDS_PER_DOCUMENT * len(sources)
     with tempfile.TemporaryDirectory(prefix="m3docs-pdf-") as work:
         staged = _stage(sources, Path(work) / "in")

@@ -98,7 +98,17 @@ def test_missing_libreoffice_is_one_clear_line(monkeypatch, pack):
     with pytest.raises(M3DocsError) as err:
         convert_pack(out, report)
     message = str(err.value)
-    assert "LibreOffice" in message and "not installed" in message and "\n" not in message
+    assert message.startswith("m3docs: error: PDF output needs LibreOffice")
+    assert "M3DOCS_SOFFICE names /nonexistent/soffice" in message and "\n" not in message
+
+
+def test_no_libreoffice_anywhere_says_not_installed(monkeypatch, pack):
+    monkeypatch.delenv("M3DOCS_SOFFICE", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr("m3docs.pdf._MAC_APP", "/nonexistent/soffice")
+    out, report = pack
+    with pytest.raises(M3DocsError, match="LibreOffice, which is not installed"):
+        convert_pack(out, report)
 
 
 @pytest.mark.parametrize("mode, words", [("fail", "exited with status 81"),
@@ -155,6 +165,10 @@ def test_cli_pack_pdf_without_libreoffice(monkeypatch, tmp_path, capsys):
     assert main(["pack", "--out", str(tmp_path / "out"), "--pdf", "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "LibreOffice" in err[0]
+    assert not (tmp_path / "out").exists(), "checked before any document is written"
+    assert main(["batch", str(Path(__file__).resolve().parent.parent / "examples" /
+                              "engagement.yaml"), "--out", str(tmp_path / "packs"), "--pdf"]) == 1
+    assert not (tmp_path / "packs").exists()
 
 
 def test_cli_batch_pdf_uses_one_process(fake_soffice, tmp_path):
