@@ -76,6 +76,9 @@ def generate_packs(engagements: Iterable[Engagement], out: str | Path, *,
     ``pdf`` also writes a PDF of every document with one LibreOffice process.
     """
     engagements = list(engagements)
+    if pdf:  # before any work
+        from .pdf import require_soffice
+        require_soffice()
     if playbook is None:
         from .playbook.loader import load_playbook
         playbook = load_playbook()
