@@ -81,6 +81,15 @@ RTM_LISTS = {
                          "Data Conversion"),
     "Federal Standard or Agency Unique": ("Federal Standard", "Agency Unique"),
 }
+KEY_TASK_COLUMNS = (
+    Col("Key Task", 26, "3.14 Finalize Target State Concept of Operations"),
+    Col("Role (produces/uses)", 12, "Produces", center=True),
+    Col("Objective", 40, "Finalize the target state concept of operations."),
+    Col("Inputs", 28, "\u2022 Provider Agreement"),
+    Col("Outputs", 28, "\u2022 Target State Concept of Operations"),
+    Col("Best Practices", 50, "\u2022 Engage stakeholders early."),
+    Col("Notes", 30, None),
+)
 ACTIVITY_COLUMNS = (
     Col("Key Task", 26, "3.14 Finalize Target State Concept of Operations"),
     Col("Role (produces/uses)", 12, "Produces", center=True),
@@ -272,6 +281,7 @@ def rtm_workbook() -> Workbook:
 def generic_workbook() -> Workbook:
     wb = Workbook()
     add_cover(wb)
+    add_table_sheet(wb, "Key Tasks", "{{title}}: Key Tasks", KEY_TASK_COLUMNS)
     ws = add_table_sheet(wb, "Activities", "{{title}}: Key Task Activities", ACTIVITY_COLUMNS)
     add_table_sheet(wb, "Stakeholders", "{{title}}: Stakeholders", STAKEHOLDER_COLUMNS)
     log = add_table_sheet(wb, "Log", "{{title}}", LOG_COLUMNS, blank_rows=LOG_BLANK_ROWS)

@@ -263,6 +263,39 @@ def test_generic_workbook_activities_and_stakeholders(key_task, generic_template
     assert str(dv.sqref) == "E4:E23"
 
 
+def test_generic_workbook_key_tasks_sheet(key_task, generic_template, engagement, playbook):
+    user = dataclasses.replace(key_task, number=99)
+    doc = Document(LOG, 3, "Version 1", (key_task,), (user,), "Phase 3/RAID Log.xlsx")
+    wb = load(render(doc, generic_template, engagement, playbook).data)
+    assert wb.sheetnames[:3] == ["Cover", "Key Tasks", "Activities"]
+    ws = wb["Key Tasks"]
+    cols = header_columns(ws)
+    rows = {ws[f"A{r}"].value: r for r in range(4, ws.max_row + 1)}
+    assert list(rows) == [f"{key_task.id} {key_task.name}", f"3.99 {key_task.name}"]
+    row = rows[f"{key_task.id} {key_task.name}"]
+    value = lambda head: ws[f"{cols[head]}{row}"].value  # noqa: E731
+    assert value("Role (produces/uses)") == "Produces"
+    assert value("Objective") == key_task.objective.plain
+    assert value("Inputs").split("\n") == [f"\u2022 {r.title.plain}" for r in key_task.inputs]
+    assert value("Outputs").split("\n") == [f"\u2022 {r.title.plain}" for r in key_task.outputs]
+    assert value("Best Practices").split("\n") == [f"\u2022 {b.plain}"
+                                                   for b in key_task.best_practices]
+    assert ws[f"{cols['Role (produces/uses)']}{rows[f'3.99 {key_task.name}']}"].value == "Uses"
+    assert ws[f"{cols['Objective']}{row}"].alignment.wrap_text
+
+
+def test_stakeholders_without_a_person_are_to_be_named(key_task, generic_template, playbook):
+    from m3docs.engagement import Engagement
+    import datetime as dt
+    bare = Engagement(agency="A", program="P", as_of=dt.date(2026, 1, 1))
+    doc = Document(LOG, 3, "Version 1", (key_task,), (), "Phase 3/RAID Log.xlsx")
+    sh = load(render(doc, generic_template, bare, playbook).data)["Stakeholders"]
+    rows = list(sh.iter_rows(min_row=4, values_only=True))
+    pm = next(r for r in rows if r[1] == "Program Manager")
+    assert pm[2:4] == ("to be named", "to be named")
+    assert all(cell for r in rows for cell in r[2:4]), "no blank person cell"
+
+
 def test_shared_string_fields_become_inline_keeping_runs(rtm_doc, engagement, playbook):
     """A template whose field cell is a rich shared string is filled without touching others."""
     base = Template(TEMPLATES / "rtm.xlsx")

@@ -14,7 +14,7 @@ import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 
 from lxml import etree
 
@@ -23,6 +23,7 @@ from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import fill_fields
 from ..ooxml.xml import NS, qn
 from ..playbook.model import KeyTask, Party, Playbook
+from ..playbook.richtext import BULLET
 from ..plan import Document
 from . import sheetml as sm
 from .base import RenderResult
@@ -32,6 +33,7 @@ Value = Union[str, int, float, dt.date, None]
 Record = dict[str, Value]
 FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 REQUIREMENT_STATUS = "Pending Approval-New"
+TO_BE_NAMED = "to be named"
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
 _R = "{%s}" % NS["r"]
 
@@ -43,6 +45,10 @@ COLUMN_RULES: tuple[tuple[str, str | None], ...] = (
     (r"process area", "process_area"),
     (r"^fit ?/ ?gap$", "fit_gap"),
     (r"produces|uses", "task_role"),
+    (r"^objective", "objective"),
+    (r"^inputs?$", "inputs"),
+    (r"^outputs?$", "outputs"),
+    (r"best practice", "best_practices"),
     (r"key task", "key_task"),
     (r"description|definition", "description"),
     (r"decision maker", "decision_maker"),
@@ -74,6 +80,8 @@ TABLE_KINDS: tuple[tuple[str, frozenset, frozenset], ...] = (
     ("requirements", frozenset({"id", "description"}),
      frozenset({"process_area", "priority", "fit_gap", "decision_maker"})),
     ("activities", frozenset({"activity"}), frozenset({"key_task", "owner", "parties"})),
+    ("key_tasks", frozenset({"key_task", "objective"}),
+     frozenset({"inputs", "outputs", "best_practices"})),
     ("stakeholders", frozenset({"role"}), frozenset({"customer", "provider", "qsmo"})),
     ("approvals", frozenset({"name", "title"}), frozenset({"name"})),
 )
@@ -249,6 +257,22 @@ def requirement_records(doc: Document, engagement: Engagement, playbook: Playboo
     return out
 
 
+def key_task_records(doc: Document, engagement: Engagement, playbook: Playbook) -> list[Record]:
+    """One row per key task: its objective, documents, best practices and activity notes."""
+    return [{"key_task": f"{kt.id} {kt.name}", "task_role": task_role(doc, kt),
+             "objective": kt.objective.plain,
+             "inputs": bullets(r.title.plain for r in kt.inputs),
+             "outputs": bullets(r.title.plain for r in kt.outputs),
+             "best_practices": bullets(b.plain for b in kt.best_practices),
+             "notes": kt.activities_text.plain if kt.activities_text else ""}
+            for kt in doc.key_tasks]
+
+
+def bullets(items: Iterable[str]) -> str:
+    """Items as lines of one cell, each with a bullet."""
+    return "\n".join(f"{BULLET}{item}" for item in items if item)
+
+
 def activity_records(doc: Document, engagement: Engagement, playbook: Playbook) -> list[Record]:
     out: list[Record] = []
     for kt in doc.key_tasks:
@@ -274,7 +298,8 @@ def stakeholder_records(doc: Document, engagement: Engagement,
             for party in (Party.CUSTOMER, Party.PROVIDER, Party.QSMO):
                 takes_part = party in sh.parties or (Party.SHARED in sh.parties
                                                      and party is not Party.QSMO)
-                rec[party.value] = engagement.person(role, party) if takes_part else "\u2014"
+                rec[party.value] = (engagement.person(role, party) or TO_BE_NAMED) \
+                    if takes_part else "\u2014"
             out.append(rec)
     return out
 
@@ -284,7 +309,8 @@ def approval_records(doc: Document, engagement: Engagement, playbook: Playbook) 
 
 
 RECORDS: dict[str, Callable[[Document, Engagement, Playbook], list[Record]]] = {
-    "requirements": requirement_records, "activities": activity_records,
+    "requirements": requirement_records, "key_tasks": key_task_records,
+    "activities": activity_records,
     "stakeholders": stakeholder_records, "approvals": approval_records,
 }
 
