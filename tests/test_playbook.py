@@ -152,6 +152,18 @@ def test_missing_phase_page_is_a_warning(write_page, tmp_path):
     assert any("phase 1 has no phase page" in d.message and not d.is_error for d in diags)
 
 
+def test_an_empty_activities_group_is_a_warning_with_its_line(write_page, tmp_path):
+    write_page("---\nphase: 3\nkeyTask: 2\nname: N\nobjective: o\nactivitiesGroups:\n"
+               "  - group: Full\n    activities:\n      - text: Do it\n"
+               "        responsibleParty: customer\n"
+               "  - group: Hollow\n    activities: []\n---\n", "3.2.md")
+    book, diags = check_playbook(tmp_path)
+    (hollow,) = [d for d in diags if "Hollow" in d.message]
+    assert not hollow.is_error and hollow.line == 11
+    assert "lists no activities" in hollow.message
+    assert [a.text.plain for a in book.key_task("3.2").activities] == ["Do it"]
+
+
 def test_load_playbook_raises_with_every_problem(write_page, tmp_path):
     write_page(page(1, "nobody"), "a.md")
     write_page("---\nphase: [\n---\n", "b.md")

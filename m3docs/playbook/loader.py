@@ -179,8 +179,14 @@ class _Reader:
                               "and 'activities'")
                 continue
             group = self.rich(item.get("group")) if item.get("group") is not None else None
+            before = len(acts)
             group = self._activity_list(item.get("activities"), item.where("activities"),
                                         group, acts)
+            if len(acts) == before and not item.duplicates and \
+                    isinstance(item.get("activities"), (list, type(None))):
+                title = f" {group.plain[:60]!r}" if group else ""
+                self.warn(pos, f"activities group{title} lists no activities; it appears "
+                               "in no document")
             for dup in item.duplicates:
                 if dup.key == "activities" and _has_group_marker(item):
                     # Continuation of a group whose title was mis-indented (see _activity_list).
