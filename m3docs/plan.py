@@ -186,11 +186,20 @@ def _entries(playbook: Playbook) -> list[_Entry]:
     return out
 
 
+def _listed(playbook: Playbook) -> list[_Entry]:
+    """The phase pages' documentation that names a template file (no key task's output
+    or input: it only tells which file a title stands for)."""
+    return [_Entry(d.name.plain, d.filename, False)
+            for ph in playbook.phases for d in ph.documentation if is_template_file(d.filename)]
+
+
 def identify(playbook: Playbook, formats: dict[str, str] | None = None) -> "Catalog":
-    """Group every input and output of the playbook into deliverables."""
+    """Group every input and output of the playbook into deliverables; the phase pages'
+    documentation lends a title its template file when no key-task page names one."""
     groups = _Groups()
     entries = _entries(playbook)
-    for e in entries:
+    listed = _listed(playbook)
+    for e in entries + listed:
         keys = sorted(title_keys(e.title))
         if e.filename:
             keys.append("file:" + e.filename.strip().lower())
@@ -203,9 +212,13 @@ def identify(playbook: Playbook, formats: dict[str, str] | None = None) -> "Cata
         keys = title_keys(e.title)
         if keys:
             members.setdefault(groups.find(min(keys)), []).append(e)
+    files: dict[str, list[str]] = {}
+    for e in listed:
+        if keys := title_keys(e.title):
+            files.setdefault(groups.find(min(keys)), []).append(e.filename)
     catalog = Catalog({}, groups)
     for root, ents in members.items():
-        catalog.by_root[root] = _deliverable(root, ents, formats or {})
+        catalog.by_root[root] = _deliverable(root, ents, formats or {}, files.get(root, []))
     return catalog
 
 
@@ -238,9 +251,11 @@ def _phase_title(d: Deliverable, ents: list["_Entry"]) -> str:
     return "" if best == d.title else best
 
 
-def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str]) -> Deliverable:
+def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str],
+                 listed: list[str]) -> Deliverable:
     title = _best_title(ents)
-    files = [e.filename for e in ents if e.filename]
+    files = [e.filename for e in ents if is_template_file(e.filename)] or listed or \
+        [e.filename for e in ents if e.filename]
     filename = max(set(files), key=lambda f: (is_template_file(f), files.count(f), f)) \
         if files else None
     titles = tuple(sorted(set(e.title for e in ents)))

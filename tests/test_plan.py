@@ -149,3 +149,42 @@ def test_the_template_chain_never_offers_a_pdf_as_template(tmp_path):
     chain = TemplateChain.build(folders=[folder])
     assert [c.origin for c in chain.candidates(d)] == ["generic"]
     assert not chain.has_template(d)
+
+
+def _phase_page(tmp_path, number: int, documentation: str) -> None:
+    d = tmp_path / "phase"
+    d.mkdir(exist_ok=True)
+    (d / f"{number}.md").write_text(f"---\nphase: {number}\nname: P{number}\n"
+                                    f"documentation:\n{documentation}---\n")
+
+
+def test_phase_pages_lend_a_title_its_template_file(tmp_path):
+    _phase_page(tmp_path, 3, "  - name: Test Plan\n    filename: T-Template.docx\n"
+                             "  - name: Lessons Learned\n"
+                             "  - name: Integrated Master Schedule (IMS)\n"
+                             "    filename: Schedule.xlsx\n")
+    book = book_of(tmp_path, {
+        (1, 1): "outputs:\n  - text: Initial Master Schedule\n    filename: Schedule.xlsx\n",
+        (3, 1): "inputs: [Initial Master Schedule]\n"
+                "outputs: [Test Plan, Integrated Master Schedule (IMS), Lessons Learned]\n",
+    })
+    docs = plan_documents(book, book.key_tasks)
+    by = {(d.phase, d.title): d for d in docs}
+    assert by[(3, "Test Plan")].deliverable.template_file == "T-Template.docx"
+    assert by[(3, "Test Plan")].deliverable.titles == ("Test Plan",)
+    assert by[(3, "Lessons Learned")].deliverable.template_file is None
+    ims = by[(3, "Integrated Master Schedule (IMS)")]
+    assert ims.deliverable is by[(1, "Initial Master Schedule")].deliverable
+    assert len(docs) == 4  # the phase page's list makes no document of its own
+
+
+def test_a_link_to_an_office_file_in_a_title_names_its_template(tmp_path):
+    book = book_of(tmp_path, {(3, 1): (
+        "inputs:\n"
+        "  - 'Validated <a href=\"/assets/files/As-Is%20Template.xlsx\">As-Is Environment</a>'\n"
+        "  - '<a href=\"https://example.gov/guide.pdf\">CPIC Guidance</a>'\n"
+        "  - text: '<a href=\"/a.docx\">A</a> and <a href=\"/b.docx\">B</a>'\n"
+        "outputs:\n  - text: '<a href=\"/files/Own.pptx\">Deck</a>'\n    filename: Given.pptx\n")})
+    kt = book.key_task("3.1")
+    assert [r.filename for r in kt.inputs] == ["As-Is Template.xlsx", None, None]
+    assert kt.outputs[0].filename == "Given.pptx"

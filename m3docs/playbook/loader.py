@@ -8,9 +8,10 @@ from typing import Any
 
 from ..errors import Diagnostic, M3DocsError, error, warning
 from ..yamlsrc import LList, LMap, Pos, YamlError, decode, parse, split_front_matter
-from .model import (WORKSTREAMS, Activity, DocRef, GlossaryTerm, KeyTask, Party, Phase,
-                    PhaseDocument, Playbook, Source, Stakeholder, canonical_category)
-from .richtext import DEFAULT_BASE_URL, RichText, parse_html
+from .model import (OFFICE_EXTENSIONS, WORKSTREAMS, Activity, DocRef, GlossaryTerm, KeyTask,
+                    Party, Phase, PhaseDocument, Playbook, Source, Stakeholder,
+                    canonical_category)
+from .richtext import DEFAULT_BASE_URL, RichText, linked_file, parse_html
 
 PAGE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 REQUIRED_KEY_TASK_FIELDS = ("name", "phase", "keyTask", "objective")
@@ -122,9 +123,12 @@ class _Reader:
                 if fname is not None and not isinstance(fname, str):
                     self.err(item.where("filename"), "'filename' must be text")
                     fname = None
-                out.append(DocRef(self.rich(title), (fname or "").strip() or None, self.src(pos)))
+                rich = self.rich(title)
+                fname = (fname or "").strip() or linked_file(rich, OFFICE_EXTENSIONS)
+                out.append(DocRef(rich, fname, self.src(pos)))
             elif isinstance(item, (str, int, float)):
-                out.append(DocRef(self.rich(item), None, self.src(pos)))
+                rich = self.rich(item)
+                out.append(DocRef(rich, linked_file(rich, OFFICE_EXTENSIONS), self.src(pos)))
             elif item is not None:
                 self.err(pos, f"each of '{key}' must be text or {{text, filename}}")
         return tuple(d for d in out if d.title)
@@ -281,9 +285,9 @@ class _Reader:
         docs = []
         for item, pos in self.items(data, "documentation"):
             if isinstance(item, dict) and item.get("name") is not None:
-                fname = item.get("filename")
-                docs.append(PhaseDocument(self.rich(item["name"]),
-                                          str(fname).strip() if fname else None))
+                fname, title = item.get("filename"), self.rich(item["name"])
+                docs.append(PhaseDocument(title, str(fname).strip() if fname else
+                                          linked_file(title, OFFICE_EXTENSIONS)))
         exits = tuple(self.rich(i.get("name") if isinstance(i, dict) else i).plain
                       for i, _ in self.items(data, "exitCriteria"))
         self.duplicates(data)

@@ -22,6 +22,9 @@ class Party(str, Enum):
                 "shared": "Shared", "qsmo": "QSMO"}[self.value]
 
 
+#: File types of Word, Excel and PowerPoint documents (what can be an official template).
+OFFICE_EXTENSIONS = (".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".pptm")
+
 WORKSTREAMS: dict[str, str] = {
     "programManagement": "Program Management",
     "workforce": "Workforce, Organization, and Stakeholders",

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import quote, urljoin, urlsplit
+from pathlib import PurePosixPath
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 DEFAULT_BASE_URL = "https://ussm.gsa.gov"
 SAFE_SCHEMES = ("http", "https", "mailto")
@@ -51,6 +52,14 @@ class RichText:
     @classmethod
     def of(cls, text: str) -> "RichText":
         return cls((Run(text),)) if text else cls()
+
+
+def linked_file(text: RichText, extensions: tuple[str, ...]) -> str | None:
+    """The file name a text's only link to a file of ``extensions`` points at, or None
+    ('Updated <a href="/files/As-Is-Template.xlsx">As-Is Environment</a>' -> the .xlsx)."""
+    names = {unquote(PurePosixPath(urlsplit(r.url).path).name) for r in text.links}
+    files = [n for n in names if PurePosixPath(n.lower()).suffix in extensions]
+    return files[0] if len(files) == 1 else None
 
 
 def resolve_url(href: str, base_url: str = DEFAULT_BASE_URL) -> str | None:
