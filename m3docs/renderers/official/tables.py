@@ -158,6 +158,49 @@ def row_kind(texts: list[str]) -> str:
     return "instruction" if hits * 2 >= len(words) else "example"
 
 
+# A row that closes a table rather than holding an entry: it stays below the filled rows.
+SUMMARY = _rx(r"^((grand |sub-?)?totals?|sum|average|mean|count|overall)\b|"
+              r"^(notes?|comments?|remarks?|legend|key|source)\s*:|"
+              r"^(sign[- ]?off|approv(ed|al)|prepared by|reviewed by|signature|"
+              r"date signed|certified)\b")
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """What the fill needs to know of a template row below the header."""
+
+    texts: list[str]
+    layout: tuple[int, ...]   # the grid span of each cell
+    computed: bool = False    # holds a formula or field
+
+
+def row_stays(row: TemplateRow, header_layout: tuple[int, ...], after_entry: bool) -> bool:
+    """Whether a row below the header is part of the table's frame (a total, a note, a
+    sign-off line) rather than an entry slot, so it stays below the filled rows."""
+    words = [t.strip() for t in row.texts if t and t.strip()]
+    if not words:
+        return False
+    if row.computed or SUMMARY.search(words[0]):
+        return True
+    if row_kind(row.texts) == "instruction":
+        return False
+    return after_entry and row.layout != header_layout
+
+
+def kept_rows_start(rows: list[TemplateRow], header_layout: tuple[int, ...]) -> int:
+    """Index of the first template row that stays, with all rows after it (len: none stay).
+
+    Rows above it are entry slots (blank, example or instruction rows) the fill replaces.
+    A row shaped unlike the header (merged cells) only closes the table once an entry-shaped
+    row came before it, so a merged instruction row above the slots is still replaced."""
+    seen_entry = False
+    for i, row in enumerate(rows):
+        if row_stays(row, header_layout, seen_entry):
+            return i
+        seen_entry = seen_entry or row.layout == header_layout
+    return len(rows)
+
+
 def prototype_index(kinds: list[str]) -> int:
     """The template row to clone: the first styled blank row (the look real entries get),
     else the first example row, else the first row."""
@@ -270,42 +313,154 @@ def context_placed(feeds: list[Feed]) -> bool:
     return any(f.used for f in feeds if f.rule.name == "activities")
 
 
-# -- key-task context, for templates with nowhere to put it ---------------------------------
+# -- key-task context ----------------------------------------------------------------------
 @dataclass
 class Block:
-    """One piece of context: a heading, paragraphs, or a small table."""
+    """One piece of context: a heading, a paragraph, a bullet, or a small table.
 
-    kind: str  # "h1", "h2", "p", "table"
+    ``text`` is complete as it reads (``"Objective: ..."``); ``label`` repeats its lead-in
+    (``"Objective"``) for formats that set it apart. A ``table``'s first row is its header."""
+
+    kind: str  # "h1", "h2", "h3", "p", "bullet", "table"
     text: str = ""
     rows: list[list[str]] = field(default_factory=list)
+    label: str = ""
+    rank: int = 0   # what goes first when space is short: the highest rank
 
 
-def context_blocks(doc: Document, engagement: Engagement) -> list[Block]:
+ACTIVITIES_PLACED = ("The activities of this key task are listed in the template's activity "
+                     "table.")
+ACTIVITY_HEADER = ["#", "Activity", "Owner"]
+
+
+def _labelled(label: str, text: str) -> Block:
+    return Block("p", f"{label}: {text}", label=label)
+
+
+def _status_block(kt: KeyTask, engagement: Engagement) -> list[Block]:
+    st = engagement.task_status(kt.id)
+    if not st.status and st.percent_complete is None:
+        return []
+    code = st.status or ""
+    text = (STATUS_CODES.get(code, code)
+            + (f", {st.percent_complete}% complete" if st.percent_complete is not None else "")
+            + (f", finish {_date(st.finish)}" if st.finish else ""))
+    return [_labelled("Status", text)]
+
+
+def _activity_blocks(kt: KeyTask, engagement: Engagement) -> list[Block]:
+    """The activities as tables, one per group, each group's title as a sub-heading."""
+    out = []
+    for group in kt.groups:
+        if group.title:
+            out.append(Block("h3", group.title.plain))
+        rows = [ACTIVITY_HEADER] + [
+            [f"{kt.id}.{a.number}", a.text.plain,
+             engagement.owner(a) or " / ".join(p.label for p in a.parties)]
+            for a in group.activities]
+        out.append(Block("table", rows=rows))
+    return out
+
+
+def _reference_blocks(kt: KeyTask, engagement: Engagement) -> list[Block]:
+    out = []
+    for label, refs in (("Inputs", kt.inputs), ("Outputs", kt.outputs)):
+        if refs:
+            out.append(_labelled(label, "; ".join(r.title.plain for r in refs)))
+    people = [f"{r['role']} ({r['party']}): {r['name'] or 'to be named'}"
+              for r in stakeholder_rows((kt,), engagement)]
+    if people:
+        out.append(_labelled("Stakeholders", "; ".join(people)))
+    return out
+
+
+def key_task_blocks(kt: KeyTask, engagement: Engagement, activities_placed: bool) -> list[Block]:
+    """Everything a reader needs of one key task, in the playbook page's order."""
+    out = [Block("h2", f"{kt.id} {kt.name}")]
+    if kt.objective:
+        out.append(_labelled("Objective", kt.objective.plain))
+    out += _status_block(kt, engagement)
+    if kt.activities or kt.activities_text:
+        out.append(Block("p", "Activities", label="Activities"))
+    if kt.activities:
+        out += [Block("p", ACTIVITIES_PLACED)] if activities_placed \
+            else _activity_blocks(kt, engagement)
+    if kt.activities_text:
+        out.append(Block("p", kt.activities_text.plain, rank=1))
+    out += _reference_blocks(kt, engagement)
+    if kt.best_practices:
+        out.append(Block("p", "Best practices", label="Best practices", rank=2))
+        out += [Block("bullet", f"\u2022 {bp.plain}", rank=2) for bp in kt.best_practices]
+    return out
+
+
+def context_blocks(doc: Document, engagement: Engagement, activities_placed: bool = False,
+                   slide: bool = False) -> list[Block]:
+    """The key-task context of a document. ``activities_placed``: the activities filled a
+    template table, so they are not repeated. ``slide``: keep what fits on one slide."""
     out = [Block("h1", "M3 Key Task Context"),
            Block("p", f"Prefilled for {engagement.agency}, {engagement.program}, as of "
                       f"{long_date(engagement.as_of)}, from the M3 Playbook key tasks that "
                       f"produce or use this document.")]
     for kt in doc.key_tasks:
-        st = engagement.task_status(kt.id)
-        out.append(Block("h2", f"{kt.id} {kt.name}"))
-        if kt.objective:
-            out.append(Block("p", f"Objective: {kt.objective.plain}"))
-        if st.status or st.percent_complete is not None:
-            code = st.status or ""
-            out.append(Block("p", f"Status: {STATUS_CODES.get(code, code)}"
-                                  + (f", {st.percent_complete}% complete"
-                                     if st.percent_complete is not None else "")
-                                  + (f", finish {_date(st.finish)}" if st.finish else "")))
-        rows = [["#", "Activity", "Owner"]] + [
-            [f"{kt.id}.{a.number}", a.text.plain,
-             engagement.owner(a) or " / ".join(p.label for p in a.parties)]
-            for a in kt.activities]
-        out.append(Block("table", rows=rows))
-        for label, refs in (("Inputs", kt.inputs), ("Outputs", kt.outputs)):
-            if refs:
-                out.append(Block("p", f"{label}: " + "; ".join(r.title.plain for r in refs)))
-        people = [f"{r['role']} ({r['party']}): {r['name'] or 'to be named'}"
-                  for r in stakeholder_rows((kt,), engagement)]
-        if people:
-            out.append(Block("p", "Stakeholders: " + "; ".join(people)))
+        out += key_task_blocks(kt, engagement, activities_placed)
+    return fit_blocks(out, DECK_LINES) if slide else out
+
+
+# -- fitting the context to a slide ---------------------------------------------------------
+DECK_LINES = 26        # lines of 12 pt text the deck's context box holds
+DECK_LINE_CHARS = 120  # characters on one of its lines (a 16:9 slide's width, with margin)
+MORE = "More on these key tasks (activities, best practices) is in the M3 Playbook."
+
+
+def _lines(text: str, chars: int) -> int:
+    return max(1, -(-len(text) // chars))
+
+
+def block_lines(block: Block, chars: int = DECK_LINE_CHARS) -> int:
+    """Lines a block takes on a slide (a table: one or more per row, header not shown)."""
+    if block.kind == "h1":
+        return 0
+    if block.kind == "table":
+        return sum(_lines("  ".join(row), chars) for row in block.rows[1:])
+    return _lines(block.text, chars)
+
+
+def fit_blocks(blocks: list[Block], max_lines: int, chars: int = DECK_LINE_CHARS) -> list[Block]:
+    """The blocks that fit in ``max_lines``: the highest ranks go first, then the end is cut
+    (a table by rows); a last line then says more is in the playbook."""
+    cost = lambda bs: sum(block_lines(b, chars) for b in bs)  # noqa: E731
+    if cost(blocks) <= max_lines:
+        return list(blocks)
+    out = list(blocks)
+    for rank in sorted({b.rank for b in out if b.rank}, reverse=True):
+        out = [b for b in out if b.rank != rank]
+        if cost(out) < max_lines:
+            return out + [Block("p", MORE)]
+    return _cut(out, max_lines - 1, chars) + [Block("p", MORE)]
+
+
+def _cut(blocks: list[Block], room: int, chars: int) -> list[Block]:
+    """The leading blocks within ``room`` lines, a table cut by rows, no dangling heading."""
+    kept: list[Block] = []
+    for b in blocks:
+        need = block_lines(b, chars)
+        if need > room:
+            if b.kind == "table" and len(rows := _rows_within(b.rows, room, chars)) > 1:
+                kept.append(Block("table", rows=rows))
+            break
+        kept.append(b)
+        room -= need
+    while kept and (kept[-1].kind in ("h2", "h3") or kept[-1].text == kept[-1].label != ""):
+        kept.pop()
+    return kept
+
+
+def _rows_within(rows: list[list[str]], room: int, chars: int) -> list[list[str]]:
+    out = rows[:1]
+    for row in rows[1:]:
+        room -= _lines("  ".join(row), chars)
+        if room < 0:
+            break
+        out.append(row)
     return out
