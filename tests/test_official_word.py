@@ -308,3 +308,15 @@ def test_slide_context_drops_best_practices_first(engagement):
     assert sum(block_lines(b) for b in slide) <= DECK_LINES
     if sum(block_lines(b) for b in full) > DECK_LINES:
         assert not any(b.kind == "bullet" for b in slide) and slide[-1].text == MORE
+
+
+def test_context_text_cleaned_with_a_warning_when_the_table_took_the_activities(
+        playbook, engagement, tmp_path):
+    import dataclasses
+    kt = dataclasses.replace(playbook.key_task("3.14"),
+                             objective=RichText.of("Finish the plan\x01 today"))
+    doc = Document(Deliverable("d", "D", ("D",), "plan.docx", "generic", "docx"), 3,
+                   "Version 1", (kt,), ())
+    result = fill_official(doc, Template(word_plan(tmp_path / "plan.docx")), engagement, playbook)
+    assert any("not allowed in XML" in w for w in result.warnings), result.warnings
+    assert "Finish the plan today" in _text(_xml(result.data))

@@ -75,15 +75,19 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
     pkg = template.new()
     feeds = build_feeds(doc, engagement)
     warnings = module.fill(pkg, name, doc, engagement, feeds)
-    warnings += _text_warnings(_written_texts(doc, engagement, feeds), module is xlsx)
+    texts = _written_texts(doc, engagement, feeds, deck=module is pptx)
+    warnings += _text_warnings(texts, module is xlsx)
     return RenderResult(pkg.to_bytes(), warnings)
 
 
-def _written_texts(doc: Document, engagement: Engagement, feeds: list[Feed]) -> list[str]:
-    """The table rows and context text a fill wrote (the fillers clean each one)."""
+def _written_texts(doc: Document, engagement: Engagement, feeds: list[Feed],
+                   deck: bool) -> list[str]:
+    """The table rows and context text a fill wrote (the fillers clean each one): Word and
+    Excel always get the context, a deck only when its tables took no activities."""
     texts = [v for f in feeds if f.used for row in f.rows for v in row.values()]
-    if not context_placed(feeds):
-        for block in context_blocks(doc, engagement):
+    placed = context_placed(feeds)
+    if not (deck and placed):
+        for block in context_blocks(doc, engagement, placed, slide=deck):
             texts += [block.text] + [cell for row in block.rows for cell in row]
     return [t for t in texts if isinstance(t, str)]
 
