@@ -41,7 +41,8 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
          feeds: list[Feed]) -> list[str]:
     filler = Filler(engagement)
     deck = _deck(pkg.template)
-    for sld_id, part in deck.slides:
+    warnings: list[str] = []
+    for number, (sld_id, part) in enumerate(deck.slides, 1):
         if part not in deck.tables and not any(filler.finds(t) for t in deck.texts[part]):
             continue   # nothing to fill: the slide is copied as it is
         root = copy.deepcopy(pkg.template.xml(part))
@@ -51,6 +52,7 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         tables = _fill_tables(root, feeds, deck.codes, deck.slide_height) \
             if part in deck.tables else []
         pages = _layout(tables) if tables else []
+        warnings += [_too_tall(t, number) for t in tables if t.too_tall]
         # the continuation slides start from the slide as filled so far (tables untouched)
         base = copy.deepcopy(root) if len(pages) > 1 else None
         if pages:
@@ -71,8 +73,8 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
             if filler.filled != before:
                 pkg.put(part, root)
     if not context_placed(feeds):
-        _add_context_slide(pkg, main, deck.slides, context_blocks(doc, engagement, slide=True))
-    return filler.warnings()
+        _add_context_slide(pkg, main, deck.slides, context_blocks(doc, engagement))
+    return filler.warnings() + warnings
 
 
 @dataclass
@@ -210,6 +212,8 @@ class _Fed:
         self.head = 0            # height of the header rows kept on every slide
         self.head_rows: list[str] = []   # their fitted heights
         self.rows: list[etree._Element] = []
+        self.too_tall = False    # a row is taller than the room the table has on a slide
+        self.caption = ""        # the header's texts, to name the table in a warning
 
     def heights(self) -> list[int]:
         return [int(tr.get("h", "0")) for tr in self.rows]
@@ -269,6 +273,7 @@ def _fill_tables(root: etree._Element, feeds: list[Feed], codes: dict[str, etree
             if found is None:
                 continue
             fed = _Fed(i, frame, found[0], found[1], h)
+            fed.caption = " | ".join(t for t in map(cell_text, header.findall(qn("a:tc"))) if t)
             fed.bottom = _lowest_edge(root, frame, slide_height)
             for tr in rows[:h + 1]:
                 _fit_height(tr, widths, int(tr.get("h", "0")))
@@ -318,7 +323,9 @@ def _layout(tables: list[_Fed]) -> list[_Page]:
         page = _Page()
         for t in shown:
             top, bottom = _room(order, shown, t)
-            end = _take(t.heights(), pos[t.index], bottom - top - t.head)
+            room = bottom - top - t.head
+            end = _take(t.heights(), pos[t.index], room)
+            t.too_tall |= any(h > room for h in t.heights()[pos[t.index]:end])
             page.spans[t.index] = (pos[t.index], end, top)
             pos[t.index] = end
         pages.append(page)
@@ -353,6 +360,11 @@ def _take(heights: list[int], first: int, room: int) -> int:
         used += heights[end]
         end += 1
     return end
+
+
+def _too_tall(t: _Fed, slide: int) -> str:
+    return (f"a row of table {t.caption} on slide {slide} is taller than a slide: its text "
+            "runs past the bottom of the slide")
 
 
 def _place(root: etree._Element, tables: list[_Fed], page: _Page) -> None:

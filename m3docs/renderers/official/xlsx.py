@@ -19,6 +19,7 @@ from lxml import etree
 
 from ...engagement import Engagement
 from ...ooxml.package import Package, part_names, resolve_target
+from ..drawingml import wrapped_lines
 from ..sheetml import col_index, col_letter
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
@@ -32,11 +33,16 @@ from .tables import Block, Feed, best_feed, context_blocks, context_placed, prot
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 HEADER_SCAN_ROWS = 15
+HEADER_MERGE_ROWS = 2   # rows a header cell may be merged over
 MAX_CELL_CHARS = 32_767
 _REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 _FORMULA_REF = re.compile(r"(?<![A-Za-z_\"'!.])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\d(A-Za-z_])")
 CONTEXT_SHEET = "Key Task Context"
+BASE_FONT_PT = 11.0      # the font size column widths are measured in
+CHARS_PER_WIDTH = 1.15   # average characters per unit of column width at that size
+ROW_PAD_PT = 2.0         # added to a wrapped row so its last line is not cut
+MAX_ROW_PT = 409.0       # Excel's tallest row
 _CONTEXT_WIDTHS = (10, 64, 26)
 
 
@@ -69,6 +75,7 @@ class Book:
         self.refs: dict[int, int] = {}
         self.repointed: dict[int, etree._Element] = {}
         self.repoint_count: dict[int, int] = {}
+        self.styles: _Styles | None = None   # read when a table is filled
         for _, part in self.sheets:
             for c in pkg.template.xml(part).iter(qn("x:c")):
                 v = c.find(qn("x:v"))
@@ -142,8 +149,8 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         calc = pkg.xml(main).find(qn("x:calcPr"))
         if calc is not None:
             calc.set("fullCalcOnLoad", "1")
-    placed = context_placed(feeds)   # the sheet either way, the activities only if not placed
-    _add_context_sheet(pkg, book, context_blocks(doc, engagement, placed))
+    if not context_placed(feeds):
+        _add_context_sheet(pkg, book, context_blocks(doc, engagement))
     return filler.warnings()
 
 
@@ -224,8 +231,9 @@ def _fill_sheet_table(pkg: Package, book: Book, ws: etree._Element, part: str, n
                       index: int, feeds: list[Feed], shifts: list[Shift]) -> bool | None:
     """Fill the sheet's table if its header names a feed; None when not filled."""
     data, rows = _rows(ws)
+    merges = _merge_boxes(ws)
     for r in sorted(rows)[:HEADER_SCAN_ROWS]:
-        texts = _row_texts(rows[r], book)
+        texts = _header_texts(rows, r, book, merges)
         if not texts:
             continue
         width = max(texts)
@@ -234,9 +242,44 @@ def _fill_sheet_table(pkg: Package, book: Book, ws: etree._Element, part: str, n
             continue
         feed, columns = found
         by_col = {i + 1: f for i, f in columns.items()}
-        return _write_rows(pkg, book, ws, data, rows, r, by_col, feed, part, name, index,
+        end = _header_end(merges, r, width)
+        return _write_rows(pkg, book, ws, data, rows, end, by_col, feed, part, name, index,
                            shifts)
     return None
+
+
+def _merge_boxes(ws: etree._Element) -> list[tuple[int, int, int, int]]:
+    """(first col, first row, last col, last row) of each merged range."""
+    mc = ws.find(qn("x:mergeCells"))
+    out = []
+    for el in (mc if mc is not None else []):
+        m = _RANGE.match(el.get("ref", ""))
+        if m and m.group(3):
+            out.append((col_index(m.group(1)), int(m.group(2)), col_index(m.group(3)),
+                        int(m.group(4))))
+    return out
+
+
+def _header_texts(rows: dict[int, etree._Element], r: int, book: Book,
+                  merges: list[tuple[int, int, int, int]]) -> dict[int, str]:
+    """Column -> header text of row ``r``; a label merged down from a header row just above
+    (``IMS`` over two header rows) names its column here too. A band merged across columns
+    above (``Activity Detail`` over Activity and Owner) covers no cell of this row, so it is
+    no column's label."""
+    texts = _row_texts(rows[r], book) if r in rows else {}
+    for c1, r1, _, r2 in merges:
+        if r1 < r <= r2 and r - r1 <= HEADER_MERGE_ROWS and r1 in rows \
+                and not texts.get(c1, "").strip():
+            texts[c1] = _row_texts(rows[r1], book).get(c1, "")
+    return texts
+
+
+def _header_end(merges: list[tuple[int, int, int, int]], r: int, width: int) -> int:
+    """The header's last row: lower than ``r`` when a header cell is merged down over the
+    rows below it (a header two rows tall)."""
+    ends = [r2 for c1, r1, _, r2 in merges
+            if r1 <= r < r2 and c1 <= width and r2 - r <= HEADER_MERGE_ROWS]
+    return max([r] + ends)
 
 
 def _template_rows(rows: dict[int, etree._Element], header: int) -> list[int]:
@@ -268,13 +311,13 @@ def _write_rows(pkg: Package, book: Book, ws: etree._Element, data: etree._Eleme
     had_formulas = moved or any(rows[r].find(".//" + qn("x:f")) is not None for r in tmpl)
     for r in tmpl:
         data.remove(rows[r])
-    widths = _col_widths(ws)
-    default_ht = _default_height(ws)
     proto_merges = _take_merges(ws, first, tmpl[-1] if tmpl else header, proto_r)
+    book.styles = book.styles or _Styles(pkg, book)
+    look = _RowLook(ws, book.styles, proto_merges)
     new_rows = []
     for n, r in enumerate(range(first, last + 1)):
         values = feed.rows[n] if n < len(feed.rows) else {}
-        new_rows.append(_clone_row(proto, proto_r, r, by_col, values, widths, default_ht))
+        new_rows.append(_clone_row(proto, proto_r, r, by_col, values, look))
     _insert_rows(data, new_rows, first)
     _add_merges(ws, proto_merges, proto_r, range(first, last + 1))
     _extend_ranges(ws, first, tmpl[-1] if tmpl else header, last)
@@ -298,38 +341,180 @@ def _col_widths(ws: etree._Element) -> dict[int, float]:
     return out
 
 
+def _col_styles(ws: etree._Element) -> dict[int, str]:
+    """Column -> the style a new cell in it takes (its ``<col style>``)."""
+    out: dict[int, str] = {}
+    cols = ws.find(qn("x:cols"))
+    for col in (cols if cols is not None else []):
+        if col.get("style"):
+            for i in range(int(col.get("min", "1")), min(int(col.get("max", "1")), 16384) + 1):
+                out[i] = col.get("style")
+    return out
+
+
 def _default_height(ws: etree._Element) -> float:
     fmt = ws.find(qn("x:sheetFormatPr"))
     return float(fmt.get("defaultRowHeight", "15")) if fmt is not None else 15.0
 
 
-def _lines(text: str, width: float) -> int:
-    per_line = max(int(width * 1.15), 4)
-    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+def _lines(text: str, width: float, size: float = BASE_FONT_PT) -> int:
+    """Lines ``text`` wraps to in a column ``width`` characters wide at ``size`` points."""
+    per_line = max(width * CHARS_PER_WIDTH * BASE_FONT_PT / size, 2.0)
+    return sum(wrapped_lines(part, per_line) for part in text.split("\n"))
+
+
+class _Styles:
+    """The workbook's cell formats: which wrap, their font size, and wrapping copies."""
+
+    def __init__(self, pkg: Package, book: Book):
+        self.pkg, self.part = pkg, book._find(RT_STYLES)
+        styles = pkg.view(self.part) if self.part and self.part in pkg else None
+        find = (lambda tag: styles.find(qn(tag))) if styles is not None else (lambda tag: None)
+        self.xfs = list(find("x:cellXfs") if find("x:cellXfs") is not None else [])
+        self.style_xfs = list(find("x:cellStyleXfs") if find("x:cellStyleXfs") is not None
+                              else [])
+        fonts = find("x:fonts")
+        self.sizes = [self._size(f) for f in (fonts if fonts is not None else [])]
+        self.added: dict[tuple[str, bool, bool], str] = {}
+
+    @staticmethod
+    def _size(font: etree._Element) -> float:
+        sz = font.find(qn("x:sz"))
+        try:
+            return float(sz.get("val")) if sz is not None else BASE_FONT_PT
+        except (TypeError, ValueError):
+            return BASE_FONT_PT
+
+    def _xf(self, s: str | None) -> etree._Element | None:
+        i = int(s) if s and s.isdigit() else 0
+        return self.xfs[i] if i < len(self.xfs) else None
+
+    def wraps(self, s: str | None) -> bool:
+        """Whether cells of style ``s`` wrap their text (set on the format or its cell style)."""
+        xf = self._xf(s)
+        if xf is None:
+            return False
+        al = xf.find(qn("x:alignment"))
+        if al is None and xf.get("xfId", "0").isdigit() and int(xf.get("xfId", "0")) < len(
+                self.style_xfs):
+            al = self.style_xfs[int(xf.get("xfId", "0"))].find(qn("x:alignment"))
+        return al is not None and al.get("wrapText") in ("1", "true")
+
+    def size(self, s: str | None) -> float:
+        xf = self._xf(s)
+        font = int(xf.get("fontId", "0")) if xf is not None else 0
+        return self.sizes[font] if font < len(self.sizes) else BASE_FONT_PT
+
+    def top(self, s: str | None) -> bool:
+        """Whether cells of style ``s`` set their vertical alignment."""
+        xf = self._xf(s)
+        al = xf.find(qn("x:alignment")) if xf is not None else None
+        return al is not None and al.get("vertical") is not None
+
+    def variant(self, s: str | None, wrap: bool, top: bool) -> str | None:
+        """A style like ``s`` that also wraps text and/or sits at the top of a tall row (added
+        once to cellXfs); ``s`` itself when it already does, or when no style can be added."""
+        wrap, top = wrap and not self.wraps(s), top and not self.top(s)
+        key = (s or "0", wrap, top)
+        if not (wrap or top):
+            return s
+        if key not in self.added:
+            xf = self._xf(s)
+            live = self.pkg.xml(self.part).find(qn("x:cellXfs")) if xf is not None else None
+            if live is None:
+                return s
+            new = copy.deepcopy(xf)
+            al = new.find(qn("x:alignment"))
+            if al is None:
+                al = etree.Element(qn("x:alignment"))
+                new.insert(0, al)
+            if wrap:
+                al.set("wrapText", "1")
+            if top:
+                al.set("vertical", "top")
+            new.set("applyAlignment", "1")
+            live.append(new)
+            live.set("count", str(len(live)))
+            self.xfs.append(new)
+            self.added[key] = str(len(live) - 1)
+        return self.added[key]
 
 
 def _clone_row(proto: etree._Element, proto_r: int, r: int, by_col: dict[int, str],
-               values: dict[str, str], widths: dict[int, float],
-               default_ht: float) -> etree._Element:
+               values: dict[str, str], look: "_RowLook") -> etree._Element:
+    """A new row ``r`` like the prototype, with the feed's values in the mapped columns."""
     row = etree.Element(qn("x:row"), {k: v for k, v in proto.attrib.items()
                                      if k not in ("ht", "customHeight")})
     row.set("r", str(r))
-    lines = 1
-    for pc in proto.findall(qn("x:c")):
-        col = split_ref(pc.get("r"))[0]
+    cells = {split_ref(pc.get("r"))[0]: pc for pc in proto.findall(qn("x:c"))}
+    needed = 0.0
+    for col in sorted(set(cells) | set(by_col)):
+        pc = cells.get(col)
         c = etree.SubElement(row, qn("x:c"), r=f"{col_letter(col)}{r}")
-        if pc.get("s"):
-            c.set("s", pc.get("s"))
+        style = pc.get("s") if pc is not None else look.new_cell_style(proto, col)
         text = values.get(by_col.get(col, ""), "")
         if text:
+            style, height = look.fit(style, col, text)
+            needed = max(needed, height)
             write_text(c, text)
-            lines = max(lines, _lines(text, widths.get(col, widths[0])))
-        elif by_col.get(col) is None:
+        elif pc is not None and by_col.get(col) is None:
             _keep_formula(pc, c, r - proto_r)
-    if lines > 1:
-        row.set("ht", f"{min(409.5, round(lines * default_ht + 2, 1))}")
-        row.set("customHeight", "1")
+        if style:
+            c.set("s", style)
+    if look.set_height(row, proto, needed):   # a grown row reads from the top
+        for c in row:
+            style = look.styles.variant(c.get("s"), wrap=False, top=True)
+            if style:
+                c.set("s", style)
     return row
+
+
+class _RowLook:
+    """What a cloned row's cells look like: styles that wrap long text, heights that show it."""
+
+    def __init__(self, ws: etree._Element, styles: _Styles, spans: list[tuple[int, int]]):
+        self.styles, self.widths = styles, _col_widths(ws)
+        self.col_styles = _col_styles(ws)
+        self.default_ht = _default_height(ws)
+        self.spans = {a: b for a, b in spans}
+
+    def width(self, col: int) -> float:
+        """Characters a cell shows on one line (over its merged span)."""
+        last = self.spans.get(col, col)
+        return sum(self.widths.get(i, self.widths[0]) for i in range(col, last + 1))
+
+    def new_cell_style(self, proto: etree._Element, col: int) -> str | None:
+        """The style Excel gives a new cell: the row's (when set), else the column's."""
+        if proto.get("customFormat") in ("1", "true") and proto.get("s"):
+            return proto.get("s")
+        return self.col_styles.get(col)
+
+    def fit(self, style: str | None, col: int, text: str) -> tuple[str | None, float]:
+        """(style, height in points) for ``text``: a style that wraps when the text needs more
+        than one line, the height its lines take."""
+        size = self.styles.size(style)
+        lines = _lines(text, self.width(col), size)
+        if lines > 1:
+            style = self.styles.variant(style, wrap=True, top=False)
+        if not self.styles.wraps(style):
+            lines = 1
+        line_ht = self.default_ht * size / (self.styles.sizes[0] if self.styles.sizes
+                                            else BASE_FONT_PT)
+        return style, lines * line_ht + (ROW_PAD_PT if lines > 1 else 0.0)
+
+    def set_height(self, row: etree._Element, proto: etree._Element, needed: float) -> bool:
+        """Keep the template row's height unless the text needs more (at most Excel's 409);
+        whether it grew."""
+        custom = proto.get("customHeight") in ("1", "true") and proto.get("ht")
+        floor = float(proto.get("ht")) if custom else self.default_ht
+        if needed > floor + 0.5:
+            row.set("ht", f"{min(MAX_ROW_PT, round(needed, 1)):g}")
+            row.set("customHeight", "1")
+            return True
+        if custom:
+            row.set("ht", proto.get("ht"))
+            row.set("customHeight", "1")
+        return False
 
 
 def write_text(c: etree._Element, text: str) -> None:
