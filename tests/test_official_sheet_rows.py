@@ -204,3 +204,24 @@ def test_a_header_merged_over_two_rows_starts_the_data_below_it(playbook, engage
     assert out["A2"].value == "IMS" and out["A3"].value is None
     assert {str(m) for m in out.merged_cells.ranges} == {"A2:A3", "B2:B3", "C2:C3"}
     assert out["A4"].value == f"{kt.id}.1" and out["B4"].value == kt.activities[0].text.plain
+
+
+def test_context_sheet_rows_show_their_text(playbook, engagement, tmp_path):
+    """A workbook with no table gets the key-task context sheet: headings wrap and are as tall
+    as their size, long paragraphs are capped at Excel's tallest row."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Notes for [Agency Name]"
+    path = tmp_path / "notes.xlsx"
+    wb.save(path)
+    kt = dataclasses.replace(_task(playbook), objective=RichText.of(LONG))
+    data, _ = _fill(path, playbook, engagement, kt)
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[-1]
+    heights = {r: ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)}
+    assert max(h or 15 for h in heights.values()) <= 409
+    heading = next(c for row in ws.iter_rows() for c in row if c.value == f"{kt.id} {kt.name}")
+    assert heading.alignment.wrap_text and heading.font.sz == 14
+    assert heights[heading.row] >= 19
+    objective = next(c for row in ws.iter_rows() for c in row
+                     if str(c.value or "").startswith("Objective: "))
+    assert objective.value.endswith(LONG.strip()) and heights[objective.row] == 409

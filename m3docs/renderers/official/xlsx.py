@@ -44,6 +44,8 @@ CHARS_PER_WIDTH = 1.15   # average characters per unit of column width at that s
 ROW_PAD_PT = 2.0         # added to a wrapped row so its last line is not cut
 MAX_ROW_PT = 409.0       # Excel's tallest row
 _CONTEXT_WIDTHS = (10, 64, 26)
+HEADING_PT = 14.0        # the context sheet's headings
+BOLD_WIDTH = 1.1         # bold text is about this much wider
 
 
 def split_ref(ref: str) -> tuple[int, int]:
@@ -708,7 +710,7 @@ def _context_styles(pkg: Package, book: Book) -> tuple[str, str, str]:
     if fonts is None or xfs is None:
         return "0", "0", "0"
     ids = []
-    for size, bold in (("14", True), ("11", True)):
+    for size, bold in ((f"{HEADING_PT:g}", True), ("11", True)):
         font = etree.SubElement(fonts, qn("x:font"))
         if bold:
             etree.SubElement(font, qn("x:b"))
@@ -717,7 +719,7 @@ def _context_styles(pkg: Package, book: Book) -> tuple[str, str, str]:
         ids.append(len(fonts) - 1)
     fonts.set("count", str(len(fonts)))
     out = []
-    for font_id, wrap in ((ids[0], False), (ids[1], True), (0, True)):
+    for font_id, wrap in ((ids[0], True), (ids[1], True), (0, True)):
         xf = etree.SubElement(xfs, qn("x:xf"), numFmtId="0", fontId=str(font_id), fillId="0",
                               borderId="0", xfId="0", applyFont="1")
         if wrap:
@@ -746,14 +748,15 @@ def _add_context_sheet(pkg: Package, book: Book, blocks: list[Block]) -> None:
             row = etree.SubElement(data, qn("x:row"), r=str(r))
             style = head if block.kind in ("h1", "h2") else bold if (
                 block.kind == "table" and n == 0) else wrap
-            height = 1
+            height, size = 1, HEADING_PT * BOLD_WIDTH if style == head else BASE_FONT_PT
             offset = 0 if block.kind == "table" else 1
             for ci, text in enumerate(cells, 1 + offset):
                 c = etree.SubElement(row, qn("x:c"), r=f"{col_letter(ci)}{r}", s=style)
                 write_text(c, text)
-                height = max(height, _lines(text, _CONTEXT_WIDTHS[min(ci, 3) - 1]))
-            if height > 1:
-                row.set("ht", str(15 * height))
+                height = max(height, _lines(text, _CONTEXT_WIDTHS[min(ci, 3) - 1], size))
+            if height > 1 or size > BASE_FONT_PT:
+                ht = height * 15 * size / BASE_FONT_PT + ROW_PAD_PT
+                row.set("ht", f"{min(MAX_ROW_PT, round(ht, 1)):g}")
                 row.set("customHeight", "1")
         if block.kind in ("table",):
             r += 1
