@@ -73,7 +73,7 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
             if filler.filled != before:
                 pkg.put(part, root)
     if not context_placed(feeds):
-        _add_context_slide(pkg, main, deck.slides, context_blocks(doc, engagement))
+        _add_context_slide(pkg, main, deck.slides, context_blocks(doc, engagement, slide=True))
     return filler.warnings() + warnings
 
 

@@ -151,8 +151,8 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         calc = pkg.xml(main).find(qn("x:calcPr"))
         if calc is not None:
             calc.set("fullCalcOnLoad", "1")
-    if not context_placed(feeds):
-        _add_context_sheet(pkg, book, context_blocks(doc, engagement))
+    placed = context_placed(feeds)   # the sheet either way, the activities only if not placed
+    _add_context_sheet(pkg, book, context_blocks(doc, engagement, placed))
     return filler.warnings()
 
 
