@@ -23,8 +23,8 @@ from ...ooxml.xml import RT, clean_text, qn
 from ...plan import Document
 from ..common import per_template
 from .placeholders import Filler
-from .tables import Block, Feed, best_feed, context_blocks, context_placed, prototype_index, \
-    row_kind
+from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
+    kept_rows_start, prototype_index, row_kind
 
 SLIDE_CT = "application/vnd.openxmlformats-officedocument.presentationml.slide+xml"
 DESIGN_TYPES = (".presentationml.slideLayout+xml", ".presentationml.slideMaster+xml")
@@ -212,11 +212,15 @@ class _Fed:
         self.head = 0            # height of the header rows kept on every slide
         self.head_rows: list[str] = []   # their fitted heights
         self.rows: list[etree._Element] = []
+        self.kept: list[etree._Element] = []   # template rows that close the table (a total)
         self.too_tall = False    # a row is taller than the room the table has on a slide
         self.caption = ""        # the header's texts, to name the table in a warning
 
     def heights(self) -> list[int]:
         return [int(tr.get("h", "0")) for tr in self.rows]
+
+    def kept_height(self) -> int:
+        return sum(int(tr.get("h", "0")) for tr in self.kept)
 
 
 class _Page:
@@ -279,11 +283,25 @@ def _fill_tables(root: etree._Element, feeds: list[Feed], codes: dict[str, etree
                 _fit_height(tr, widths, int(tr.get("h", "0")))
             fed.head_rows = [tr.get("h", "0") for tr in rows[:h + 1]]
             fed.head = sum(int(x) for x in fed.head_rows)
-            fed.rows = _build_rows(fed, rows[h + 1:], header, widths, codes)
+            below = rows[h + 1:]
+            stay = kept_rows_start([_row_shape(tr) for tr in below], _row_shape(header).layout)
+            fed.rows = _build_rows(fed, below[:stay], header, widths, codes)
+            fed.kept = [copy.deepcopy(tr) for tr in below[stay:]]
+            for tr in fed.kept:
+                _fit_height(tr, widths, int(tr.get("h", "0")))
             fed.feed.used = True
             out.append(fed)
             break
     return out
+
+
+def _row_shape(tr: etree._Element) -> TemplateRow:
+    """A table row as the shared rule reads it: texts, the grid span of each shown cell, and
+    whether it holds a field."""
+    cells = [tc for tc in tr.findall(qn("a:tc")) if tc.get("hMerge") != "1"]
+    return TemplateRow([cell_text(tc) for tc in cells],
+                       tuple(int(tc.get("gridSpan", "1")) for tc in cells),
+                       tr.find(".//" + qn("a:fld")) is not None)
 
 
 def _build_rows(fed: _Fed, template_rows: list[etree._Element], header: etree._Element,
@@ -323,9 +341,7 @@ def _layout(tables: list[_Fed]) -> list[_Page]:
         page = _Page()
         for t in shown:
             top, bottom = _room(order, shown, t)
-            room = bottom - top - t.head
-            end = _take(t.heights(), pos[t.index], room)
-            t.too_tall |= any(h > room for h in t.heights()[pos[t.index]:end])
+            end = _take_page(t, pos[t.index], bottom - top - t.head)
             page.spans[t.index] = (pos[t.index], end, top)
             pos[t.index] = end
         pages.append(page)
@@ -351,6 +367,20 @@ def _room(order: list[_Fed], shown: list[_Fed], t: _Fed) -> tuple[int, int]:
 def _stacked(upper: _Fed, lower: _Fed) -> bool:
     """Whether two tables share columns of the slide, one above the other."""
     return upper.left < lower.right and lower.left < upper.right
+
+
+def _take_page(t: _Fed, first: int, room: int) -> int:
+    """End of the rows of ``t`` one slide shows from ``first``; the kept rows (a total) go
+    below the table's last rows, so the slide that ends the table leaves room for them."""
+    heights = t.heights()
+    if sum(heights[first:]) + t.kept_height() <= room:
+        return len(heights)
+    end = _take(heights, first, room)
+    if end == len(heights):   # the last rows fit, but not with the kept rows below them
+        end = _take(heights, first, room - t.kept_height())
+        room -= t.kept_height() if end == len(heights) else 0
+    t.too_tall |= any(h > room for h in heights[first:end])
+    return end
 
 
 def _take(heights: list[int], first: int, room: int) -> int:
@@ -383,6 +413,8 @@ def _place(root: etree._Element, tables: list[_Fed], page: _Page) -> None:
             else:
                 tr.set("h", t.head_rows[n])
         tbl.extend(t.rows[first:end])   # each row is shown on one slide only
+        if end == len(t.rows):   # the slide that ends the table shows what closes it
+            tbl.extend(t.kept)
         xfrm = frame.find(qn("p:xfrm"))
         if xfrm is not None and xfrm.find(qn("a:ext")) is not None:
             xfrm.find(qn("a:off")).set("y", str(top))

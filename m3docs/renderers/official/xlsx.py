@@ -14,6 +14,7 @@ import copy
 import math
 import posixpath
 import re
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -27,8 +28,8 @@ from ...plan import Document
 from .placeholders import Filler
 from .rowshift import Shift, shift_names, shift_other_sheets, shift_sheet, \
     shift_sheet_parts
-from .tables import Block, Feed, best_feed, context_blocks, context_placed, prototype_index, \
-    row_kind
+from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
+    kept_rows_start, prototype_index, row_kind
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -37,6 +38,8 @@ HEADER_MERGE_ROWS = 2   # rows a header cell may be merged over
 MAX_CELL_CHARS = 32_767
 _REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+# A range on the formula's own sheet: (first row, last row).
+_RANGE_REF = re.compile(r"(?<![A-Za-z_!'$])\$?[A-Z]{1,3}\$?(\d+):\$?[A-Z]{1,3}\$?(\d+)(?![\d(])")
 _FORMULA_REF = re.compile(r"(?<![A-Za-z_\"'!.])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\d(A-Za-z_])")
 CONTEXT_SHEET = "Key Task Context"
 BASE_FONT_PT = 11.0      # the font size column widths are measured in
@@ -245,8 +248,8 @@ def _fill_sheet_table(pkg: Package, book: Book, ws: etree._Element, part: str, n
         feed, columns = found
         by_col = {i + 1: f for i, f in columns.items()}
         end = _header_end(merges, r, width)
-        return _write_rows(pkg, book, ws, data, rows, end, by_col, feed, part, name, index,
-                           shifts)
+        table = _Table(end, _entry_rows(rows, end, width, book, merges), by_col)
+        return _write_rows(pkg, book, ws, data, rows, table, feed, part, name, index, shifts)
     return None
 
 
@@ -292,10 +295,54 @@ def _template_rows(rows: dict[int, etree._Element], header: int) -> list[int]:
     return out
 
 
-def _write_rows(pkg: Package, book: Book, ws: etree._Element, data: etree._Element,
-                rows: dict[int, etree._Element], header: int, by_col: dict[int, str],
-                feed: Feed, part: str, name: str, index: int, shifts: list[Shift]) -> bool:
+def _entry_rows(rows: dict[int, etree._Element], header: int, width: int, book: Book,
+                merges: list[tuple[int, int, int, int]]) -> list[int]:
+    """The template rows below the header that the fill replaces: the run of non-empty rows,
+    up to the first that closes the table (a total, a note, a sign-off), which stays."""
     tmpl = _template_rows(rows, header)
+    shapes = [_row_shape(rows[r], r, header, width, book, merges) for r in tmpl]
+    head = _row_shape(rows[header], header, header, width, book, merges) if header in rows \
+        else TemplateRow([], tuple([1] * width))
+    return tmpl[:kept_rows_start(shapes, head.layout)]
+
+
+def _row_shape(row: etree._Element, r: int, header: int, width: int, book: Book,
+               merges: list[tuple[int, int, int, int]]) -> TemplateRow:
+    """Row ``r`` over the table's columns as the shared rule reads it: each shown cell's text
+    and span (merged cells), and whether it computes over rows above it (a total)."""
+    texts = _row_texts(row, book)
+    spans = {c1: c2 - c1 + 1 for c1, r1, c2, r2 in merges if r1 <= r <= r2}
+    covered = {c for c1, r1, c2, r2 in merges if r1 <= r <= r2 for c in range(c1 + 1, c2 + 1)}
+    shown = [c for c in range(1, width + 1) if c not in covered]
+    return TemplateRow([texts.get(c, "") for c in shown], tuple(spans.get(c, 1) for c in shown),
+                       _sums_above(row, r, header))
+
+
+def _sums_above(row: etree._Element, r: int, header: int) -> bool:
+    """Whether a formula of the row runs over the table's rows above it (=SUM(D5:D9) in row
+    10 under a header in row 4); an entry's formula reads its own row (=LEN(B5)) or a range
+    elsewhere (a lookup list)."""
+    for f in row.iter(qn("x:f")):
+        for m in _RANGE_REF.finditer(f.text or ""):
+            if header < int(m.group(1)) and int(m.group(2)) < r:
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A sheet table found by its header: its last header row, the template rows the fill
+    replaces, and column -> field."""
+
+    header: int
+    slots: list[int]
+    by_col: dict[int, str]
+
+
+def _write_rows(pkg: Package, book: Book, ws: etree._Element, data: etree._Element,
+                rows: dict[int, etree._Element], table: _Table, feed: Feed, part: str,
+                name: str, index: int, shifts: list[Shift]) -> bool:
+    header, tmpl, by_col = table.header, table.slots, table.by_col
     kinds = [row_kind(list(_row_texts(rows[r], book).values())) for r in tmpl]
     proto = rows[tmpl[prototype_index(kinds)]] if tmpl else rows[header]
     proto_r = int(proto.get("r"))
