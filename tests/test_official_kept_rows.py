@@ -134,3 +134,43 @@ def test_workbook_total_stays_when_fewer_rows_are_filled(playbook, engagement, t
     assert ws["B4"].value == "Hold the kickoff"
     assert ws["B5"].value is None and ws["D5"].value == "=LEN(B5)"   # the second slot, blank
     assert (ws["A6"].value, ws["D6"].value, ws["A7"].value) == ("Total", "=SUM(D4:D5)", NOTE)
+
+
+# -- the context slide ------------------------------------------------------------------------
+def plain_deck(path: Path, width: int) -> Path:
+    """A deck with no table (so it gets the key-task context slide), ``width`` EMU wide."""
+    from pptx import Presentation
+    prs = Presentation()
+    prs.slide_width = width
+    prs.slides.add_slide(prs.slide_layouts[0]).shapes.title.text = "Review for [Agency Name]"
+    prs.save(path)
+    return path
+
+
+def _wrapped_height(shape, em: float = 0.5) -> float:
+    """Points the shape's paragraphs take, wrapped at ``em`` of their size per character."""
+    import math
+    width = shape.width / 12700 - 14.4   # the default insets, left and right
+    total = 0.0
+    for p in shape.text_frame.paragraphs:
+        size = p.runs[0].font.size.pt
+        total += math.ceil(len(p.text) * size * em / width) * size * 1.2
+    return total
+
+
+def test_context_slide_fits_a_4_3_deck(playbook, engagement, tmp_path):
+    from pptx import Presentation
+    texts = [f"Review the conversion rules for data set {n} with its business owner and "
+             f"the provider's data lead, then record the decisions" for n in range(1, 30)]
+    for width in (9144000, 12192000):
+        data = _fill(plain_deck(tmp_path / f"deck{width}.pptx", width), playbook, engagement,
+                     texts)
+        prs = Presentation(io.BytesIO(data))
+        boxes = {shape.name: shape for shape in prs.slides[-1].shapes}
+        assert set(boxes) == {"Title", "Context"}
+        for shape in boxes.values():
+            assert 0 < shape.left and shape.left + shape.width <= prs.slide_width
+            assert shape.top + shape.height <= prs.slide_height
+        body = boxes["Context"]
+        assert body.text_frame.paragraphs[-1].text.startswith("More on")   # cut to fit
+        assert _wrapped_height(body) <= body.height / 12700 - 7.2   # top and bottom insets

@@ -23,12 +23,13 @@ from ...ooxml.xml import RT, clean_text, qn
 from ...plan import Document
 from ..common import per_template
 from .placeholders import Filler
-from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
-    kept_rows_start, prototype_index, row_kind
+from .tables import DECK_LINES, Block, Feed, TemplateRow, best_feed, context_blocks, \
+    context_placed, fit_blocks, kept_rows_start, prototype_index, row_kind
 
 SLIDE_CT = "application/vnd.openxmlformats-officedocument.presentationml.slide+xml"
 DESIGN_TYPES = (".presentationml.slideLayout+xml", ".presentationml.slideMaster+xml")
 EMU_PER_PT = 12700
+SLIDE_CX, SLIDE_CY = 12192000, 6858000   # a 16:9 slide, when the deck does not say
 CHAR_EM = 0.55
 LINE = 1.2
 DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB = 91440, 45720
@@ -73,7 +74,9 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
             if filler.filled != before:
                 pkg.put(part, root)
     if not context_placed(feeds):
-        _add_context_slide(pkg, main, deck.slides, context_blocks(doc, engagement, slide=True))
+        title, body = _context_boxes(deck.slide_width, deck.slide_height)
+        blocks = fit_blocks(context_blocks(doc, engagement), *_context_budget(body))
+        _add_context_slide(pkg, main, deck.slides, blocks, title, body)
     return filler.warnings() + warnings
 
 
@@ -89,6 +92,7 @@ class _Deck:
     texts: dict[str, list[str]]
     codes: dict[str, etree._Element]
     slide_height: int
+    slide_width: int
 
 
 @per_template
@@ -106,7 +110,8 @@ def _deck(template: Template) -> _Deck:
                  {p: [paragraph_text(x, qn("a:t")) for x in template.xml(p).iter(qn("a:p"))]
                   for p in parts + designs},
                  _status_cells(template, parts),
-                 int(size.get("cy")) if size is not None else 6858000)
+                 int(size.get("cy")) if size is not None else SLIDE_CY,
+                 int(size.get("cx")) if size is not None else SLIDE_CX)
 
 
 # -- slides -------------------------------------------------------------------------------
@@ -559,7 +564,35 @@ def set_cell_text(tc: etree._Element, text: str) -> None:
 
 
 # -- context slide -------------------------------------------------------------------------
-def _add_context_slide(pkg: Package, main: str, slides: list, blocks: list[Block]) -> None:
+Box = tuple[int, int, int, int]   # x, y, cx, cy in EMU
+CONTEXT_SIDE = 0.0375             # the context slide's left and right margins, of its width
+CONTEXT_TITLE = (0.044, 0.102)    # the title box's top and height, of the slide's height
+CONTEXT_BODY = (0.16, 0.787)      # the text box's top and height
+CONTEXT_PT = 12                   # the size of its text (table rows are 11 pt)
+WRAP_SLACK = 0.9                  # of a line's characters, the rest lost to breaking at words
+
+
+def _context_boxes(width: int, height: int) -> tuple[Box, Box]:
+    """The title and text boxes of the context slide, placed for the deck's slide size."""
+    x = int(width * CONTEXT_SIDE)
+    cx = width - 2 * x
+    (ty, th), (by, bh) = ((int(height * a), int(height * b)) for a, b in (CONTEXT_TITLE,
+                                                                           CONTEXT_BODY))
+    return (x, ty, cx, th), (x, by, cx, bh)
+
+
+def _context_budget(box: Box) -> tuple[int, int]:
+    """(lines, characters per line) of 12 pt text the box shows, its insets left out;
+    never more lines than the playbook context is cut to for a slide."""
+    _, _, cx, cy = box
+    line = CONTEXT_PT * LINE * EMU_PER_PT
+    lines = min(DECK_LINES, int((cy - 2 * DEFAULT_MARGIN_TB) // line))
+    chars = (cx - 2 * DEFAULT_MARGIN_LR) / EMU_PER_PT / (CONTEXT_PT * CHAR_EM) * WRAP_SLACK
+    return lines, int(chars)
+
+
+def _add_context_slide(pkg: Package, main: str, slides: list, blocks: list[Block],
+                       title_box: Box, body_box: Box) -> None:
     """A last slide listing the key tasks' objective, activities and owners."""
     if not slides:
         return
@@ -577,10 +610,10 @@ def _add_context_slide(pkg: Package, main: str, slides: list, blocks: list[Block
         if block.kind == "table":
             lines += [(f"{r[0]}  {r[1]} ({r[2]})", 1100, False) for r in block.rows[1:]]
         elif block.kind != "h1":
-            lines.append((block.text, 1200, block.kind == "h2"))
+            lines.append((block.text, CONTEXT_PT * 100, block.kind == "h2"))
     title = next((b.text for b in blocks if b.kind == "h1"), "Key Task Context")
-    tree.append(_textbox(2, "Title", 457200, 300000, 11277600, 700000, [(title, 2400, True)]))
-    tree.append(_textbox(3, "Context", 457200, 1100000, 11277600, 5400000, lines))
+    tree.append(_textbox(2, "Title", *title_box, [(title, 2400, True)]))
+    tree.append(_textbox(3, "Context", *body_box, lines))
     etree.SubElement(root, qn("p:clrMapOvr")).append(etree.Element(qn("a:masterClrMapping")))
     _add_slide(pkg, main, last_part, root, last_id)
 
