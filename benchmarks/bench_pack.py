@@ -182,7 +182,7 @@ def median(values: list[float]) -> float:
 
 def repeats(n: int, args) -> int:
     """Runs per size: small packs take seconds and are the noisiest, so they run most."""
-    return args.repeat or (9 if n <= 100 else 5 if n <= 500 else 2)
+    return args.repeat or (9 if n <= 100 else 5 if n <= 500 else 3)
 
 
 def bench(sets: list[tuple[str, list[str]]], sizes: list[int], work: Path, args) -> list[dict]:
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--recurrence", choices=("block", "phase"), default="block",
                    help="how recurring deliverables grow with N (see benchmarks/synth.py)")
     p.add_argument("--repeat", type=int, help="runs per measurement, the median reported "
-                   "(default 9 up to N = 100, 5 up to 500, 2 above)")
+                   "(default 9 up to N = 100, 5 up to 500, 3 above)")
     p.add_argument("--obvious-max", type=int, default=10_000,
                    help="skip the obvious approach above this N")
     p.add_argument("--markdown", help="also write the table to this Markdown file")
