@@ -13,6 +13,7 @@ from .engagement import example_engagement, load_engagement
 from .errors import M3DocsError
 from .playbook.export import playbook_dict
 from .playbook.loader import check_playbook, load_playbook
+from .playbook.model import Playbook
 from .playbook.richtext import DEFAULT_BASE_URL
 
 
@@ -66,10 +67,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    book = load_playbook(args.path, args.base_url)
+def _playbook(path: str | None, base_url: str | None) -> Playbook:
+    """Load the playbook; its warnings (file, line, what was read how) go to stderr."""
+    book = load_playbook(path, base_url)
     for w in book.warnings:
         print(w, file=sys.stderr)
+    return book
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    book = _playbook(args.path, args.base_url)
     if args.json:
         json.dump(playbook_dict(book), sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -113,7 +120,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
     if args.pdf:  # before any work, so a missing LibreOffice costs nothing
         from .pdf import require_soffice
         require_soffice()
-    book = load_playbook(args.playbook, args.base_url)
+    book = _playbook(args.playbook, args.base_url)
     eng = load_engagement(args.engagement, book) if args.engagement else example_engagement()
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
                         phases=args.phase, jobs=args.jobs, force=args.force,
@@ -130,7 +137,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.pdf:
         from .pdf import require_soffice
         require_soffice()
-    book = load_playbook(args.playbook, args.base_url)
+    book = _playbook(args.playbook, args.base_url)
     engagements = [load_engagement(p, book) for p in args.engagements]
     reports = generate_packs(engagements, args.out, playbook=book, templates=args.templates,
                              jobs=args.jobs, force=args.force, pdf=args.pdf)

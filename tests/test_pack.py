@@ -181,3 +181,15 @@ def test_a_key_task_without_documents_is_warned_and_tracked(write_page, tmp_path
     import openpyxl
     wb = openpyxl.load_workbook(tmp_path / "out" / TRACKER)
     assert [c.value for c in wb["RACI"][3]][1:] == ["3.1", "3.2"]
+
+
+def test_cli_pack_prints_the_playbook_warnings(write_page, tmp_path):
+    write_page("---\nphase: 1\nkeyTask: 1\nname: N\nobjective: o\noutputs: [Vision Statement]\n"
+               "activitiesGroups:\n  - group: Hollow\n    activities: []\n---\n")
+    res = subprocess.run([sys.executable, "-m", "m3docs", "pack", "--playbook", str(tmp_path),
+                          "--out", str(tmp_path / "p"), "--quiet"],
+                         capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    (line,) = [l for l in res.stderr.splitlines() if "Hollow" in l]
+    assert line.startswith(str(tmp_path / "_pages" / "m3" / "keyTask" / "1.1.md") + ":8:")
+    assert ": warning: " in line
