@@ -187,9 +187,11 @@ def _footer(slide) -> None:
 
 
 def _context(slide, y) -> None:
-    """A tinted panel with the key task's objective and outputs (grows with its text)."""
+    """A tinted panel with the key task's objective, inputs and outputs (grows with its
+    text)."""
     box = _text(slide, MARGIN, y, CONTENT_W, Inches(0.8),
                 [[("Objective:  ", True), ("{{objective}}", False)],
+                 [("Inputs:  ", True), ("{{inputs}}", False)],
                  [("Outputs:  ", True), ("{{outputs}}", False)]], size=12, name="m3:context")
     box.fill.solid()
     box.fill.fore_color.rgb = RGBColor.from_string(PANEL)

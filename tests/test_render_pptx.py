@@ -220,6 +220,11 @@ def test_generic_deck(generic_template, engagement, playbook):
     assert _column(holders, "Customer")[row].text == "Jordan Avery"
     assert _column(holders, "Provider")[row].text == "Riley Chen"
     assert "{{" not in _all_text(prs)
+    (panel,) = [s for s in prs.slides[1].shapes if s.name == "m3:context"]
+    lines = panel.text_frame.text.split("\n")
+    assert lines == [f"Objective:  {kt.objective.plain}",
+                     "Inputs:  " + "; ".join(r.title.plain for r in kt.inputs),
+                     "Outputs:  " + "; ".join(r.title.plain for r in kt.outputs)]
 
 
 def test_templates_are_widescreen():
