@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator, Protocol
+from urllib.parse import unquote
 
 from .errors import M3DocsError
 from .ooxml.package import PackageError, Template
@@ -86,8 +87,14 @@ class DirectoryLoader:
                 self.files.setdefault(entry.name.lower(), path)
 
     def find(self, d: Deliverable) -> TemplateChoice | None:
-        if d.template_file and (path := self.files.get(Path(d.template_file).name.lower())):
-            return TemplateChoice(path, True, "templates")
+        """The file the playbook names (a path or URL counts by its last part, and a
+        percent-encoded name such as 'Progress%20Review.pptx' as it reads decoded)."""
+        if not d.template_file:
+            return None
+        name = PurePosixPath(d.template_file.replace("\\", "/")).name
+        for candidate in dict.fromkeys((name, unquote(name))):
+            if path := self.files.get(candidate.lower()):
+                return TemplateChoice(path, True, "templates")
         return None
 
 

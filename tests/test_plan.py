@@ -188,3 +188,19 @@ def test_a_link_to_an_office_file_in_a_title_names_its_template(tmp_path):
     kt = book.key_task("3.1")
     assert [r.filename for r in kt.inputs] == ["As-Is Template.xlsx", None, None]
     assert kt.outputs[0].filename == "Given.pptx"
+
+
+@pytest.mark.parametrize("filename", [
+    "Phase%203%20Progress%20Review.pptx", "/assets/files/Phase 3 Progress Review.pptx",
+    "https://ussm.gsa.gov/assets/files/Phase%203%20Progress%20Review.pptx",
+    "assets\\files\\Phase 3 Progress Review.pptx"])
+def test_the_chain_finds_a_named_file_by_its_last_part_decoded(tmp_path, filename):
+    from m3docs.templates import TemplateChain
+    folder = tmp_path / "official"
+    folder.mkdir()
+    (folder / "Phase 3 Progress Review.pptx").write_bytes(b"PK")
+    book = book_of(tmp_path, {(3, 1): f"outputs:\n  - text: Progress Review\n"
+                                      f"    filename: '{filename}'\n"})
+    d = plan_documents(book, book.key_tasks)[0].deliverable
+    (first, *_) = TemplateChain.build(folders=[folder]).candidates(d)
+    assert first.origin == "templates" and first.path.name == "Phase 3 Progress Review.pptx"
