@@ -134,9 +134,6 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import generate_packs
-    if args.pdf:
-        from .pdf import require_soffice
-        require_soffice()
     book = _playbook(args.playbook, args.base_url)
     engagements = [load_engagement(p, book) for p in args.engagements]
     reports = generate_packs(engagements, args.out, playbook=book, templates=args.templates,

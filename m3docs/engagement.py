@@ -25,6 +25,9 @@ _STATUS_KEYS = ("percent_complete", "status", "start", "finish", "owner", "risks
                 "accomplishments", "upcoming")
 
 
+#: What documents say for a stakeholder role the engagement names nobody for.
+UNNAMED = "to be named"
+
 @dataclass(frozen=True)
 class TaskStatus:
     """Progress of one key task, as the M3 status dashboard reports it."""
@@ -101,7 +104,8 @@ class Engagement:
         return " / ".join(names)
 
     def person(self, role: str, party: Party) -> str:
-        """Who fills a stakeholder role for a party ('' when not named)."""
+        """Who fills a stakeholder role for a party ('' when not named: documents then
+        say UNNAMED)."""
         for key, by_party in self.people.items():
             if key.strip().lower() == role.strip().lower():
                 return by_party.get(party, "")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from typing import Callable, Iterable
 
-from .playbook.model import DocRef, KeyTask, Playbook
+from .playbook.model import OFFICE_EXTENSIONS, DocRef, KeyTask, Playbook
 
 VERSION_1, UPDATED = "Version 1", "Updated"
 
@@ -85,8 +85,8 @@ KIND_RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("rtm", ("traceability matrix", "rtm"), "xlsx"),
     ("status", ("status report", "status reports"), "pptx"),
 )
-FORMAT_OF_EXTENSION = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx",
-                       ".pptx": "pptx", ".pptm": "pptx"}
+# .docm -> docx, .xlsm -> xlsx, ...: the format family of each Office file type.
+FORMAT_OF_EXTENSION = {ext: ext[1:4] + "x" for ext in OFFICE_EXTENSIONS}
 
 
 def is_template_file(filename: str | None) -> bool:
@@ -256,8 +256,7 @@ def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str],
     title = _best_title(ents)
     files = [e.filename for e in ents if is_template_file(e.filename)] or listed or \
         [e.filename for e in ents if e.filename]
-    filename = max(set(files), key=lambda f: (is_template_file(f), files.count(f), f)) \
-        if files else None
+    filename = max(set(files), key=lambda f: (files.count(f), f)) if files else None
     titles = tuple(sorted(set(e.title for e in ents)))
     kind = kind_of(titles, filename)
     return Deliverable(root, title, titles, filename, kind,

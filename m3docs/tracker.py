@@ -448,7 +448,7 @@ def build_tracker(documents: list[Document], playbook: Playbook, engagement: Eng
     cleaned or cut is reported in ``warnings`` (when given). ``scope``: the key tasks of
     the pack, those that list no document included."""
     warnings = [] if warnings is None else warnings
-    tasks = _unique(list(scope or ()) + [kt for d in documents for kt in d.key_tasks])
+    tasks = _unique(list(scope) + [kt for d in documents for kt in d.key_tasks])
     sheets = [deliverables_sheet(documents, playbook, engagement, links, warnings,
                                  without_documents(tasks, documents)),
               raci_sheet(tasks or playbook.key_tasks, engagement, warnings),

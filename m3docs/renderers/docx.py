@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..engagement import STATUS_CODES, Engagement
+from ..engagement import STATUS_CODES, UNNAMED, Engagement
 from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import fill_fields, paragraph_text
 from ..ooxml.xml import clean_text, qn
@@ -479,7 +479,7 @@ class _Fill:
         if name:
             return [wm.run(name)]
         if party in sh.parties or Party.SHARED in sh.parties:
-            return [wm.run("To be named", italic=True, color=MUTED)]
+            return [wm.run(UNNAMED.capitalize(), italic=True, color=MUTED)]
         return [wm.run("\u2014", color=MUTED)]
 
     def _terms(self) -> list[etree._Element]:

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Union
 
 from lxml import etree
 
-from ..engagement import STATUS_CODES, Engagement
+from ..engagement import STATUS_CODES, UNNAMED, Engagement
 from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import fill_fields
 from ..ooxml.xml import NS, qn
@@ -33,7 +33,6 @@ Value = Union[str, int, float, dt.date, None]
 Record = dict[str, Value]
 FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 REQUIREMENT_STATUS = "Pending Approval-New"
-TO_BE_NAMED = "to be named"
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
 _R = "{%s}" % NS["r"]
 
@@ -298,7 +297,7 @@ def stakeholder_records(doc: Document, engagement: Engagement,
             for party in (Party.CUSTOMER, Party.PROVIDER, Party.QSMO):
                 takes_part = party in sh.parties or (Party.SHARED in sh.parties
                                                      and party is not Party.QSMO)
-                rec[party.value] = (engagement.person(role, party) or TO_BE_NAMED) \
+                rec[party.value] = (engagement.person(role, party) or UNNAMED) \
                     if takes_part else "\u2014"
             out.append(rec)
     return out

@@ -10,6 +10,7 @@ from ...engagement import Engagement
 from ...ooxml.package import Package
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import clean_text, qn
+from ...playbook.richtext import BULLET
 from ...plan import Document
 from .placeholders import Filler
 from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
@@ -361,7 +362,7 @@ def _bullet(text: str) -> etree._Element:
     run = etree.SubElement(p, qn("w:r"))
     etree.SubElement(run, qn("w:t")).text = "\u2022"
     etree.SubElement(run, qn("w:tab"))
-    p.append(make_run(text.lstrip("\u2022 "), None))
+    p.append(make_run(text.removeprefix(BULLET), None))
     return p
 
 

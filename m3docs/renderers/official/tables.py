@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ...engagement import STATUS_CODES, Engagement
+from ...engagement import STATUS_CODES, UNNAMED, Engagement
 from ...playbook.model import KeyTask, Party
+from ...playbook.richtext import BULLET
 from ...plan import Document
 from .placeholders import long_date
 
@@ -367,7 +368,7 @@ def _reference_blocks(kt: KeyTask, engagement: Engagement) -> list[Block]:
     for label, refs in (("Inputs", kt.inputs), ("Outputs", kt.outputs)):
         if refs:
             out.append(_labelled(label, "; ".join(r.title.plain for r in refs)))
-    people = [f"{r['role']} ({r['party']}): {r['name'] or 'to be named'}"
+    people = [f"{r['role']} ({r['party']}): {r['name'] or UNNAMED}"
               for r in stakeholder_rows((kt,), engagement)]
     if people:
         out.append(_labelled("Stakeholders", "; ".join(people)))
@@ -390,7 +391,7 @@ def key_task_blocks(kt: KeyTask, engagement: Engagement, activities_placed: bool
     out += _reference_blocks(kt, engagement)
     if kt.best_practices:
         out.append(Block("p", "Best practices", label="Best practices", rank=2))
-        out += [Block("bullet", f"\u2022 {bp.plain}", rank=2) for bp in kt.best_practices]
+        out += [Block("bullet", f"{BULLET}{bp.plain}", rank=2) for bp in kt.best_practices]
     return out
 
 
