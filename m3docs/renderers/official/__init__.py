@@ -75,20 +75,24 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
     pkg = template.new()
     feeds = build_feeds(doc, engagement)
     warnings = module.fill(pkg, name, doc, engagement, feeds)
-    texts = _written_texts(doc, engagement, feeds, deck=module is pptx)
-    warnings += _text_warnings(texts, module is xlsx)
+    warnings += _text_warnings(_written_texts(doc, template, engagement, feeds, module is pptx),
+                               module is xlsx)
     return RenderResult(pkg.to_bytes(), warnings)
 
 
-def _written_texts(doc: Document, engagement: Engagement, feeds: list[Feed],
-                   deck: bool) -> list[str]:
+def _written_texts(doc: Document, template: Template, engagement: Engagement,
+                   feeds: list[Feed], deck: bool) -> list[str]:
     """The table rows and context text a fill wrote (the fillers clean each one): Word and
-    Excel always get the context, a deck only when its tables took no activities."""
+    Excel always get the context, a deck only when its tables took no activities (cut to
+    what its context slide shows)."""
     texts = [v for f in feeds if f.used for row in f.rows for v in row.values()]
     placed = context_placed(feeds)
-    if not (deck and placed):
-        for block in context_blocks(doc, engagement, placed, slide=deck):
-            texts += [block.text] + [cell for row in block.rows for cell in row]
+    if not deck:
+        blocks = context_blocks(doc, engagement, placed)
+    else:
+        blocks = [] if placed else pptx.slide_context(template, doc, engagement)
+    for block in blocks:
+        texts += [block.text] + [cell for row in block.rows for cell in row]
     return [t for t in texts if isinstance(t, str)]
 
 

@@ -75,9 +75,16 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
                 pkg.put(part, root)
     if not context_placed(feeds):
         title, body = _context_boxes(deck.slide_width, deck.slide_height)
-        blocks = fit_blocks(context_blocks(doc, engagement), *_context_budget(body))
-        _add_context_slide(pkg, main, deck.slides, blocks, title, body)
+        _add_context_slide(pkg, main, deck.slides, slide_context(pkg.template, doc, engagement),
+                           title, body)
     return filler.warnings() + warnings
+
+
+def slide_context(template: Template, doc: Document, engagement: Engagement) -> list[Block]:
+    """The key-task context cut to what the deck's context slide shows."""
+    deck = _deck(template)
+    _, body = _context_boxes(deck.slide_width, deck.slide_height)
+    return fit_blocks(context_blocks(doc, engagement), *_context_budget(body))
 
 
 @dataclass
