@@ -282,10 +282,18 @@ class _Writer:
 
     def __post_init__(self) -> None:
         self.root = self.out.resolve()
+        self.folders: dict[Path, bool] = {}  # folder -> inside the output folder
+
+    def inside(self, folder: Path) -> bool:
+        """Whether ``folder`` (resolved once per folder: a pack has a few) is in the output."""
+        if folder not in self.folders:
+            real = folder.resolve()
+            self.folders[folder] = real == self.root or self.root in real.parents
+        return self.folders[folder]
 
     def write(self, rel: str, data: bytes) -> str:
         target = self.out / rel
-        if self.root not in target.resolve().parents:
+        if not self.inside(target.parent):
             raise M3DocsError(f"{rel}: refusing to write outside {self.out}")
         new = sha256(data)
         if target.is_file() and not target.is_symlink():

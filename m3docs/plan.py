@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from typing import Callable, Iterable
@@ -65,6 +66,7 @@ class Document:
         return tuple(sorted(seen.values(), key=lambda k: k.sort_key))
 
 
+@lru_cache(maxsize=4096)
 def normalize_title(title: str) -> str:
     """Identity form of a title: no parenthesised parts, punctuation, case, spacing or 'and'
     (letters of every script count)."""
@@ -94,7 +96,8 @@ def is_template_file(filename: str | None) -> bool:
     return bool(filename) and Path(filename.strip()).suffix.lower() in FORMAT_OF_EXTENSION
 
 
-def title_keys(title: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def title_keys(title: str) -> frozenset[str]:
     """Identity forms of a title: the normalized title and, where a parenthesised
     acronym spells the words before it, the form with the acronym in their place
     ('Risks, Actions, Issues, and Decisions (RAID) Log' -> 'RAID Log')."""
@@ -103,7 +106,7 @@ def title_keys(title: str) -> set[str]:
         before = _acronym_prefix(title[:m.start()], m.group(1).upper())
         if before is not None:
             keys.add(normalize_title(f"{before} {m.group(0)[1:-1]} {title[m.end():]}"))
-    return {k for k in keys if k}
+    return frozenset(k for k in keys if k)
 
 
 def _acronym_prefix(text: str, acronym: str) -> str | None:

@@ -165,6 +165,39 @@ def test_a_folder_where_a_document_goes_is_kept_then_a_clear_error(tmp_path):
     assert (tmp_path / rel).is_dir()
 
 
+def test_a_symlinked_phase_folder_leading_out_is_refused(tmp_path):
+    book = load_playbook()
+    eng = load_engagement(EXAMPLE, book)
+    out, elsewhere = tmp_path / "pack", tmp_path / "elsewhere"
+    first = build_pack(book, eng, out)
+    folder = (out / first.documents[0]["path"]).parent
+    assert folder != out
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    elsewhere.mkdir()
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(M3DocsError, match="refusing to write outside"):
+        build_pack(book, eng, out, force=True)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_document_replaced_by_a_symlink_is_never_written_through(tmp_path):
+    book = load_playbook()
+    eng = load_engagement(EXAMPLE, book)
+    out, secret = tmp_path / "pack", tmp_path / "secret.txt"
+    first = build_pack(book, eng, out)
+    target = out / first.documents[0]["path"]
+    target.unlink()
+    secret.write_bytes(b"not ours")
+    target.symlink_to(secret)
+    assert first.documents[0]["path"] in build_pack(book, eng, out).kept
+    assert target.is_symlink()
+    assert first.documents[0]["path"] in build_pack(book, eng, out, force=True).written
+    assert not target.is_symlink() and target.read_bytes()[:2] == b"PK"
+    assert secret.read_bytes() == b"not ours"
+
+
 def test_a_key_task_without_documents_is_warned_and_tracked(write_page, tmp_path):
     write_page("---\nphase: 3\nkeyTask: 1\nname: Plan It\nobjective: o\n"
                "outputs: [Vision Statement]\n---\n", "3.1.md")
