@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -101,6 +101,7 @@ def _extension(doc: Document, chain: TemplateChain) -> str:
 # -- rendering in workers ----------------------------------------------------------
 
 _STATE: dict = {}
+TAIL_SHARE = 0.15  # of the estimated work, handed out last one document at a time
 
 
 def _init_worker(playbook: Playbook, engagement: Engagement, chain: TemplateChain,
@@ -182,8 +183,9 @@ def _local_pool(docs: list[Document], order: list[int], playbook: Playbook,
         pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
                                    initargs=(playbook, engagement, chain, docs))
     runs = _runs([docs[i] for i in order], jobs * 6)
-    results = pool.map(_render_run, [[order[k] for k in run] for run in runs])
-    return (outcome for outcomes in results for outcome in outcomes), pool
+    futures = [pool.submit(_render_run, [order[k] for k in run]) for run in runs]
+    # Taken as they finish: a run done early is written while a longer one still renders.
+    return (outcome for done in as_completed(futures) for outcome in done.result()), pool
 
 
 def _render_run(indices: list[int]) -> list[Outcome]:
@@ -191,7 +193,8 @@ def _render_run(indices: list[int]) -> list[Outcome]:
 
 
 def _runs(docs: list[Document], count: int) -> list[range]:
-    """Split documents (in render order) into runs of neighbours, biggest first.
+    """Split documents (in render order) into runs of neighbours, biggest first, the
+    smallest runs (about TAIL_SHARE of the work) as single documents at the end.
 
     A document's key tasks all belong to its phase, and a worker renders a key task's
     section once and copies it: so runs never mix phases, and a phase is cut only
@@ -207,7 +210,19 @@ def _runs(docs: list[Document], count: int) -> list[range]:
             start, acc = i, 0
         acc += cost
     runs.append(range(start, len(docs)))
-    return sorted((r for r in runs if len(r)), key=lambda r: -sum(costs[i] for i in r))
+    runs = sorted((r for r in runs if len(r)), key=lambda r: -sum(costs[i] for i in r))
+    keep = len(runs) - _tail(runs, costs)
+    singles = sorted(i for r in runs[keep:] for i in r)
+    return runs[:keep] + [range(i, i + 1) for i in singles]
+
+
+def _tail(runs: list[range], costs: list[int]) -> int:
+    """How many of the last runs (the smallest) to hand out one document at a time: the
+    estimate of a document's cost is rough, so the workers even out on single documents."""
+    share, count = sum(costs) * TAIL_SHARE, 0
+    while count < len(runs) and (share := share - sum(costs[i] for i in runs[-1 - count])) >= 0:
+        count += 1
+    return count
 
 
 def _cost(doc: Document) -> int:

@@ -119,6 +119,18 @@ def test_work_is_split_in_key_task_order_by_phase(corpus):
     runs = _runs([plan.docs[i] for i in order], 12)
     assert sorted(k for run in runs for k in run) == list(range(len(order)))
     assert all(len({plan.docs[order[k]].phase for k in run}) == 1 for run in runs)
+    # The smallest runs go last, one document each, so that the workers finish together.
+    from m3docs.pack import TAIL_SHARE, _cost
+    costs = [_cost(plan.docs[i]) for i in order]
+
+    def split_at(p: int) -> bool:
+        whole = [sum(costs[k] for k in r) for r in runs[:p]]
+        singles = [r.start for r in runs[p:]]
+        return (whole == sorted(whole, reverse=True) and len(whole) > 1
+                and all(len(r) == 1 for r in runs[p:]) and singles == sorted(singles)
+                and 0 < sum(costs[k] for k in singles) <= TAIL_SHARE * sum(costs)
+                < sum(costs[k] for k in singles) + whole[-1])  # as many as the share holds
+    assert any(split_at(p) for p in range(len(runs)))
 
 
 def test_cli_pack_demo(tmp_path):
