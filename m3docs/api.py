@@ -34,7 +34,7 @@ def render(document: Document | str, playbook: Playbook, engagement: Engagement,
         else document
     template, choice, problems = chain.load(doc.deliverable)
     result = render_document(doc, template, engagement, playbook, official=choice.official)
-    atomic_write(Path(out_path), result.data)
+    atomic_write(Path(out_path).expanduser(), result.data)
     return {"path": str(out_path), "title": doc.title, "format": doc.format,
             "template": choice.name, "official": choice.official, "phase": doc.phase,
             "outputs_of": [k.id for k in doc.outputs_of],

@@ -83,7 +83,7 @@ def generate_packs(engagements: Iterable[Engagement], out: str | Path, *,
         from .playbook.loader import load_playbook
         playbook = load_playbook()
     folders = [str(Path(f).resolve()) for f in templates]
-    out = Path(out)
+    out = Path(out).expanduser()
     targets = [out / name for name in pack_folders(engagements)]
     plans = [make_plan(playbook, e, folders) for e in engagements]
     reports = []

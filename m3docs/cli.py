@@ -33,9 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     pk = sub.add_parser("pack", help="write the starter deliverable pack of an engagement")
     _pack_args(pk)
     pk.add_argument("--out", required=True, help="output folder")
-    pk.add_argument("--phase", type=int, action="append", default=[], help="phase in scope")
+    pk.add_argument("--phase", type=int, action="append", default=[], metavar="N",
+                    help="phase in scope (may repeat)")
     pk.add_argument("--key-task", action="append", default=[], metavar="ID",
-                    help="key task in scope, e.g. 3.14")
+                    help="key task in scope, e.g. 3.14 (may repeat)")
     bt = sub.add_parser("batch", help="write one pack per engagement file")
     bt.add_argument("engagements", nargs="+", metavar="ENGAGEMENT.yaml")
     _pack_args(bt, engagement=False)
@@ -46,15 +47,28 @@ def _parser() -> argparse.ArgumentParser:
 def _pack_args(p: argparse.ArgumentParser, engagement: bool = True) -> None:
     p.add_argument("--playbook", help="playbook (default: the bundled example)")
     if engagement:
-        p.add_argument("--engagement", help="engagement YAML file (default: the example)")
+        p.add_argument("--engagement", help="engagement YAML file (default: a built-in demo "
+                                            "engagement, said so on stderr)")
     p.add_argument("--templates", action="append", default=[], metavar="DIR",
                    help="folder of official templates (may repeat)")
-    p.add_argument("--jobs", type=int, default=1, help="render in N processes")
+    p.add_argument("--jobs", type=_count, default=1, metavar="N",
+                   help="render in N processes (default 1)")
     p.add_argument("--force", action="store_true", help="overwrite documents edited since "
                                                          "m3docs wrote them")
     p.add_argument("--pdf", action="store_true", help="also write a PDF of each document "
                                                        "(needs LibreOffice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _count(text: str) -> int:
+    """A whole number of 1 or more, else a usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -121,7 +135,12 @@ def cmd_pack(args: argparse.Namespace) -> int:
         from .pdf import require_soffice
         require_soffice()
     book = _playbook(args.playbook, args.base_url)
-    eng = load_engagement(args.engagement, book) if args.engagement else example_engagement()
+    if args.engagement:
+        eng = load_engagement(args.engagement, book)
+    else:
+        eng = example_engagement()
+        print(f"note: no --engagement: packing the built-in demo engagement ({eng.agency}, "
+              f"{eng.program})", file=sys.stderr)
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
                         phases=args.phase, jobs=args.jobs, force=args.force,
                         progress=_progress(args.quiet))

@@ -86,6 +86,8 @@ class Engagement:
     formats: dict[str, str] = field(default_factory=dict)
     placeholders: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    # (line, col) in the source of each key of formats and templates, as "formats:KEY"
+    where: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def lead(self, party: Party) -> str:
         """The person who owns a party's activities ("shared": both leads)."""
@@ -295,7 +297,8 @@ def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diag
         scope=r.scope(top.get("scope"), top.where("scope")), status=status,
         requirements=r.requirements(top.get("requirements"), top.where("requirements")),
         templates=_str_map(r, top, "templates"), formats=_str_map(r, top, "formats"),
-        placeholders=_str_map(r, top, "placeholders"), source=path)
+        placeholders=_str_map(r, top, "placeholders"), source=path,
+        where=_key_positions(top, ("formats", "templates")))
     for key in ("formats",):
         for title, fmt in fields[key].items():
             if fmt not in ("docx", "xlsx", "pptx"):
@@ -307,6 +310,17 @@ def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diag
     return eng, []
 
 
+def _key_positions(top: LMap, sections: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    out = {}
+    for section in sections:
+        data = top.get(section)
+        if isinstance(data, LMap):
+            for key in data:
+                pos = data.key_pos.get(key, data.pos)
+                out[f"{section}:{key}"] = (pos.line, pos.col)
+    return out
+
+
 def _str_map(r: _Reader, top: LMap, key: str) -> dict[str, str]:
     data = r.mapping(top.get(key), top.where(key), key, None)
     return {str(k): r.text(data, k) for k in data}
@@ -314,11 +328,11 @@ def _str_map(r: _Reader, top: LMap, key: str) -> dict[str, str]:
 
 def load_engagement(path: str | Path, playbook: Playbook | None = None) -> Engagement:
     """Read an engagement file; raise M3DocsError (FILE:LINE:COL) on any problem."""
-    path = str(path)
+    path = str(Path(path).expanduser())
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise M3DocsError([error(path, 1, 1, f"cannot read engagement file: "
+        raise M3DocsError([error(path, 0, 0, f"cannot read engagement file: "
                                              f"{exc.strerror or exc}")])
     try:
         data = parse(decode(raw, path), path)

@@ -18,10 +18,10 @@ from typing import Callable, Iterable, Iterator
 
 from . import __version__
 from .engagement import Engagement
-from .errors import M3DocsError
+from .errors import M3DocsError, error
 from .paths import NameBook, folder_name, safe_stem
 from .playbook.model import KeyTask, Playbook
-from .plan import Document, plan_documents
+from .plan import Document, plan_documents, unknown_names
 from .renderers import preload, render_document
 from .templates import TemplateChain
 from .tracker import build_tracker, without_documents
@@ -65,6 +65,7 @@ def select_scope(playbook: Playbook, engagement: Engagement | None,
                  key_tasks: Iterable[str] = (), phases: Iterable[int] = ()) -> list[KeyTask]:
     """Key tasks in scope: the union of the flags, else the engagement's scope, else all."""
     ids, nums = list(key_tasks), list(phases)
+    _check_phases(playbook, nums)
     if not ids and not nums and engagement is not None and engagement.scope:
         ids, nums = list(engagement.scope.key_tasks), list(engagement.scope.phases)
     known = {kt.id for kt in playbook.key_tasks}
@@ -75,6 +76,30 @@ def select_scope(playbook: Playbook, engagement: Engagement | None,
     if not ids and not nums:
         return list(playbook.key_tasks)
     return [kt for kt in playbook.key_tasks if kt.id in ids or kt.phase in nums]
+
+
+def _check_names(playbook: Playbook, engagement: Engagement) -> None:
+    """Every title the engagement gives a format or a template must name a deliverable:
+    a misspelt one would otherwise be ignored without a word."""
+    diags = []
+    for section in ("formats", "templates"):
+        for name in unknown_names(playbook, getattr(engagement, section)):
+            line, col = engagement.where.get(f"{section}:{name}", (0, 0))
+            diags.append(error(engagement.source or "engagement", line, col,
+                               f"{section}: {name!r} names no deliverable of the playbook "
+                               f"(a key task's input or output title, or its template file)"))
+    if diags:
+        raise M3DocsError(diags)
+
+
+def _check_phases(playbook: Playbook, phases: list[int]) -> None:
+    """Phases asked for by number must have key tasks (a typo would pack nothing)."""
+    have = sorted({kt.phase for kt in playbook.key_tasks})
+    missing = [str(n) for n in phases if n not in have]
+    if missing:
+        raise M3DocsError(f"phase {', '.join(missing)} has no key tasks in the playbook "
+                          f"({playbook.root or 'bundled example'}: phases "
+                          f"{', '.join(map(str, have))})")
 
 
 def plan_pack(playbook: Playbook, engagement: Engagement, chain: TemplateChain,
@@ -352,6 +377,7 @@ class PackPlan:
 def make_plan(playbook: Playbook, engagement: Engagement, templates: Iterable[str | Path] = (),
               key_tasks: Iterable[str] = (), phases: Iterable[int] = ()) -> PackPlan:
     """Plan a pack (cheap and deterministic: no template is opened)."""
+    _check_names(playbook, engagement)
     base = Path(engagement.source).parent if engagement.source else None
     chain = TemplateChain.build(engagement.templates, templates, base)
     scope = select_scope(playbook, engagement, key_tasks, phases)
@@ -383,7 +409,7 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
                tracker_warnings: Iterable[str] = (), force: bool = False,
                progress: Callable[[int, int, str], None] | None = None) -> PackReport:
     """Write rendered documents as they arrive, then the tracker and the manifest."""
-    out = Path(out)
+    out = Path(out).expanduser()
     docs = plan.docs
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ def safe_stem(title: str) -> str:
     text = re.sub(r"[\ud800-\udfff]", "", text)
     text = _BAD.sub("-", text)
     text = re.sub(r"\s+", " ", text).strip(" .-")
+    text = re.sub(r"([(\[]) | ([)\]])", r"\1\2", text)  # "(IAA, if Federal )" -> "...Federal)"
     text = re.sub(r"-{2,}", "-", text)
     if len(text) > MAX_NAME:
         text = text[:MAX_NAME].rstrip(" .-")
@@ -27,7 +28,10 @@ def safe_stem(title: str) -> str:
 
 
 def folder_name(phase: int, name: str) -> str:
-    return safe_stem(f"Phase {phase} {name}")
+    """'Phase 1 Readiness'; 'Phase 7' when the name only repeats the number."""
+    label = f"Phase {phase}"
+    same = " ".join(name.split()).lower() in ("", label.lower())
+    return safe_stem(label if same else f"{label} {name}")
 
 
 class NameBook:

@@ -36,6 +36,17 @@ class Deliverable:
         a file that is no Office template, such as a PDF guide)."""
         return self.filename if is_template_file(self.filename) else None
 
+    def named(self, name: str) -> bool:
+        """Whether an engagement's ``formats`` or ``templates`` key names this deliverable:
+        any of its titles (ignoring case and punctuation) or its official file's name."""
+        return names_deliverable(name, self.titles, self.filename)
+
+
+def names_deliverable(name: str, titles: Iterable[str], filename: str | None) -> bool:
+    wanted = normalize_title(name)
+    return any(wanted in title_keys(t) for t in titles) or \
+        bool(filename) and name.strip().lower() == filename.strip().lower()
+
 
 @dataclass(frozen=True)
 class Document:
@@ -225,6 +236,13 @@ def identify(playbook: Playbook, formats: dict[str, str] | None = None) -> "Cata
     return catalog
 
 
+def unknown_names(playbook: Playbook, names: Iterable[str]) -> list[str]:
+    """The names (an engagement's formats and templates keys) that name no deliverable."""
+    names = list(names)
+    known = list(identify(playbook).by_root.values()) if names else []
+    return [n for n in names if not any(d.named(n) for d in known)]
+
+
 def _best_title(ents: list["_Entry"]) -> str:
     """The title that carries a file, then is most often an output, then most often used,
     then comes first."""
@@ -262,8 +280,10 @@ def _deliverable(root: str, ents: list["_Entry"], formats: dict[str, str],
     filename = max(set(files), key=lambda f: (files.count(f), f)) if files else None
     titles = tuple(sorted(set(e.title for e in ents)))
     kind = kind_of(titles, filename)
+    chosen = {title: fmt for name, fmt in formats.items()
+              if names_deliverable(name, titles, filename)}
     return Deliverable(root, title, titles, filename, kind,
-                       format_of(title, filename, kind, formats))
+                       format_of(title, filename, kind, chosen))
 
 
 @dataclass

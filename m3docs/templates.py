@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from .errors import M3DocsError
 from .ooxml.package import PackageError, Template
 from .ooxml.xml import UnsafeXML
-from .plan import FORMAT_OF_EXTENSION, Deliverable, normalize_title, title_keys
+from .plan import FORMAT_OF_EXTENSION, Deliverable
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,8 @@ class EngagementLoader:
     mapping: dict[str, Path]
 
     def find(self, d: Deliverable) -> TemplateChoice | None:
-        wanted = set().union(*(title_keys(t) for t in d.titles)) if d.titles else set()
         for key, path in self.mapping.items():
-            hit = normalize_title(key) in wanted or (d.filename and key.lower() == d.filename.lower())
-            if hit and _format_of(path) == d.format:
+            if d.named(key) and _format_of(path) == d.format:
                 return TemplateChoice(path, True, "engagement")
         return None
 
@@ -144,9 +142,10 @@ class TemplateChain:
     def build(cls, engagement_templates: dict[str, str] | None = None,
               folders: Iterable[str | Path] = (), base: Path | None = None) -> "TemplateChain":
         own = own_templates_dir()
-        mapping = {k: (base or Path.cwd()) / v for k, v in (engagement_templates or {}).items()}
+        mapping = {k: (base or Path.cwd()) / Path(v).expanduser()
+                   for k, v in (engagement_templates or {}).items()}
         loaders: list = [EngagementLoader(mapping)] if mapping else []
-        loaders += [DirectoryLoader(Path(f)) for f in folders]
+        loaders += [DirectoryLoader(Path(f).expanduser()) for f in folders]
         return cls(loaders + [OwnLoader(own), GenericLoader(own)])
 
     def own_only(self) -> "TemplateChain":
@@ -175,5 +174,7 @@ class TemplateChain:
             try:
                 return open_template(choice.path), choice, problems
             except (PackageError, UnsafeXML, OSError) as exc:
-                problems.append(f"{choice.path}: {exc}; falling back to the next template")
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                why = why.removeprefix(f"{choice.path}: ")
+                problems.append(f"template {choice.path}: {why}; used the next one in line")
         raise M3DocsError(f"no usable template for {d.title!r} ({d.format})")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -238,3 +239,61 @@ def test_cli_pack_prints_the_playbook_warnings(write_page, tmp_path):
     (line,) = [l for l in res.stderr.splitlines() if "Hollow" in l]
     assert line.startswith(str(tmp_path / "_pages" / "m3" / "keyTask" / "1.1.md") + ":8:")
     assert ": warning: " in line
+
+
+def test_the_api_expands_a_home_folder_as_the_shell_would(tmp_path, monkeypatch):
+    from m3docs.playbook.loader import bundled_playbook_path
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    cwd.mkdir()
+    shutil.copytree(bundled_playbook_path(), home / "m3-playbook")
+    shutil.copy(EXAMPLE, home / "eng.yaml")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    book = load_playbook("~/m3-playbook")
+    eng = load_engagement("~/eng.yaml", book)
+    (home / "templates").mkdir()
+    report = build_pack(book, eng, "~/pack", templates=["~/templates"])
+    assert report.written and (home / "pack" / MANIFEST).is_file()
+    assert list(cwd.iterdir()) == []
+
+
+def test_a_phase_without_its_page_takes_the_playbook_s_phase_name(corpus, tmp_path):
+    page = next((corpus / "_pages" / "m3" / "keyTask").glob("1.*.md"))
+    book = load_playbook(page)
+    assert [(ph.number, ph.name) for ph in book.phases] == [(1, "Readiness")]
+    report = build_pack(book, example_engagement(), tmp_path)
+    assert {d["path"].split("/")[0] for d in report.documents} == {"Phase 1 Readiness"}
+
+
+def test_cli_refuses_a_phase_without_key_tasks_and_jobs_below_one(tmp_path, capsys):
+    from m3docs.cli import main
+    assert main(["pack", "--out", str(tmp_path / "a"), "--phase", "9"]) == 1
+    err = capsys.readouterr().err
+    assert "phase 9 has no key tasks in the playbook" in err and "Traceback" not in err
+    for jobs in ("0", "-1", "two"):
+        with pytest.raises(SystemExit) as stop:
+            main(["pack", "--out", str(tmp_path / "b"), "--jobs", jobs])
+        assert stop.value.code == 2
+        assert "is not a whole number of 1 or more" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_phase_folders_never_repeat_the_number():
+    from m3docs.paths import folder_name
+    assert folder_name(1, "Readiness") == "Phase 1 Readiness"
+    assert folder_name(7, "Phase 7") == "Phase 7" and folder_name(7, " phase  7") == "Phase 7"
+
+
+def test_a_misspelt_title_under_formats_or_templates_is_an_error_at_its_line(tmp_path):
+    book = load_playbook()
+    path = tmp_path / "eng.yaml"
+    path.write_text("agency: A\nprogram: P\nformats:\n  Target State Concept of Operations: docx\n"
+                    "  Concept of Operashuns: xlsx\ntemplates:\n  Status Reprots: s.pptx\n")
+    eng = load_engagement(path, book)
+    with pytest.raises(M3DocsError) as info:
+        build_pack(book, eng, tmp_path / "out")
+    assert [(d.line, d.col) for d in info.value.diagnostics] == [(5, 3), (7, 3)]
+    assert "'Concept of Operashuns' names no deliverable" in str(info.value.diagnostics[0])
+    assert not (tmp_path / "out").exists()
+    path.write_text("agency: A\nprogram: P\nformats:\n  target state concept-of-operations: docx\n")
+    assert build_pack(book, load_engagement(path, book), tmp_path / "out").written

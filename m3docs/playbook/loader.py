@@ -10,7 +10,7 @@ from ..errors import Diagnostic, M3DocsError, error, warning
 from ..yamlsrc import LList, LMap, Pos, YamlError, decode, parse, split_front_matter
 from .model import (OFFICE_EXTENSIONS, WORKSTREAMS, Activity, DocRef, GlossaryTerm, KeyTask,
                     Party, Phase, PhaseDocument, Playbook, Source, Stakeholder,
-                    canonical_category)
+                    canonical_category, default_phase_name)
 from .richtext import DEFAULT_BASE_URL, RichText, linked_file, parse_html
 
 PAGE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
@@ -293,7 +293,7 @@ class _Reader:
         self.duplicates(data)
         if number is None or any(d.is_error for d in self.diags):
             return None
-        return Phase(number, self.rich(name).plain if name else f"Phase {number}",
+        return Phase(number, self.rich(name).plain if name else default_phase_name(number),
                      self.rich(self.text(data, "objective")), self.text(data, "permalink"),
                      tuple(docs), exits, self.src(data.pos))
 
@@ -328,7 +328,7 @@ def find_pages(path: Path) -> list[_Page]:
     if path.is_file():
         return [_Page(str(path), "")]
     if not path.is_dir():
-        raise M3DocsError([error(str(path), 1, 1, "no such playbook file or folder")])
+        raise M3DocsError([error(str(path), 0, 0, "no such playbook file or folder")])
     for root in (path / "_pages" / "m3", path / "m3", path):
         if (root / "keyTask").is_dir() or (root / "phase").is_dir():
             return _pages_in_m3(root)
@@ -351,7 +351,7 @@ def read_front_matter(path: str) -> Any:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise YamlError(error(path, 1, 1, f"cannot read: {exc.strerror or exc}"))
+        raise YamlError(error(path, 0, 0, f"cannot read: {exc.strerror or exc}"))
     text = decode(data, path)
     if Path(path).suffix.lower() in (".yaml", ".yml") and not text.lstrip().startswith("---\n"):
         return parse(text, path)
@@ -389,7 +389,7 @@ def _classify(page: _Page, data: LMap) -> str:
 def check_playbook(path: str | Path | None = None, base_url: str = DEFAULT_BASE_URL
                    ) -> tuple[Playbook | None, list[Diagnostic]]:
     """Load a playbook, returning it (None on errors) with every diagnostic found."""
-    root = Path(path) if path is not None else bundled_playbook_path()
+    root = Path(path).expanduser() if path is not None else bundled_playbook_path()
     try:
         pages = find_pages(root)
     except M3DocsError as exc:
@@ -434,12 +434,12 @@ def check_playbook(path: str | Path | None = None, base_url: str = DEFAULT_BASE_
                 diags.append(warning(kt.source.path, kt.source.line, 1,
                                      f"key task {kt.id}: phase {kt.phase} has no phase page"))
     if not key_tasks and not any(d.is_error for d in diags):
-        diags.append(error(str(root), 1, 1, "no key-task pages found"))
+        diags.append(error(str(root), 0, 0, "no key-task pages found"))
     if any(d.is_error for d in diags):
         return None, diags
     key_tasks.sort(key=lambda k: k.sort_key)
     numbers = sorted(set(phases) | {kt.phase for kt in key_tasks})
-    book = Playbook(tuple(phases.get(n) or Phase(n, f"Phase {n}") for n in numbers),
+    book = Playbook(tuple(phases.get(n) or Phase(n, default_phase_name(n)) for n in numbers),
                     tuple(key_tasks), glossary, base_url, str(root),
                     tuple(d for d in diags if not d.is_error))
     return book, diags

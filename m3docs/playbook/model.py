@@ -141,6 +141,15 @@ class PhaseDocument:
     filename: str | None = None
 
 
+# The playbook's six phases: the name of a phase whose own page is absent or unnamed.
+STANDARD_PHASE_NAMES = {0: "Assessment", 1: "Readiness", 2: "Selection", 3: "Engagement",
+                        4: "Migration", 5: "Operations"}
+
+
+def default_phase_name(number: int) -> str:
+    return STANDARD_PHASE_NAMES.get(number, f"Phase {number}")
+
+
 @dataclass(frozen=True)
 class Phase:
     number: int
@@ -187,7 +196,7 @@ class Playbook:
         for ph in self.phases:
             if ph.number == number:
                 return ph
-        return Phase(number, f"Phase {number}")
+        return Phase(number, default_phase_name(number))
 
     def in_phase(self, number: int) -> tuple[KeyTask, ...]:
         return tuple(kt for kt in self.key_tasks if kt.phase == number)

@@ -184,3 +184,9 @@ def test_non_latin_output_title_becomes_a_document(tmp_path):
     book = load_playbook(hostile_playbook(tmp_path, ["خطة المشروع", "计划"]))
     report = build_pack(book, example_engagement(), tmp_path / "out")
     assert len(report.documents) == 2
+
+
+def test_no_space_is_left_inside_brackets_of_a_file_name():
+    from m3docs.paths import safe_stem
+    assert safe_stem("Provider Agreement (IAA, if Federal )") == "Provider Agreement (IAA, if Federal)"
+    assert safe_stem("Plan ( draft ) [ v2 ]") == "Plan (draft) [v2]"
