@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -124,7 +125,8 @@ def _finish(report, args: argparse.Namespace) -> None:
     for line in report.fallbacks + report.warnings:
         print(f"warning: {line}", file=sys.stderr)
     for rel in report.kept:
-        print(f"kept: {rel} (edited since m3docs wrote it; --force to replace)", file=sys.stderr)
+        print(f"kept: {rel} (not as m3docs last wrote it: edited, or put there by hand; "
+              f"--force to replace)", file=sys.stderr)
     if not args.quiet:
         print(report.summary())
 
@@ -146,7 +148,9 @@ def cmd_pack(args: argparse.Namespace) -> int:
                         progress=_progress(args.quiet))
     if args.pdf:
         from .pdf import convert_pack
+        start = time.perf_counter()
         convert_pack(Path(args.out), report)
+        report.seconds += time.perf_counter() - start
     _finish(report, args)
     return 0
 

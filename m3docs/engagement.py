@@ -243,8 +243,11 @@ class _Reader:
                                            + "; ".join(f"{k} {v}" for k, v in STATUS_CODES.items())
                                            + ")")
             code = None
-        return TaskStatus(int(pct) if pct is not None else None, code, self.date(data, "start"),
-                          self.date(data, "finish"), self.text(data, "owner") or None,
+        start, finish = self.date(data, "start"), self.date(data, "finish")
+        if start and finish and finish < start:
+            self.err(data.where("finish"), f"'finish' {finish} is before 'start' {start}")
+        return TaskStatus(int(pct) if pct is not None else None, code, start,
+                          finish, self.text(data, "owner") or None,
                           self.texts(data, "risks"), self.texts(data, "issues"),
                           self.texts(data, "accomplishments"), self.texts(data, "upcoming"))
 

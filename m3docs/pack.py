@@ -57,7 +57,9 @@ class PackReport:
 
     def summary(self) -> str:
         parts = [f"{len(self.written)} written", f"{len(self.unchanged)} unchanged",
-                 f"{len(self.kept)} kept (edited since generated)"]
+                 f"{len(self.kept)} kept (changed by hand)"]
+        if self.pdfs:
+            parts.append(f"{len(self.pdfs)} PDFs")
         return f"{self.out}: {', '.join(parts)} in {self.seconds:.1f}s"
 
 

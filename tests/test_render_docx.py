@@ -261,7 +261,7 @@ def test_no_key_tasks_leaves_no_marker(playbook, engagement, conops_template):
     assert not any(p.text.startswith("Key Task") for p in d.paragraphs)
 
 
-CORPUS = Path("/work/shared/corpus/gsa-m3")
+CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "gsa-m3"
 
 
 def test_real_playbook_key_tasks_render(engagement, conops_template):

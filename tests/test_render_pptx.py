@@ -19,7 +19,7 @@ from m3docs.renderers.pptx import PptxRenderer, analyze
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
-REAL_PLAYBOOK = Path("/work/shared/corpus/gsa-m3")
+REAL_PLAYBOOK = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "gsa-m3"
 WS = re.compile(r"\s+")
 
 

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # let the suite run from a plain checkout
 
 from m3docs.errors import Diagnostic  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus/gsa-m3")
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "gsa-m3"
 ONE_LINE = re.compile(r"^(?P<path>.+?)(?::(?P<line>\d+):(?P<col>\d+))?: error: [^\n]+$")  # FILE[:LINE:COL]
 
 # A valid key-task front matter. File line = front-matter line + 1 (the '---').

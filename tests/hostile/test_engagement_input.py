@@ -29,6 +29,8 @@ BAD_VALUES = [
     ("impossible-date", "start: 2026-10-01", "start: 2026-02-30", 12, "2026-02-30"),
     ("impossible-quoted-date", "start: 2026-10-01", 'start: "2026-13-01"', 12, "YYYY-MM-DD"),
     ("date-as-number", "as_of: 2026-11-24", "as_of: 20261124", 4, "YYYY-MM-DD"),
+    ("finish-before-start", "start: 2026-10-01", "start: 2026-10-01\n    finish: 2026-09-01", 13,
+     "'finish' 2026-09-01 is before 'start' 2026-10-01"),
     ("unknown-party-in-leads", "  provider: Pat Provider", "  vendor: Pat Provider", 7,
      "unknown party 'vendor'"),
     ("leads-not-mapping", "leads:\n  customer: Ann Customer\n  provider: Pat Provider",

@@ -182,7 +182,7 @@ def _pack_args(eng: Path, out: Path) -> list[str]:
     return args + (["--playbook", str(playbook)] if playbook else [])
 
 
-CORPUS_PB = Path("/work/shared/corpus/gsa-m3")
+CORPUS_PB = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "gsa-m3"
 
 
 def _files(out: Path) -> dict[str, bytes]:

@@ -147,9 +147,10 @@ def engagement_file(draw, task_ids: list[str]) -> str:
         for role, names in roles.items()) if roles else ""
     out += "status:\n"
     for tid in draw(st.lists(st.sampled_from(task_ids), unique=True)):
+        start, finish = sorted((draw(DATES), draw(DATES)))  # finish before start is an error
         out += (f"  {yaml_str(tid)}:\n    percent_complete: {draw(PERCENT)}\n"
-                f"    status: {draw(CODES)}\n    start: {draw(DATES).isoformat()}\n"
-                f"    finish: {draw(DATES).isoformat()}\n    owner: {yaml_str(draw(WORDS))}\n"
+                f"    status: {draw(CODES)}\n    start: {start.isoformat()}\n"
+                f"    finish: {finish.isoformat()}\n    owner: {yaml_str(draw(WORDS))}\n"
                 + "".join(text_list(k) for k in ("risks", "issues", "accomplishments",
                                                  "upcoming")))
     reqs = draw(st.lists(st.tuples(WORDS, RICH, WORDS, WORDS), max_size=4))
