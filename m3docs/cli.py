@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Callable, Sequence
+from urllib.parse import urlsplit
 
 from . import __version__
 from .engagement import example_engagement, load_engagement
@@ -22,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="m3docs", description="Turn the M3 playbook into prefilled "
                                 "Word, Excel and PowerPoint deliverables.")
     p.add_argument("--version", action="version", version=f"m3docs {__version__}")
-    p.add_argument("--base-url", default=DEFAULT_BASE_URL, metavar="URL",
+    p.add_argument("--base-url", default=DEFAULT_BASE_URL, metavar="URL", type=_web_address,
                    help=f"resolve the pages' relative links against URL (default {DEFAULT_BASE_URL})")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v = sub.add_parser("validate", help="check every playbook page and report every problem")
@@ -59,6 +60,15 @@ def _pack_args(p: argparse.ArgumentParser, engagement: bool = True) -> None:
     p.add_argument("--pdf", action="store_true", help="also write a PDF of each document "
                                                        "(needs LibreOffice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _web_address(text: str) -> str:
+    """An http(s) address with a host, else a usage error (links would silently vanish)."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) address such as "
+                                         f"{DEFAULT_BASE_URL}")
+    return text.strip()
 
 
 def _count(text: str) -> int:

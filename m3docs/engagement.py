@@ -20,7 +20,7 @@ STATUS_CODES: dict[str, str] = {
 REQUIREMENT_FIELDS = ("id", "description", "process_area", "sub_process", "source", "type",
                       "priority", "decision_maker", "status", "fit_gap", "test_cases", "notes")
 _TOP_KEYS = ("agency", "program", "provider", "as_of", "version", "leads", "people", "scope",
-             "status", "requirements", "templates", "formats", "placeholders", "base_url")
+             "status", "requirements", "templates", "formats", "placeholders")
 _STATUS_KEYS = ("percent_complete", "status", "start", "finish", "owner", "risks", "issues",
                 "accomplishments", "upcoming")
 

@@ -239,6 +239,13 @@ def test_cli_base_url_option():
     assert urls and all(u.startswith("https://mirror.example.org/") for u in urls)
 
 
+@pytest.mark.parametrize("bad", ["notaurl", "ftp://mirror.example.org", "https://"])
+def test_cli_refuses_a_base_url_that_is_no_web_address(bad):
+    res = _cli("--base-url", bad, "list")
+    assert res.returncode == 2 and "is not an http(s) address" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
 def test_libyaml_and_python_loaders_agree(corpus, monkeypatch):
     from m3docs import yamlsrc
     from m3docs.playbook.export import playbook_dict

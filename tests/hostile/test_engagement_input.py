@@ -16,6 +16,8 @@ from .conftest import ENGAGEMENT, KEY_TASK, assert_error, page_text, snapshot
 BAD_VALUES = [
     ("unknown-top-key", "provider: Example Provider", "provder: Example Provider", 3,
      "unknown key 'provder'"),
+    ("base-url-is-no-engagement-key", "provider: Example Provider",
+     "provider: Example Provider\nbase_url: https://mirror.example.org", 4, "unknown key 'base_url'"),
     ("unknown-status-key", "    percent_complete: 40", "    percent: 40", 10, "unknown key 'percent'"),
     ("status-code-X", "    status: G", "    status: X", 11, "not one of B, G, Y, R, P"),
     ("status-code-word", "    status: G", "    status: Green", 11, "not one of"),
