@@ -25,7 +25,7 @@ CONOPS = "M3-Playbook-Target-State-CONOPS-Template.docx"
 RTM = "M3-Playbook-Requirements-Traceability-Matrix-Template.xlsx"
 DECK = "M3-Playbook-Status-Report-Dashboard-Template.pptx"
 # Parts a fill may rewrite; every other part must come out byte-identical.
-EDITABLE = re.compile(r"^(\[Content_Types\]\.xml|word/(document|header\d*|footer\d*|footnotes|"
+EDITABLE = re.compile(r"^(\[Content_Types\]\.xml|docProps/(app|core)\.xml|word/(document|header\d*|footer\d*|footnotes|"
                       r"endnotes)\.xml|xl/(workbook|sharedStrings|styles)\.xml|xl/worksheets/"
                       r"sheet\d+\.xml|xl/_rels/workbook\.xml\.rels|xl/tables/table\d+\.xml|"
                       r"ppt/presentation\.xml|ppt/_rels/presentation\.xml\.rels|ppt/slides/"
@@ -232,6 +232,10 @@ def test_status_deck(playbook, engagement):
     assert seen == acts
     assert "(as of 11/24/26)" in slides[0].shapes.title.text
     assert slides[1].shapes.title.text.endswith("(continued)")
+    # The slide titles the deck's properties list are filled as the slides are.
+    assert "as of xx/xx/xx" in template.bytes_of("docProps/app.xml").decode()
+    app = parts["docProps/app.xml"].decode()
+    assert "xx/xx/xx" not in app and "as of 11/24/26" in app
     notes_before = [n for n in template.raw if n.startswith("ppt/notesSlides/")]
     assert all(parts[n] == template.bytes_of(n) for n in notes_before)
     texts = _all_text(parts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 
 from ...engagement import Engagement
-from ...ooxml.package import PackageError, Template
+from ...ooxml.package import Package, PackageError, Template
 from ...ooxml.xml import clean_text, qn
 from ...playbook.model import Playbook
 from ...plan import Document
@@ -75,9 +75,27 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
     pkg = template.new()
     feeds = build_feeds(doc, engagement)
     warnings = module.fill(pkg, name, doc, engagement, feeds)
+    _fill_properties(pkg, engagement)
     warnings += _text_warnings(_written_texts(doc, template, engagement, feeds, module is pptx),
                                module is xlsx)
     return RenderResult(pkg.to_bytes(), warnings)
+
+
+PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
+
+
+def _fill_properties(pkg: Package, engagement: Engagement) -> None:
+    """The document properties' blanks (the slide titles a deck lists in app.xml, a title
+    in core.xml) filled as the text is, so file browsers show no "as of xx/xx/xx"."""
+    filler = Filler(engagement)  # its own: approvers' turns and warnings stay the text's
+    for el in pkg.template.xml("[Content_Types].xml").findall(qn("ct:Override")):
+        part = el.get("PartName", "").lstrip("/")
+        if not el.get("ContentType", "").endswith(PROPERTY_TYPES) or part not in pkg:
+            continue
+        if any(filler.finds(node.text or "") for node in pkg.view(part).iter()):
+            for node in pkg.xml(part).iter():
+                if isinstance(node.tag, str) and node.text and filler.finds(node.text):
+                    node.text = filler.text(node.text)
 
 
 def _written_texts(doc: Document, template: Template, engagement: Engagement,
