@@ -159,13 +159,23 @@ class _Builder:
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 p = self.pos(knode)
                 raise YamlError(error(self.path, p.line, p.col, "mapping keys must be scalars"))
-            value = self.build(vnode, depth + 1)
+            value = self._value(key, vnode, depth)
             if key in out:
                 out.duplicates.append(Duplicate(key, out.key_pos[key], self.pos(knode), value))
                 continue
             out[key] = value
             out.key_pos[key], out.value_pos[key] = self.pos(knode), self.pos(vnode)
         return out
+
+    def _value(self, key: Any, vnode: Node, depth: int) -> Any:
+        """A mapping's value; a scalar that cannot be read is reported with its key."""
+        try:
+            return self.build(vnode, depth + 1)
+        except YamlError as exc:
+            d = exc.diagnostic
+            if not isinstance(vnode, ScalarNode) or not d.message.startswith("bad value"):
+                raise
+            raise YamlError(error(d.path, d.line, d.col, f"{key!r}: {d.message}")) from None
 
 
 def max_file_bytes(path: str = "m3docs") -> int:
