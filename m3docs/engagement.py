@@ -68,6 +68,11 @@ class Scope:
         return bool(self.phases or self.key_tasks)
 
 
+def role_key(role: str) -> str:
+    """How stakeholder roles compare: ignoring case and spacing."""
+    return " ".join(role.split()).lower()
+
+
 @dataclass(frozen=True)
 class Engagement:
     """One engagement: agency, program, people, scope and status."""
@@ -86,7 +91,7 @@ class Engagement:
     formats: dict[str, str] = field(default_factory=dict)
     placeholders: dict[str, str] = field(default_factory=dict)
     source: str | None = None
-    # (line, col) in the source of each key of formats and templates, as "formats:KEY"
+    # (line, col) in the source of each key of formats, templates and people, as "people:KEY"
     where: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def lead(self, party: Party) -> str:
@@ -108,8 +113,9 @@ class Engagement:
     def person(self, role: str, party: Party) -> str:
         """Who fills a stakeholder role for a party ('' when not named: documents then
         say UNNAMED)."""
+        wanted = role_key(role)
         for key, by_party in self.people.items():
-            if key.strip().lower() == role.strip().lower():
+            if role_key(key) == wanted:
                 return by_party.get(party, "")
         return ""
 
@@ -301,7 +307,7 @@ def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diag
         requirements=r.requirements(top.get("requirements"), top.where("requirements")),
         templates=_str_map(r, top, "templates"), formats=_str_map(r, top, "formats"),
         placeholders=_str_map(r, top, "placeholders"), source=path,
-        where=_key_positions(top, ("formats", "templates")))
+        where=_key_positions(top, ("formats", "templates", "people")))
     for key in ("formats",):
         for title, fmt in fields[key].items():
             if fmt not in ("docx", "xlsx", "pptx"):

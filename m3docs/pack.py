@@ -5,6 +5,7 @@ replace a document the user edited -> tracker -> manifest.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import multiprocessing
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import __version__
-from .engagement import Engagement
+from .engagement import Engagement, role_key
 from .errors import M3DocsError, error
 from .paths import NameBook, folder_name, safe_stem
 from .playbook.model import KeyTask, Playbook
@@ -92,6 +93,24 @@ def _check_names(playbook: Playbook, engagement: Engagement) -> None:
                                f"(a key task's input or output title, or its template file)"))
     if diags:
         raise M3DocsError(diags)
+
+
+def unlisted_roles(playbook: Playbook, engagement: Engagement) -> list[str]:
+    """Roles under ``people`` that look like a misspelt stakeholder role of the playbook
+    (a role the playbook lacks altogether may be meant for sign-off only: no warning)."""
+    roles = {role_key(s.role.plain): s.role.plain
+             for kt in playbook.key_tasks for s in kt.stakeholders}
+    out = []
+    for role in engagement.people:
+        near = difflib.get_close_matches(role_key(role), list(roles), n=1, cutoff=0.85)
+        if role_key(role) in roles or not near:
+            continue
+        line, col = engagement.where.get(f"people:{role}", (0, 0))
+        where = f"{engagement.source}:{line}:{col}" if engagement.source and line \
+            else engagement.source or "engagement"
+        out.append(f"{where}: people: {role!r} is no stakeholder role of the playbook; did you "
+                   f"mean {roles[near[0]]!r}? (as written, its people only sign as approvers)")
+    return out
 
 
 def _check_phases(playbook: Playbook, phases: list[int]) -> None:
@@ -440,6 +459,7 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
     report.warnings += [f"key task {kt.id} {kt.name}: no document (it lists no output and no "
                         f"input with a template); the tracker lists it"
                         for kt in without_documents(plan.scope, docs)]
+    report.warnings += unlisted_roles(playbook, engagement)
     entry = {"path": TRACKER, "sha256": writer.write(TRACKER, tracker)}
     manifest = {"m3docs_version": __version__, "engagement": engagement.to_dict(),
                 "playbook": {"key_tasks": [kt.id for kt in plan.scope]},

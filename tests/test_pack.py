@@ -297,3 +297,16 @@ def test_a_misspelt_title_under_formats_or_templates_is_an_error_at_its_line(tmp
     assert not (tmp_path / "out").exists()
     path.write_text("agency: A\nprogram: P\nformats:\n  target state concept-of-operations: docx\n")
     assert build_pack(book, load_engagement(path, book), tmp_path / "out").written
+
+
+def test_a_misspelt_people_role_is_warned_with_the_role_it_resembles(tmp_path):
+    book = load_playbook()
+    role = book.key_tasks[0].stakeholders[0].role.plain
+    typo = role[:-2] + role[-1]  # one letter dropped
+    path = tmp_path / "eng.yaml"
+    path.write_text(f"agency: A\nprogram: P\npeople:\n  Chief Sign-off Officer: {{customer: Sam}}\n"
+                    f"  {typo}: {{customer: Jo}}\n")
+    report = build_pack(book, load_engagement(path, book), tmp_path / "out")
+    hits = [w for w in report.warnings if "people:" in w]
+    assert hits == [f"{path}:5:3: people: {typo!r} is no stakeholder role of the playbook; "
+                    f"did you mean {role!r}? (as written, its people only sign as approvers)"]
