@@ -16,8 +16,12 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-        return f"{where}: {self.severity}: {self.message}"
+        return f"{self.where}: {self.severity}: {self.message}"
+
+    @property
+    def where(self) -> str:
+        """FILE:LINE:COL, or FILE alone when the problem is the whole file."""
+        return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
 
     @property
     def is_error(self) -> bool:

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 from . import __version__
 from .engagement import Engagement, role_key
-from .errors import M3DocsError, error
+from .errors import M3DocsError, error, warning
 from .paths import NameBook, folder_name, safe_stem
 from .playbook.model import KeyTask, Playbook
 from .plan import Document, plan_documents, unknown_names
@@ -105,11 +105,11 @@ def unlisted_roles(playbook: Playbook, engagement: Engagement) -> list[str]:
         near = difflib.get_close_matches(role_key(role), list(roles), n=1, cutoff=0.85)
         if role_key(role) in roles or not near:
             continue
-        line, col = engagement.where.get(f"people:{role}", (0, 0))
-        where = f"{engagement.source}:{line}:{col}" if engagement.source and line \
-            else engagement.source or "engagement"
-        out.append(f"{where}: people: {role!r} is no stakeholder role of the playbook; did you "
-                   f"mean {roles[near[0]]!r}? (as written, its people only sign as approvers)")
+        note = warning(engagement.source or "engagement",
+                       *engagement.where.get(f"people:{role}", (0, 0)), "")
+        out.append(f"{note.where}: people: {role!r} is no stakeholder role of the playbook; "
+                   f"did you mean {roles[near[0]]!r}? (as written, its people only sign as "
+                   f"approvers)")
     return out
 
 

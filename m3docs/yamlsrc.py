@@ -116,7 +116,8 @@ class _Builder:
         m = node.start_mark
         return Pos(self.path, m.line + 1 + self.line_offset, m.column + 1)
 
-    def build(self, node: Node, depth: int = 0) -> Any:
+    def build(self, node: Node, depth: int = 0, key: Any = None) -> Any:
+        """The value of ``node`` (``key``: the mapping key it is the value of, if any)."""
         self.nodes += 1
         if self.nodes > MAX_NODES:
             p = self.pos(node)
@@ -127,18 +128,19 @@ class _Builder:
             raise YamlError(error(self.path, p.line, p.col,
                                   f"YAML nested deeper than {MAX_DEPTH} levels"))
         if isinstance(node, ScalarNode):
-            return self.scalar(node)
+            return self.scalar(node, key)
         if isinstance(node, SequenceNode):
             return self.sequence(node, depth)
         return self.mapping(node, depth)
 
-    def scalar(self, node: ScalarNode) -> Any:
+    def scalar(self, node: ScalarNode, key: Any = None) -> Any:
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             p = self.pos(node)
             why = getattr(exc, "problem", None) or " ".join(str(exc).split())
-            raise YamlError(error(self.path, p.line, p.col, f"bad value {node.value!r}: {why}"))
+            of = f"{key!r}: " if key is not None else ""
+            raise YamlError(error(self.path, p.line, p.col, f"{of}bad value {node.value!r}: {why}"))
 
     def sequence(self, node: SequenceNode, depth: int) -> LList:
         out = LList()
@@ -159,23 +161,13 @@ class _Builder:
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 p = self.pos(knode)
                 raise YamlError(error(self.path, p.line, p.col, "mapping keys must be scalars"))
-            value = self._value(key, vnode, depth)
+            value = self.build(vnode, depth + 1, key)
             if key in out:
                 out.duplicates.append(Duplicate(key, out.key_pos[key], self.pos(knode), value))
                 continue
             out[key] = value
             out.key_pos[key], out.value_pos[key] = self.pos(knode), self.pos(vnode)
         return out
-
-    def _value(self, key: Any, vnode: Node, depth: int) -> Any:
-        """A mapping's value; a scalar that cannot be read is reported with its key."""
-        try:
-            return self.build(vnode, depth + 1)
-        except YamlError as exc:
-            d = exc.diagnostic
-            if not isinstance(vnode, ScalarNode) or not d.message.startswith("bad value"):
-                raise
-            raise YamlError(error(d.path, d.line, d.col, f"{key!r}: {d.message}")) from None
 
 
 def max_file_bytes(path: str = "m3docs") -> int:
