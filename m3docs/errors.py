@@ -14,13 +14,17 @@ class Diagnostic:
     col: int
     severity: str  # "error" or "warning"
     message: str
+    place: str = ""  # appended to the path verbatim: ": word/document.xml: paragraph 12", ":Plan!C5"
 
     def __str__(self) -> str:
         return f"{self.where}: {self.severity}: {self.message}"
 
     @property
     def where(self) -> str:
-        """FILE:LINE:COL, or FILE alone when the problem is the whole file."""
+        """FILE:LINE:COL, FILE followed by its place (a part and paragraph, a cell), or FILE
+        alone when the problem is the whole file."""
+        if self.place:
+            return f"{self.path}{self.place}"
         return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
 
     @property
