@@ -10,16 +10,16 @@ from the documents and the playbook; the same input gives the same bytes.
 """
 from __future__ import annotations
 
-import io
 import posixpath
-import zipfile
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from lxml import etree
+from openpyxl.writer.theme import theme_xml
 
 from .engagement import STATUS_CODES, Engagement
+from .ooxml.package import write_zip
 from .ooxml.xml import NS, RT, clean_text, qn, serialize
 from .playbook.glossary import terms_used
 from .playbook.model import KeyTask, Party, Playbook
@@ -36,10 +36,12 @@ HEADER_ROW = 3
 _CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CT_BOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 _CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+_CT_THEME = "application/vnd.openxmlformats-officedocument.theme+xml"
 _CT_CORE = "application/vnd.openxmlformats-package.core-properties+xml"
 _RT_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _RT_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 _RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+_RT_THEME = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme"
 
 
 class Style:
@@ -472,7 +474,7 @@ def _book_parts(sheets: list[_Sheet], engagement: Engagement) -> dict[str, bytes
                      ContentType="application/vnd.openxmlformats-package.relationships+xml")
     etree.SubElement(types, qn("ct:Default"), Extension="xml", ContentType="application/xml")
     for name, ct in ([("/xl/workbook.xml", _CT_BOOK), ("/xl/styles.xml", _CT_STYLES),
-                      ("/docProps/core.xml", _CT_CORE)] +
+                      ("/xl/theme/theme1.xml", _CT_THEME), ("/docProps/core.xml", _CT_CORE)] +
                      [(f"/xl/worksheets/sheet{i}.xml", _CT_SHEET) for i in range(1, n + 1)]):
         etree.SubElement(types, qn("ct:Override"), PartName=name, ContentType=ct)
     book = etree.Element(qn("x:workbook"), nsmap={None: NS["x"], "r": NS["r"]})
@@ -493,7 +495,8 @@ def _book_parts(sheets: list[_Sheet], engagement: Engagement) -> dict[str, bytes
             el.text = text
     etree.SubElement(book, qn("x:calcPr"), calcId="191029")
     book_rels = [(f"rId{i}", RT["worksheet"], f"worksheets/sheet{i}.xml", False)
-                 for i in range(1, n + 1)] + [(f"rId{n + 1}", _RT_STYLES, "styles.xml", False)]
+                 for i in range(1, n + 1)] + [(f"rId{n + 1}", _RT_STYLES, "styles.xml", False),
+                                              (f"rId{n + 2}", _RT_THEME, "theme/theme1.xml", False)]
     return {
         "[Content_Types].xml": serialize(types),
         "_rels/.rels": _rels([("rId1", _RT_DOC, "xl/workbook.xml", False),
@@ -502,6 +505,7 @@ def _book_parts(sheets: list[_Sheet], engagement: Engagement) -> dict[str, bytes
         "xl/workbook.xml": serialize(book),
         "xl/_rels/workbook.xml.rels": _rels(book_rels),
         "xl/styles.xml": STYLES_XML,
+        "xl/theme/theme1.xml": theme_xml.encode("utf-8"),  # openpyxl's default Office theme
     }
 
 
@@ -527,15 +531,5 @@ def _core(engagement: Engagement) -> bytes:
 
 
 def _zip(parts: dict[str, bytes]) -> bytes:
-    """A deterministic zip: content types first, fixed timestamps."""
-    order = ["[Content_Types].xml", "_rels/.rels", "docProps/core.xml", "xl/workbook.xml",
-             "xl/_rels/workbook.xml.rels", "xl/styles.xml"]
-    order += sorted(n for n in parts if n not in order)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name in order:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            zf.writestr(info, parts[name])
-    return buf.getvalue()
+    return write_zip(parts, ["_rels/.rels", "docProps/core.xml", "xl/workbook.xml",
+                             "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/theme/theme1.xml"])

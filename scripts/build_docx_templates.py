@@ -536,7 +536,9 @@ def _drop_extras(doc) -> None:
         if rel.reltype.endswith("/thumbnail"):
             del pkg.rels[rid]
     for rid, rel in list(doc.part.rels.items()):
-        if rel.reltype.endswith("/customXml"):
+        if rel.reltype.endswith(("/customXml", "/stylesWithEffects")):
+            # stylesWithEffects is a Word 2010 copy of styles.xml that would go stale as
+            # the styles are edited here (Word then reports unreadable content): dropped
             del doc.part.rels[rid]
     settings = doc.settings.element
     for el in settings.findall(qn("w:rsids")) + settings.findall(qn("w:savePreviewPicture")):
@@ -564,8 +566,12 @@ def _save(doc, path: Path, kind: str) -> None:
 
 _SETTINGS_ORDER = ["writeProtection", "view", "zoom", "removePersonalInformation", "proofState",
                    "attachedTemplate", "documentProtection", "defaultTabStop", "evenAndOddHeaders",
-                   "characterSpacingControl", "updateFields", "compat", "rsids", "themeFontLang",
-                   "clrSchemeMapping", "shapeDefaults", "decimalSymbol", "listSeparator"]
+                   "characterSpacingControl", "updateFields", "hdrShapeDefaults", "footnotePr",
+                   "endnotePr", "compat", "docVars", "rsids", "mathPr", "attachedSchema",
+                   "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+                   "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+                   "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags",
+                   "decimalSymbol", "listSeparator"]  # CT_Settings' sequence (ECMA-376 17.15.1.78)
 
 
 def _order_settings(settings) -> None:

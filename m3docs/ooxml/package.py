@@ -234,7 +234,7 @@ class Package:
     def to_bytes(self) -> bytes:
         """The package as a zip: content types first, then the template's order."""
         names = [_CT] + [n for n in self.order if n != _CT]
-        writer = _ZipWriter()
+        writer = ZipWriter()
         for name in names:
             if name in self._sealed:
                 writer.add_raw(name, self._sealed[name])
@@ -310,7 +310,7 @@ def _inflate(raw: _Raw) -> bytes:
     return raw.compressed if raw.method == 0 else zlib.decompress(raw.compressed, -15)
 
 
-class _ZipWriter:
+class ZipWriter:
     """A minimal deterministic zip writer (deflate, fixed timestamps)."""
 
     def __init__(self) -> None:
@@ -338,6 +338,17 @@ class _ZipWriter:
         end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(self.central),
                           len(self.central), len(cd), self.offset, 0)
         return b"".join(self.chunks) + cd + end
+
+
+def write_zip(parts: dict[str, bytes], first: Iterable[str] = ()) -> bytes:
+    """A deterministic package of new parts: ``[Content_Types].xml``, then ``first``, then the
+    rest by name."""
+    names = [_CT] + [n for n in first if n != _CT]
+    names += sorted(n for n in parts if n not in names)
+    writer = ZipWriter()
+    for name in names:
+        writer.add(name, parts[name])
+    return writer.finish()
 
 
 def resolve_target(source: str, target: str) -> str:
