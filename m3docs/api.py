@@ -1,16 +1,21 @@
 """The public entry points that tie the steps together."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from .engagement import Engagement
-from .errors import M3DocsError
+from .engine import compiled
+from .engine.core import TemplateProblems
+from .errors import Diagnostic, M3DocsError, error
+from .ooxml.package import PackageError, Template
+from .ooxml.xml import UnsafeXML
 from .pack import atomic_write, plan_pack, select_scope, sha256
 from .playbook.model import Playbook
-from .plan import Document, title_keys
+from .plan import FORMAT_OF_EXTENSION, Document, title_keys
 from .renderers import render_document
-from .templates import TemplateChain
+from .templates import TemplateChain, open_template
 
 
 def find_document(playbook: Playbook, engagement: Engagement, title: str,
@@ -40,3 +45,53 @@ def render(document: Document | str, playbook: Playbook, engagement: Engagement,
             "outputs_of": [k.id for k in doc.outputs_of],
             "inputs_of": [k.id for k in doc.inputs_of], "sha256": sha256(result.data),
             "warnings": problems + result.warnings}
+
+
+@dataclass(frozen=True)
+class TemplateCheck:
+    """What ``check_template`` found: the context names a template uses, and its problems."""
+
+    names: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def _open_tagged(template: str | Path) -> tuple[Template, str]:
+    path = Path(template).expanduser()
+    fmt = FORMAT_OF_EXTENSION.get(path.suffix.lower())
+    if fmt is None:
+        raise M3DocsError([error(str(path), 0, 0, "not a Word, Excel or PowerPoint file "
+                                 "(.docx, .xlsx, .pptx and their macro and template kinds)")])
+    try:
+        return open_template(path), fmt
+    except OSError as exc:
+        raise M3DocsError([error(str(path), 0, 0, f"cannot read: {exc.strerror or exc}")])
+    except (PackageError, UnsafeXML) as exc:
+        raise M3DocsError([error(str(path), 0, 0, str(exc).removeprefix(f"{path}: "))])
+
+
+def check_template(template: str | Path) -> TemplateCheck:
+    """Every error of a tagged template, and the context names it uses (nothing rendered)."""
+    tpl, fmt = _open_tagged(template)
+    try:
+        done = compiled(tpl, fmt)
+    except TemplateProblems as exc:
+        return TemplateCheck((), tuple(exc.diagnostics))
+    return TemplateCheck(tuple(sorted(done.names)), ())
+
+
+def render_template(template: str | Path, context: Mapping[str, Any],
+                    out: str | Path) -> list[str]:
+    """Fill a tagged template with ``context`` (any mapping) and write ``out``; returns the
+    warnings (undefined names, text cleaned). Errors raise ``M3DocsError`` with every
+    diagnostic, and nothing is written."""
+    tpl, fmt = _open_tagged(template)
+    try:
+        data, warnings = compiled(tpl, fmt).render(context)
+    except TemplateProblems as exc:
+        raise M3DocsError(exc.diagnostics)
+    atomic_write(Path(out).expanduser(), data)
+    return warnings

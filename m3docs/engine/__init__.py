@@ -6,6 +6,8 @@ sheet rows and slides into Jinja source.
 """
 from __future__ import annotations
 
+import weakref
+from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 from ..ooxml.package import Template
@@ -29,3 +31,25 @@ class Engine(Protocol):
     def compile(self, template: Template, name: str) -> CompiledTemplate:
         """Check and compile; raises ``core.TemplateProblems`` with every error found."""
         ...
+
+
+ENGINE_MODULES = {"docx": "docx", "xlsx": "xlsx", "pptx": "pptx"}
+
+
+def engine_for(fmt: str) -> Engine:
+    """The engine of a format (``docx``, ``xlsx`` or ``pptx``); each module has an ``ENGINE``."""
+    import importlib
+    if fmt not in ENGINE_MODULES:
+        raise ValueError(f"unknown format {fmt!r}")
+    return importlib.import_module(f"{__name__}.{ENGINE_MODULES[fmt]}").ENGINE
+
+
+_COMPILED: "weakref.WeakKeyDictionary[Template, CompiledTemplate]" = weakref.WeakKeyDictionary()
+
+
+def compiled(template: Template, fmt: str) -> CompiledTemplate:
+    """The template compiled once per process (raises ``core.TemplateProblems``)."""
+    found = _COMPILED.get(template)
+    if found is None:
+        found = _COMPILED[template] = engine_for(fmt).compile(template, Path(template.path).name)
+    return found
