@@ -44,14 +44,25 @@ RECURRING = [
     ("Requirements Traceability Matrix (RTM)",
      "M3-Playbook-Requirements-Traceability-Matrix-Template.xlsx"),
     ("Risks, Actions, Issues, and Decisions (RAID) Log", "M3-Playbook-RAID-Log-Template.xlsx"),
-    ("Integrated Master Schedule (IMS)", None),
-    ("Communications Plan", None),
+    ("Integrated Master Schedule (IMS)", "M3-Playbook-Master-Schedule-Template.xlsx"),
+    ("Communications Plan", "M3-Playbook-Communications-Plan-Template.docx"),
+    ("Business Needs Workbook", "M3-Playbook-Business-Needs-Workbook-Template.xlsx"),
     ("Project Business Case", None),
     ("Lessons Learned", "M3-Playbook-Lessons-Learned-Template.docx"),
     ("Stakeholder Analysis", "M3-Playbook-Stakeholder-Analysis-Template.xlsx"),
     ("Change Management Plan", None),
     ("Data Quality Assessment Results", None),
     ("Phase Progress Review Briefing", None),
+]
+# The family-sized templates benchmarks/family.py writes: (title, file, shape).
+FAMILY = [
+    ("Status Reports/Dashboards", "M3-Playbook-Status-Report-Dashboard-Template.pptx", "deck"),
+    ("Target State Concept of Operations", "M3-Playbook-Target-State-CONOPS-Template.docx",
+     "word:40"),
+    ("Business Needs Workbook", "M3-Playbook-Business-Needs-Workbook-Template.xlsx", "workbook"),
+    ("Integrated Master Schedule (IMS)", "M3-Playbook-Master-Schedule-Template.xlsx", "schedule"),
+    ("Lessons Learned", "M3-Playbook-Lessons-Learned-Template.docx", "word:30"),
+    ("Communications Plan", "M3-Playbook-Communications-Plan-Template.docx", "word:60"),
 ]
 SUBJECTS = ["Data Conversion", "Interface", "Cutover", "Training", "Security Authorization",
             "Workforce Transition", "Service Level", "Testing", "Process Design",
