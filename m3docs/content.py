@@ -1,0 +1,344 @@
+"""The content model: one format-free context per document, the only source documents
+are filled from (its schema is the README's "The template context").
+
+A context is a dict of plain values (str, int, float, bool, None, datetime.date, list,
+dict) and, for text that comes from playbook pages, the playbook's ``RichText``: ``str()``
+gives its plain text and ``.runs`` its bold, italic and links. Contexts are shared
+read-only: a key task's entry (``key_task_entry``) is built once per process and the
+very same object appears in every document that lists the key task, so an engine must
+never change a context (Jinja2's ImmutableSandboxedEnvironment refuses to).
+
+Rules chosen where the old renderers disagreed:
+
+* ``phase`` is the phase number; ``phase_name`` its name; ``phase_title`` the two written
+  out ("Phase 3: Engagement").
+* Parties are written as their labels joined by " / " ("Customer / Provider").
+* An activity's ``owner`` is the engagement's leads of its parties, a shared party
+  standing for the customer and the provider lead ("Jordan Avery / Riley Chen"); "" when
+  no lead is named (a template shows ``a.owner or a.party``, or "To be assigned").
+* A stakeholder role of a shared party is filled by the customer and the provider (not
+  the QSMO); a party taking part whose person the engagement does not name reads
+  ``engagement.UNNAMED``; a party not taking part reads "".
+* Status comes from the engagement per key task; each activity carries the same fields,
+  filled in one place (``activity_progress``) so a schedule's per-activity status plugs in.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from typing import Any, Iterable
+
+from .engagement import STATUS_CODES, UNNAMED, Engagement, TaskStatus
+from .errors import M3DocsError
+from .playbook.glossary import terms_used
+from .playbook.model import Activity, DocRef, KeyTask, Party, Playbook, Stakeholder
+from .playbook.richtext import RichText, resolve_url
+from .plan import INPUT, UPDATED, VERSION_1, Document, is_template_file
+
+Context = dict[str, Any]
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+PARTY_SEPARATOR = " / "
+#: Status code -> (colour name, fill RGB, text RGB): the M3 status dashboard's legend.
+STATUS_COLORS: dict[str, tuple[str, str, str]] = {
+    "B": ("Blue", "1F5FAD", "FFFFFF"), "G": ("Green", "2E8540", "FFFFFF"),
+    "Y": ("Yellow", "F2C037", "1F1F1F"), "R": ("Red", "C0392B", "FFFFFF"),
+    "P": ("Purple", "7D5BA6", "FFFFFF")}
+#: The status an RTM row gets when the engagement gives none.
+REQUIREMENT_STATUS = "Pending Approval-New"
+REQUIREMENT_FIELDS = ("id", "description", "process_area", "sub_process", "source", "type",
+                      "priority", "decision_maker", "status", "fit_gap", "test_cases", "notes")
+#: What a document's version label says about its lineage.
+LINEAGE = {VERSION_1: "created", UPDATED: "updated", INPUT: "used"}
+STAKEHOLDER_PARTIES = (Party.CUSTOMER, Party.PROVIDER, Party.QSMO)
+ENTRY_CACHE_SIZE = 1024  # key-task entries kept per process (a whole playbook's worth)
+_ENTRIES: "OrderedDict[tuple[int, int, int], tuple[tuple, Context]]" = OrderedDict()
+
+
+# -- small rules ------------------------------------------------------------------------
+def long_date(day: dt.date | None) -> str:
+    """'October 7, 2026', whatever the process locale ('' for no date)."""
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}" if day else ""
+
+
+def parties_text(parties: Iterable[Party]) -> str:
+    """Party labels joined by ' / ' ('' for none)."""
+    return PARTY_SEPARATOR.join(p.label for p in parties)
+
+
+def phase_title(number: int, name: str) -> str:
+    return f"Phase {number}: {name}"
+
+
+def takes_part(party: Party, parties: tuple[Party, ...]) -> bool:
+    """Whether ``party`` fills a role held by ``parties`` (shared: customer and provider)."""
+    return party in parties or (Party.SHARED in parties and party is not Party.QSMO)
+
+
+def status_fields(code: str | None, percent: int | None, start: dt.date | None,
+                  finish: dt.date | None) -> Context:
+    """The status fields a key task and each activity carry."""
+    code = code or ""
+    color, fill, text_color = STATUS_COLORS.get(code, ("", "", ""))
+    return {"status": code, "status_label": STATUS_CODES.get(code, ""),
+            "status_color": color, "status_fill": fill, "status_text_color": text_color,
+            "percent_complete": percent,
+            "percent": None if percent is None else percent / 100,
+            "start": start, "finish": finish,
+            "start_text": long_date(start), "finish_text": long_date(finish)}
+
+
+def activity_progress(engagement: Engagement, number: str, task: TaskStatus) -> Context:
+    """The one place an activity's status is filled: the engagement's status of the
+    activity (``engagement.activity_status(number)``, when the engagement has one and
+    reports on it), each field defaulting to its key task's."""
+    report = getattr(engagement, "activity_status", None)
+    own = report(number) if callable(report) else None
+    pick = lambda name: getattr(own, name, None) if own is not None and \
+        getattr(own, name, None) is not None else getattr(task, name)  # noqa: E731
+    return status_fields(pick("status"), pick("percent_complete"), pick("start"),
+                         pick("finish"))
+
+
+# -- one key task (built once per process) -------------------------------------------------
+def key_task_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Context:
+    """The context of one key task; built once per (playbook, engagement, key task) and
+    the same object returned every time after."""
+    owners = (playbook, engagement, kt)
+    key = (id(playbook), id(engagement), id(kt))
+    hit = _ENTRIES.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], owners)):
+        hit = _ENTRIES[key] = (owners, _build_entry(kt, playbook, engagement))
+        while len(_ENTRIES) > ENTRY_CACHE_SIZE:
+            _ENTRIES.popitem(last=False)
+    _ENTRIES.move_to_end(key)
+    return hit[1]
+
+
+def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Context:
+    phase = playbook.phase(kt.phase)
+    st = engagement.task_status(kt.id)
+    activities = [_activity(kt, act, engagement, st) for act in kt.activities]
+    entry: Context = {
+        "id": kt.id, "number": kt.number, "name": kt.name, "title": f"{kt.id} {kt.name}",
+        "objective": kt.objective, "phase": kt.phase, "phase_name": phase.name,
+        "phase_title": phase_title(phase.number, phase.name),
+        "workstream": kt.workstream or "", "parties": parties_text(kt.parties),
+        "url": (resolve_url(kt.permalink, playbook.base_url) or "") if kt.permalink else "",
+        **status_fields(st.status, st.percent_complete, st.start, st.finish),
+        "owner": st.owner or "", "risks": list(st.risks), "issues": list(st.issues),
+        "accomplishments": list(st.accomplishments), "upcoming": list(st.upcoming),
+        "best_practices": list(kt.best_practices),
+        "activities": activities, "groups": _groups(kt, activities),
+        "activities_note": kt.activities_text or RichText(),
+        "stakeholders": [_stakeholder(sh, engagement) for sh in kt.stakeholders],
+        "inputs": [_doc_ref(r) for r in kt.inputs], "outputs": [_doc_ref(r) for r in kt.outputs],
+    }
+    return entry
+
+
+def _activity(kt: KeyTask, act: Activity, engagement: Engagement, st: TaskStatus) -> Context:
+    number = f"{kt.id}.{act.number}"
+    return {"number": number, "index": act.number, "key_task": kt.id, "text": act.text,
+            "group": act.group or RichText(), "party": parties_text(act.parties),
+            "owner": engagement.owner(act),
+            "links": [{"text": r.text.strip(), "url": r.url} for r in act.text.links],
+            **activity_progress(engagement, number, st)}
+
+
+def _groups(kt: KeyTask, activities: list[Context]) -> list[Context]:
+    """Activity groups in page order, holding the same activity dicts (one untitled
+    group when the page has none)."""
+    by_number = {a["index"]: a for a in activities}
+    return [{"title": g.title, "activities": [by_number[a.number] for a in g.activities]}
+            for g in kt.groups]
+
+
+def _stakeholder(sh: Stakeholder, engagement: Engagement) -> Context:
+    role = sh.role.plain
+    by_party: dict[str, str] = {}
+    named: list[str] = []
+    for party in STAKEHOLDER_PARTIES:
+        if not takes_part(party, sh.parties):
+            by_party[party.value] = ""
+            continue
+        name = engagement.person(role, party)
+        by_party[party.value] = name or UNNAMED
+        if name and name not in named:
+            named.append(name)
+    return {"role": sh.role, "parties": parties_text(sh.parties),
+            "people": PARTY_SEPARATOR.join(named) or UNNAMED, **by_party}
+
+
+def _doc_ref(ref: DocRef) -> Context:
+    return {"title": ref.title, "filename": ref.filename or "",
+            "official": is_template_file(ref.filename)}
+
+
+# -- the engagement's part -----------------------------------------------------------------
+def _engagement_part(engagement: Engagement) -> Context:
+    """What every context of an engagement shares, whatever the document."""
+    leads = {p.value: engagement.leads.get(p, "") for p in STAKEHOLDER_PARTIES}
+    leads[Party.SHARED.value] = engagement.lead(Party.SHARED)
+    out: Context = {
+        "agency": engagement.agency, "program": engagement.program,
+        "provider": engagement.provider, "version": engagement.version,
+        "date": long_date(engagement.as_of), "as_of": engagement.as_of.isoformat(),
+        "leads": leads,
+        "people": [{"role": role, **{p.value: by_party.get(p, "") for p in STAKEHOLDER_PARTIES}}
+                   for role, by_party in engagement.people.items()],
+        "approvers": [{"name": n, "title": t} for n, t in engagement.approvers],
+        "requirements": [{f: getattr(r, f) for f in REQUIREMENT_FIELDS}
+                         for r in engagement.requirements],
+        "status_codes": [{"code": c, "label": label, "color": STATUS_COLORS[c][0],
+                          "fill": STATUS_COLORS[c][1]} for c, label in STATUS_CODES.items()],
+        "placeholders": dict(engagement.placeholders),
+    }
+    return out
+
+
+def _with_placeholders(ctx: Context, engagement: Engagement) -> Context:
+    """The engagement's placeholders as top-level names too, where they are identifiers
+    that no name of the schema takes."""
+    for name, value in engagement.placeholders.items():
+        if name.isidentifier() and name not in ctx:
+            ctx[name] = value
+    return ctx
+
+
+def _status_lists(tasks: list[Context]) -> Context:
+    """Risks, issues, accomplishments and upcoming work of the key tasks, in key-task
+    order, numbered across the document."""
+    risks = [{"type": "Risk", "text": t, "key_task": k["id"], "owner": k["owner"]}
+             for k in tasks for t in k["risks"]]
+    issues = [{"type": "Issue", "text": t, "key_task": k["id"], "owner": k["owner"]}
+              for k in tasks for t in k["issues"]]
+    both = [dict(item, number=i) for i, item in enumerate(risks + issues, 1)]
+    number = lambda items: [dict(item, number=i) for i, item in enumerate(items, 1)]  # noqa
+    return {"risks": number(risks), "issues": number(issues), "risks_and_issues": both,
+            "accomplishments": [{"text": t, "key_task": k["id"]}
+                                for k in tasks for t in k["accomplishments"]],
+            "upcoming": [{"text": t, "key_task": k["id"]} for k in tasks for t in k["upcoming"]]}
+
+
+def rtm_rows(tasks: list[Context], engagement: Engagement) -> list[Context]:
+    """The traceability matrix: the engagement's requirements, then one row per activity
+    of the key tasks ('3.14-02': key task and activity number)."""
+    out = [{**{f: getattr(r, f) for f in REQUIREMENT_FIELDS},
+            "status": r.status or REQUIREMENT_STATUS, "key_task": "", "activity": ""}
+           for r in engagement.requirements]
+    for k in tasks:
+        for a in k["activities"]:
+            notes = [f"Responsible party: {a['party']}"] if a["party"] else []
+            if a["group"]:
+                notes.insert(0, f"Activity group: {a['group']}")
+            out.append({"id": f"{k['id']}-{a['index']:02d}", "description": a["text"],
+                        "process_area": k["workstream"], "sub_process": k["name"],
+                        "source": f"M3 Playbook {k['id']}", "type": "", "priority": "",
+                        "decision_maker": a["owner"], "status": REQUIREMENT_STATUS,
+                        "fit_gap": "", "test_cases": "", "notes": "; ".join(notes),
+                        "key_task": k["id"], "activity": a["number"]})
+    return out
+
+
+def _terms(playbook: Playbook, tasks: Iterable[KeyTask], texts: list[str]) -> list[Context]:
+    return [{"name": t.name, "description": t.description, "section": t.section}
+            for t in terms_used(playbook, tasks, texts)]
+
+
+def _history(engagement: Engagement, description: str) -> list[Context]:
+    """The document's revision history: this version, by the provider's lead."""
+    author = engagement.lead(Party.PROVIDER) or engagement.provider or engagement.agency
+    return [{"version": engagement.version, "date": long_date(engagement.as_of),
+             "author": author, "description": description}]
+
+
+def _assemble(base: Context, document: Context, kts: list[KeyTask], playbook: Playbook,
+              engagement: Engagement, texts: list[str]) -> Context:
+    tasks = [key_task_entry(kt, playbook, engagement) for kt in kts]
+    ctx = {**base, "document": document, "key_tasks": tasks}
+    if len(tasks) == 1:
+        ctx["key_task"] = tasks[0]
+    ctx.update(_status_lists(tasks))
+    ctx["rtm"] = rtm_rows(tasks, engagement)
+    ctx["terms"] = _terms(playbook, kts, texts)
+    return _with_placeholders(ctx, engagement)
+
+
+# -- the two contexts ------------------------------------------------------------------------
+def document_context(doc: Document, playbook: Playbook, engagement: Engagement) -> Context:
+    """Everything one planned document is filled from."""
+    phase = playbook.phase(doc.phase)
+    produced = [k.id for k in doc.outputs_of]
+    used = [k.id for k in doc.inputs_of]
+    ptitle = phase_title(phase.number, phase.name)
+    document = {
+        "title": doc.title, "titles": list(doc.deliverable.titles), "phase": doc.phase,
+        "phase_name": phase.name, "phase_title": ptitle, "version_label": doc.version_label,
+        "lineage": LINEAGE.get(doc.version_label, ""), "kind": doc.deliverable.kind,
+        "format": doc.format, "filename": doc.deliverable.filename or "",
+        "template_file": doc.deliverable.template_file or "", "path": doc.path,
+        "produced_by": produced, "used_by": used,
+        "roles": {k.id: _role(k.id in produced, k.id in used) for k in doc.key_tasks},
+        "key_task_ids": ", ".join(k.id for k in doc.key_tasks),
+    }
+    base = _engagement_part(engagement)
+    base["history"] = _history(engagement, f"{doc.version_label} for M3 {ptitle}, prefilled "
+                                           f"from the M3 playbook")
+    return _assemble(base, document, list(doc.key_tasks), playbook, engagement, [doc.title])
+
+
+def _role(produces: bool, uses: bool) -> str:
+    """What a key task does with the document: 'produces', 'uses' or 'uses and updates'."""
+    if produces and uses:
+        return "uses and updates"
+    return "produces" if produces else "uses"
+
+
+def key_task_context(playbook: Playbook, engagement: Engagement,
+                     key_tasks: Iterable[str] = (), phases: Iterable[int] = ()) -> Context:
+    """The context of a render for key tasks (by id) and/or whole phases, no planned
+    document: ``document`` describes them; ``key_task`` is set when there is one."""
+    ids, nums = list(key_tasks), list(phases)
+    known = {kt.id for kt in playbook.key_tasks}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise M3DocsError(f"key task {', '.join(unknown)} is not in the playbook "
+                          f"({playbook.root or 'bundled example'})")
+    kts = [kt for kt in playbook.key_tasks if kt.id in ids or kt.phase in nums]
+    if not kts:
+        raise M3DocsError("no key task: give a key task id or a phase that has key tasks")
+    first = playbook.phase(kts[0].phase)
+    if len(kts) == 1:
+        title = f"Key Task {kts[0].id}: {kts[0].name}"
+    elif len({k.phase for k in kts}) == 1:
+        title = phase_title(first.number, first.name)
+    else:
+        title = "M3 Key Tasks"
+    document = {
+        "title": title, "titles": [title], "phase": first.number, "phase_name": first.name,
+        "phase_title": phase_title(first.number, first.name), "version_label": "",
+        "lineage": "", "kind": "key_task", "format": "", "filename": "", "template_file": "",
+        "path": "", "produced_by": [], "used_by": [], "roles": {},
+        "key_task_ids": ", ".join(k.id for k in kts),
+    }
+    base = _engagement_part(engagement)
+    base["history"] = _history(engagement, "Prefilled from the M3 playbook")
+    return _assemble(base, document, kts, playbook, engagement, [])
+
+
+# -- JSON ----------------------------------------------------------------------------------
+def to_json(value: Any) -> Any:
+    """A JSON-ready copy: rich text as its plain text, dates as ISO strings."""
+    if isinstance(value, RichText):
+        return value.plain
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
