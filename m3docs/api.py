@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from .content import Context, document_context, key_task_context
 from .engagement import Engagement
 from .errors import M3DocsError
 from .pack import atomic_write, plan_pack, select_scope, sha256
@@ -40,3 +41,16 @@ def render(document: Document | str, playbook: Playbook, engagement: Engagement,
             "outputs_of": [k.id for k in doc.outputs_of],
             "inputs_of": [k.id for k in doc.inputs_of], "sha256": sha256(result.data),
             "warnings": problems + result.warnings}
+
+
+def build_context(playbook: Playbook, engagement: Engagement, *, document: str | None = None,
+                  key_tasks: Iterable[str] = (), phases: Iterable[int] = (),
+                  templates: Iterable[str | Path] = ()) -> Context:
+    """The context a template sees: the planned document titled ``document``, else a
+    render for ``key_tasks`` and/or ``phases`` (see m3docs.content)."""
+    if document is not None:
+        base = Path(engagement.source).parent if engagement.source else None
+        chain = TemplateChain.build(engagement.templates, templates, base)
+        return document_context(find_document(playbook, engagement, document, chain),
+                                playbook, engagement)
+    return key_task_context(playbook, engagement, key_tasks, phases)

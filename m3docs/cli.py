@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("engagements", nargs="+", metavar="ENGAGEMENT.yaml")
     _pack_args(bt, engagement=False)
     bt.add_argument("--out", required=True, help="output folder (one sub-folder per engagement)")
+    _context_parser(sub)
     return p
 
 
@@ -177,6 +178,43 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "list": cmd_list, "pack": cmd_pack, "batch": cmd_batch}
+
+
+# -- m3docs context: what a template sees ---------------------------------------------------
+def _context_parser(sub) -> None:
+    cx = sub.add_parser("context", help="print the context a template is filled from")
+    cx.add_argument("--playbook", help="playbook (default: the bundled example)")
+    cx.add_argument("--engagement", help="engagement YAML file (default: a built-in demo "
+                                        "engagement, said so on stderr)")
+    cx.add_argument("--templates", action="append", default=[], metavar="DIR",
+                    help="folder of official templates (may repeat; they decide which "
+                         "inputs become documents)")
+    which = cx.add_mutually_exclusive_group(required=True)
+    which.add_argument("--key-task", action="append", default=[], metavar="ID",
+                       help="the context of a render for this key task (may repeat)")
+    which.add_argument("--document", metavar="TITLE",
+                       help="the context of the planned document with this title")
+    cx.add_argument("--json", action="store_true",
+                    help="print it as JSON (the only form; rich text as plain text, dates ISO)")
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    from . import build_context, to_json
+    book = _playbook(args.playbook, args.base_url)
+    if args.engagement:
+        eng = load_engagement(args.engagement, book)
+    else:
+        eng = example_engagement()
+        print(f"note: no --engagement: the built-in demo engagement ({eng.agency}, "
+              f"{eng.program})", file=sys.stderr)
+    ctx = build_context(book, eng, document=args.document, key_tasks=args.key_task,
+                        templates=args.templates)
+    json.dump(to_json(ctx), sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+COMMANDS["context"] = cmd_context
 
 
 def main(argv: Sequence[str] | None = None) -> int:
