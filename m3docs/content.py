@@ -62,6 +62,17 @@ def long_date(day: dt.date | None) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}" if day else ""
 
 
+def written_dates(name: str, day: dt.date | None) -> Context:
+    """A date and its written forms: ``name`` (the date or None), ``name_text``
+    ('December 15, 2026'), ``name_short`` ('Dec 15, 2026') and ``name_mdyyyy``
+    ('12/15/2026'); the forms are '' for no date."""
+    if day is None:
+        return {name: None, f"{name}_text": "", f"{name}_short": "", f"{name}_mdyyyy": ""}
+    return {name: day, f"{name}_text": long_date(day),
+            f"{name}_short": f"{MONTHS[day.month - 1][:3]} {day.day}, {day.year}",
+            f"{name}_mdyyyy": f"{day.month:02d}/{day.day:02d}/{day.year}"}
+
+
 def parties_text(parties: Iterable[Party]) -> str:
     """Party labels joined by ' / ' ('' for none)."""
     return PARTY_SEPARATOR.join(p.label for p in parties)
@@ -85,20 +96,23 @@ def status_fields(code: str | None, percent: int | None, start: dt.date | None,
             "status_color": color, "status_fill": fill, "status_text_color": text_color,
             "percent_complete": percent,
             "percent": None if percent is None else percent / 100,
-            "start": start, "finish": finish,
-            "start_text": long_date(start), "finish_text": long_date(finish)}
+            **written_dates("start", start), **written_dates("finish", finish)}
 
 
 def activity_progress(engagement: Engagement, number: str, task: TaskStatus) -> Context:
     """The one place an activity's status is filled: the engagement's status of the
     activity (``engagement.activity_status(number)``, when the engagement has one and
-    reports on it), each field defaulting to its key task's."""
+    reports on it), each field defaulting to its key task's. ``owner`` is the reported
+    owner of the activity, else None (the caller then names the leads)."""
     report = getattr(engagement, "activity_status", None)
     own = report(number) if callable(report) else None
-    pick = lambda name: getattr(own, name, None) if own is not None and \
-        getattr(own, name, None) is not None else getattr(task, name)  # noqa: E731
-    return status_fields(pick("status"), pick("percent_complete"), pick("start"),
-                         pick("finish"))
+
+    def pick(name: str) -> Any:
+        value = getattr(own, name, None) if own is not None else None
+        return getattr(task, name) if value is None else value
+    return {**status_fields(pick("status"), pick("percent_complete"), pick("start"),
+                            pick("finish")),
+            "owner": getattr(own, "owner", None) or None}
 
 
 # -- one key task (built once per process) -------------------------------------------------
@@ -140,11 +154,11 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
 
 def _activity(kt: KeyTask, act: Activity, engagement: Engagement, st: TaskStatus) -> Context:
     number = f"{kt.id}.{act.number}"
+    progress = activity_progress(engagement, number, st)
     return {"number": number, "index": act.number, "key_task": kt.id, "text": act.text,
             "group": act.group or RichText(), "party": parties_text(act.parties),
-            "owner": engagement.owner(act),
             "links": [{"text": r.text.strip(), "url": r.url} for r in act.text.links],
-            **activity_progress(engagement, number, st)}
+            **progress, "owner": progress["owner"] or engagement.owner(act)}
 
 
 def _groups(kt: KeyTask, activities: list[Context]) -> list[Context]:
@@ -184,7 +198,7 @@ def _engagement_part(engagement: Engagement) -> Context:
     out: Context = {
         "agency": engagement.agency, "program": engagement.program,
         "provider": engagement.provider, "version": engagement.version,
-        "date": long_date(engagement.as_of), "as_of": engagement.as_of.isoformat(),
+        **_as_of(engagement.as_of),
         "leads": leads,
         "people": [{"role": role, **{p.value: by_party.get(p, "") for p in STAKEHOLDER_PARTIES}}
                    for role, by_party in engagement.people.items()],
@@ -198,11 +212,21 @@ def _engagement_part(engagement: Engagement) -> Context:
     return out
 
 
+def _as_of(day: dt.date) -> Context:
+    """The engagement's date: ``date`` written out, ``as_of`` ISO, and the short and
+    numeric forms official templates ask for."""
+    forms = written_dates("day", day)
+    return {"date": forms["day_text"], "as_of": day.isoformat(),
+            "date_short": forms["day_short"], "date_mdyyyy": forms["day_mdyyyy"],
+            "date_mdyy": f"{day.month:02d}/{day.day:02d}/{day.year % 100:02d}"}
+
+
 def _with_placeholders(ctx: Context, engagement: Engagement) -> Context:
-    """The engagement's placeholders as top-level names too, where they are identifiers
-    that no name of the schema takes."""
+    """The engagement's placeholders named like identifiers as top-level names: a new
+    name, or one that replaces a top-level text (``date: Fall 2026``, as official fills
+    always allowed); the schema's lists and mappings are never replaced."""
     for name, value in engagement.placeholders.items():
-        if name.isidentifier() and name not in ctx:
+        if name.isidentifier() and (name not in ctx or isinstance(ctx[name], str)):
             ctx[name] = value
     return ctx
 

@@ -55,6 +55,8 @@ def test_top_level_names(playbook, engagement, documents):
         "U.S. Department of Examples", "Financial Management Modernization",
         "Example Shared Service Provider", "1.0")
     assert ctx["date"] == "November 24, 2026" and ctx["as_of"] == "2026-11-24"
+    assert (ctx["date_short"], ctx["date_mdyyyy"], ctx["date_mdyy"]) == (
+        "Nov 24, 2026", "11/24/2026", "11/24/26")
     october = _fresh(engagement, as_of=dt.date(2026, 10, 7))
     assert document_context(_doc(documents, "conops"), playbook, october)["date"] == \
         "October 7, 2026"
@@ -107,7 +109,8 @@ def test_status_fields(playbook, engagement, documents):
         "G", "On track", "Green")
     assert (entry["percent_complete"], entry["percent"]) == (50, 0.5)
     assert (entry["start"], entry["finish"]) == (dt.date(2026, 10, 1), dt.date(2026, 12, 15))
-    assert entry["finish_text"] == "December 15, 2026"
+    assert (entry["finish_text"], entry["finish_short"], entry["finish_mdyyyy"]) == (
+        "December 15, 2026", "Dec 15, 2026", "12/15/2026")
     assert entry["risks"] == ["Retained-organization design depends on the workforce "
                               "assessment"]
     for act in entry["activities"]:
@@ -116,13 +119,15 @@ def test_status_fields(playbook, engagement, documents):
     silent = _fresh(engagement, status={})
     quiet = document_context(_doc(documents, "status"), playbook, silent)["key_task"]
     assert (quiet["status"], quiet["status_label"], quiet["percent_complete"],
-            quiet["start"]) == ("", "", None, None)
+            quiet["start"], quiet["start_text"], quiet["start_short"]) == ("", "", None, None,
+                                                                          "", "")
 
 
 def test_activity_status_plugs_in_per_activity(playbook, engagement):
     class Scheduled(type(engagement)):
         def activity_status(self, number: str) -> TaskStatus | None:
-            return TaskStatus(percent_complete=100, status="B") if number == "3.14.2" else None
+            return TaskStatus(percent_complete=100, status="B", owner="Kim Lee") \
+                if number == "3.14.2" else None
 
     eng = Scheduled(**{f.name: getattr(engagement, f.name)
                        for f in dataclasses.fields(engagement)})
@@ -131,6 +136,7 @@ def test_activity_status_plugs_in_per_activity(playbook, engagement):
         "B", "Blue", 100)
     assert acts[1]["finish"] == dt.date(2026, 12, 15)  # not reported: the key task's
     assert (acts[0]["status"], acts[0]["percent_complete"]) == ("G", 50)
+    assert (acts[1]["owner"], acts[0]["owner"]) == ("Kim Lee", "Jordan Avery / Riley Chen")
 
 
 def test_activity_numbers_are_the_ims_numbers_of_the_status_deck(playbook, engagement,
@@ -231,12 +237,13 @@ def test_rich_text_keeps_its_links(playbook, engagement):
     assert to_json(a)["text"] == str(a["text"])
 
 
-def test_placeholders_join_the_top_level_without_shadowing(playbook, engagement):
-    eng = _fresh(engagement, placeholders={"contract_number": "GS-123", "agency": "X",
-                                           "[Program Name]": "FMM"})
+def test_placeholders_join_the_top_level_and_replace_only_text(playbook, engagement):
+    eng = _fresh(engagement, placeholders={"contract_number": "GS-123", "date": "Fall 2026",
+                                           "key_tasks": "none", "[Program Name]": "FMM"})
     ctx = key_task_context(playbook, eng, ["3.14"])
-    assert ctx["contract_number"] == "GS-123" and ctx["agency"] == engagement.agency
-    assert ctx["placeholders"]["[Program Name]"] == "FMM"
+    assert ctx["contract_number"] == "GS-123" and ctx["date"] == "Fall 2026"
+    assert [k["id"] for k in ctx["key_tasks"]] == ["3.14"]
+    assert ctx["placeholders"]["[Program Name]"] == "FMM" and "[Program Name]" not in ctx
 
 
 def test_a_shared_key_task_is_built_once(playbook, engagement, documents, monkeypatch):
