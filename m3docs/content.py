@@ -366,3 +366,111 @@ def to_json(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+# -- the pack's deliverables tracker -----------------------------------------------------------
+FORMAT_LABELS = {"docx": "Word", "xlsx": "Excel", "pptx": "PowerPoint"}
+PARTY_CODES = {Party.CUSTOMER: "C", Party.PROVIDER: "P", Party.SHARED: "S", Party.QSMO: "Q"}
+USED = "Used"
+#: Worst first: the status a deliverable shows when its producing key tasks differ.
+STATUS_SEVERITY = ("R", "Y", "G", "P", "B")
+NOT_REPORTED = "Not reported"
+
+
+def _unique_tasks(tasks: Iterable[KeyTask]) -> list[KeyTask]:
+    seen: dict[str, KeyTask] = {}
+    for kt in tasks:
+        seen.setdefault(kt.id, kt)
+    return sorted(seen.values(), key=lambda k: k.sort_key)
+
+
+def _phase_label(docs: list[Document], phase: int) -> str:
+    """'Version 1' in the first phase that outputs the deliverable, 'Updated' later (or
+    when the planner labelled that first output 'Updated'), 'Used' where it is only an
+    input, '' where the pack has none."""
+    out_phases = sorted({d.phase for d in docs if d.outputs_of})
+    if phase in out_phases:
+        first = phase == out_phases[0] and not any(
+            d.phase == phase and d.version_label == UPDATED for d in docs)
+        return VERSION_1 if first else UPDATED
+    return USED if any(d.phase == phase and d.inputs_of for d in docs) else ""
+
+
+def _document_in(docs: list[Document], phase: int) -> Document | None:
+    here = [d for d in docs if d.phase == phase]
+    return next((d for d in here if d.outputs_of), here[0] if here else None)
+
+
+def _tracked(docs: list[Document], phases: list[int], engagement: Engagement) -> Context:
+    """One deliverable's row of the tracker."""
+    producers = _unique_tasks(kt for d in docs for kt in d.outputs_of)
+    users = _unique_tasks(kt for d in docs for kt in d.inputs_of)
+    cells = []
+    for number in phases:
+        label = _phase_label(docs, number)
+        doc = _document_in(docs, number) if label else None
+        cells.append({"phase": number, "label": label, "path": doc.path if doc else ""})
+    parties = sorted({p for kt in producers for p in kt.parties}, key=list(Party).index)
+    statuses = [engagement.task_status(kt.id) for kt in producers]
+    codes = {s.status for s in statuses if s.status}
+    code = next((c for c in STATUS_SEVERITY if c in codes), "")
+    pcts = [s.percent_complete for s in statuses if s.percent_complete is not None]
+    linked = [d for d in docs if d.path]
+    latest = max(linked, key=lambda d: (d.phase, bool(d.outputs_of))) if linked else None
+    return {"title": " / ".join(dict.fromkeys(d.title for d in docs)),
+            "format": docs[0].format, "format_label": FORMAT_LABELS.get(docs[0].format,
+                                                                        docs[0].format),
+            "kind": docs[0].deliverable.kind, "phases": cells,
+            "produced_by": ", ".join(kt.id for kt in producers),
+            "used_by": ", ".join(kt.id for kt in users), "parties": parties_text(parties),
+            "status": code,
+            "status_label": (STATUS_CODES[code] if code else NOT_REPORTED) if producers else "",
+            "percent": sum(pcts) / len(pcts) / 100 if producers and pcts else None,
+            "path": latest.path if latest else "",
+            "file": latest.path.replace("\\", "/").rsplit("/", 1)[-1] if latest else ""}
+
+
+def _raci(tasks: list[KeyTask]) -> list[Context]:
+    """Stakeholder roles (first use first) with the party codes that fill each per key task."""
+    roles: dict[str, str] = {}
+    cells: dict[tuple[str, str], list[Party]] = {}
+    for kt in tasks:
+        for sh in kt.stakeholders:
+            name = " ".join(sh.role.plain.split())
+            roles.setdefault(name.lower(), name)
+            parties = cells.setdefault((name.lower(), kt.id), [])
+            parties += [p for p in sh.parties if p not in parties]
+    return [{"role": name, "parties": [
+        ", ".join(PARTY_CODES[p] for p in sorted(cells.get((key, kt.id), []),
+                                                 key=list(Party).index)) for kt in tasks]}
+        for key, name in roles.items()]
+
+
+def tracker_context(documents: list[Document], playbook: Playbook, engagement: Engagement,
+                    scope: Iterable[KeyTask] = ()) -> Context:
+    """The context of a pack's deliverables tracker: one row per deliverable across the
+    phases (its lineage), the stakeholder roles by key task (RACI) and the terms used.
+    ``scope``: the pack's key tasks, those that list no document included."""
+    tasks = _unique_tasks(list(scope) + [kt for d in documents for kt in d.key_tasks])
+    phases = sorted({p.number for p in playbook.phases} | {d.phase for d in documents})
+    groups: dict[str, list[Document]] = {}
+    for doc in documents:
+        groups.setdefault(doc.deliverable.key, []).append(doc)
+    ordered = [sorted(docs, key=lambda d: (d.phase, d.path)) for docs in groups.values()]
+    rows = sorted(((docs[0].phase, _tracked(docs, phases, engagement)) for docs in ordered),
+                  key=lambda pr: (pr[0], pr[1]["title"].lower(), pr[1]["title"]))
+    covered = {kt.id for d in documents for kt in d.key_tasks}
+    raci_tasks = tasks or list(playbook.key_tasks)
+    ctx = {**_engagement_part(engagement),
+           "document": {"title": "Deliverables Tracker", "kind": "tracker"},
+           "phases": [{"number": n, "name": playbook.phase(n).name,
+                       "title": phase_title(n, playbook.phase(n).name)} for n in phases],
+           "deliverables": [row for _, row in rows],
+           "idle_key_tasks": [{"id": kt.id, "name": kt.name} for kt in tasks
+                              if kt.id not in covered],
+           "raci_key_tasks": [{"id": kt.id, "name": kt.name} for kt in raci_tasks],
+           "raci": _raci(raci_tasks),
+           "party_codes": [{"code": c, "label": p.label} for p, c in PARTY_CODES.items()],
+           "key_tasks": [key_task_entry(kt, playbook, engagement) for kt in tasks],
+           "terms": _terms(playbook, tasks, [d.title for d in documents])}
+    return _with_placeholders(ctx, engagement)

@@ -348,3 +348,55 @@ def test_corpus_groups_links_and_terms(corpus_contexts):
     for d, c in with_terms:
         assert [t["name"] for t in c["terms"]] == [
             t.name for t in terms_used(book, d.key_tasks, [d.title])]
+
+
+# -- the deliverables tracker ----------------------------------------------------------------
+def _tracker_sheets(docs, book, eng, scope):
+    from openpyxl import load_workbook
+    from m3docs.tracker import HEADER_ROW, build_tracker
+    data = build_tracker(docs, book, eng, {d.path: d.path for d in docs}, scope=scope)
+    wb = load_workbook(io.BytesIO(data))
+    rows = lambda ws: [[c.value for c in r] for r in ws.iter_rows(min_row=HEADER_ROW + 1)]  # noqa
+    return rows(wb["Deliverables"]), rows(wb["RACI"])
+
+
+def _assert_tracker_matches(docs, book, eng, scope):
+    ctx = content.tracker_context(docs, book, eng, scope)
+    sheet, raci = _tracker_sheets(docs, book, eng, scope)
+    rows = ctx["deliverables"]
+    assert rows, "a pack with documents tracks deliverables"
+    assert len(sheet) >= len(rows) and len(raci) >= len(ctx["raci"])
+    assert len(sheet) == len(rows) or not any(sheet[len(rows)][1:])  # then notes, if any
+    for row, cells in zip(rows, sheet):
+        n = len(ctx["phases"])
+        expected = [row["title"], row["format_label"]] + [c["label"] or None
+                                                          for c in row["phases"]]
+        expected += [row["produced_by"] or None, row["used_by"] or None,
+                     row["parties"].replace(" / ", ", ") or None, row["status_label"] or None,
+                     row["percent"], row["file"] or None]
+        assert cells[:len(expected)] == expected
+        assert len(cells) >= 2 + n + 6
+    for role, cells in zip(ctx["raci"], raci):
+        assert cells[:1 + len(role["parties"])] == [role["role"]] + [
+            p or None for p in role["parties"]]
+    return ctx
+
+
+def test_tracker_context_says_what_the_tracker_shows(playbook, engagement):
+    from m3docs.pack import make_plan
+    plan = make_plan(playbook, engagement)
+    ctx = _assert_tracker_matches(plan.docs, playbook, engagement, plan.scope)
+    conops = next(r for r in ctx["deliverables"] if r["kind"] == "conops")
+    assert (conops["status"], conops["status_label"], conops["percent"]) == ("G", "On track",
+                                                                             0.5)
+    assert [c["label"] for c in conops["phases"]] == ["Version 1"]
+
+
+def test_corpus_tracker_context(corpus, engagement):
+    book = load_playbook(corpus)
+    scope = list(book.key_tasks)
+    docs = plan_pack(book, engagement, TemplateChain.build(), scope)
+    ctx = _assert_tracker_matches(docs, book, engagement, scope)
+    labels = {c["label"] for r in ctx["deliverables"] for c in r["phases"]}
+    assert {"Version 1", "Updated", "Used"} <= labels
+    assert len(ctx["phases"]) >= 3 and ctx["terms"]
