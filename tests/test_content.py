@@ -212,6 +212,46 @@ def test_rtm_rows_are_requirements_then_activities(playbook, engagement, documen
     assert first["process_area"] == "Process and Service Delivery"
 
 
+def test_rtm_rows_are_what_the_rtm_workbook_lists(playbook, engagement, documents, tmp_path):
+    from openpyxl import load_workbook
+    doc = _doc(documents, "rtm")
+    rows = document_context(doc, playbook, engagement)["rtm"]
+    render(doc, playbook, engagement, tmp_path / "rtm.xlsx")
+    ws = load_workbook(tmp_path / "rtm.xlsx")["RTM"]
+    values = [list(r) for r in ws.iter_rows(values_only=True)]
+    head = next(i for i, r in enumerate(values) if r[0] == "Requirement ID")
+    columns = {name: values[head].index(name) for name in (
+        "Requirement ID", "Process Area", "Sub Process", "Requirement Description", "Source",
+        "Priority", "Decision Maker", "Status", "Comments")}
+    listed = [r for r in values[head + 1:] if r[0]]
+    assert [r[columns["Requirement ID"]] for r in listed] == [r["id"] for r in rows]
+    for row, cells in zip(rows, listed):
+        for field, name in (("process_area", "Process Area"), ("sub_process", "Sub Process"),
+                            ("description", "Requirement Description"), ("source", "Source"),
+                            ("priority", "Priority"), ("decision_maker", "Decision Maker"),
+                            ("status", "Status"), ("notes", "Comments")):
+            assert (cells[columns[name]] or "") == str(row[field]), (row["id"], field)
+
+
+def test_conops_tables_come_from_the_context(playbook, engagement, documents, tmp_path):
+    import docx
+    doc = _doc(documents, "conops")
+    ctx = document_context(doc, playbook, engagement)
+    render(doc, playbook, engagement, tmp_path / "conops.docx")
+    tables = {t.rows[0].cells[0].text: [[c.text for c in r.cells] for r in t.rows[1:]]
+              for t in docx.Document(str(tmp_path / "conops.docx")).tables}
+    assert tables["#"] == [[str(a["index"]), str(a["text"]), a["party"], a["owner"]]
+                           for a in ctx["key_task"]["activities"]]
+    cell = lambda name: UNNAMED.capitalize() if name == UNNAMED else name  # noqa: E731
+    assert [r[:3] for r in tables["Role"]] == [
+        [str(s["role"]), cell(s["customer"]), cell(s["provider"])]
+        for s in ctx["key_task"]["stakeholders"]]
+    h = ctx["history"][0]
+    assert tables["Version"] == [[h["version"], h["date"], h["description"], h["author"]]]
+    assert tables["Name and Title"] == [[f"{a['name']}\n{a['title']}", "", ""]
+                                        for a in ctx["approvers"]]
+
+
 def test_people_leads_approvers_and_updates(playbook, engagement, documents):
     ctx = document_context(_doc(documents, "status"), playbook, engagement)
     assert ctx["leads"] == {"customer": "Jordan Avery", "provider": "Riley Chen",
