@@ -13,7 +13,8 @@ from .playbook.model import (Activity, DocRef, KeyTask, Party, Phase, Playbook, 
                              Stakeholder)
 from .pack import PackReport, build_pack  # noqa: E402
 from .api import build_context, render  # noqa: E402
-from .content import document_context, key_task_context, to_json  # noqa: E402
+from .content import (document_context, key_task_context, to_json,  # noqa: E402
+                      tracker_context)
 
 
 def generate_packs(*args, **kwargs):
@@ -26,4 +27,4 @@ __all__ = ["__version__", "Activity", "Diagnostic", "DocRef", "Engagement", "Key
            "M3DocsError", "PackReport", "Party", "Phase", "Playbook", "Stakeholder",
            "build_context", "build_pack", "check_playbook", "document_context",
            "generate_packs", "key_task_context", "load_engagement", "load_playbook", "render",
-           "to_json"]
+           "to_json", "tracker_context"]

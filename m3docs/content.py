@@ -149,6 +149,7 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
         "stakeholders": [_stakeholder(sh, engagement) for sh in kt.stakeholders],
         "inputs": [_doc_ref(r) for r in kt.inputs], "outputs": [_doc_ref(r) for r in kt.outputs],
     }
+    entry["rtm"] = _activity_rtm(entry)
     return entry
 
 
@@ -191,8 +192,22 @@ def _doc_ref(ref: DocRef) -> Context:
 
 
 # -- the engagement's part -----------------------------------------------------------------
+_PARTS: dict[int, tuple[Engagement, Context]] = {}
+PART_CACHE_SIZE = 8
+
+
 def _engagement_part(engagement: Engagement) -> Context:
-    """What every context of an engagement shares, whatever the document."""
+    """What every context of an engagement shares, whatever the document: built once per
+    engagement object (callers copy the top level before adding to it)."""
+    hit = _PARTS.get(id(engagement))
+    if hit is None or hit[0] is not engagement:
+        if len(_PARTS) >= PART_CACHE_SIZE:
+            _PARTS.pop(next(iter(_PARTS)))
+        hit = _PARTS[id(engagement)] = (engagement, _build_part(engagement))
+    return hit[1]
+
+
+def _build_part(engagement: Engagement) -> Context:
     leads = {p.value: engagement.leads.get(p, "") for p in STAKEHOLDER_PARTIES}
     leads[Party.SHARED.value] = engagement.lead(Party.SHARED)
     out: Context = {
@@ -247,22 +262,27 @@ def _status_lists(tasks: list[Context]) -> Context:
 
 
 def rtm_rows(tasks: list[Context], engagement: Engagement) -> list[Context]:
-    """The traceability matrix: the engagement's requirements, then one row per activity
-    of the key tasks ('3.14-02': key task and activity number)."""
+    """The traceability matrix: the engagement's requirements (status defaulting to
+    REQUIREMENT_STATUS), then each key task's activity rows (``kt.rtm``)."""
     out = [{**{f: getattr(r, f) for f in REQUIREMENT_FIELDS},
             "status": r.status or REQUIREMENT_STATUS, "key_task": "", "activity": ""}
            for r in engagement.requirements]
-    for k in tasks:
-        for a in k["activities"]:
-            notes = [f"Responsible party: {a['party']}"] if a["party"] else []
-            if a["group"]:
-                notes.insert(0, f"Activity group: {a['group']}")
-            out.append({"id": f"{k['id']}-{a['index']:02d}", "description": a["text"],
-                        "process_area": k["workstream"], "sub_process": k["name"],
-                        "source": f"M3 Playbook {k['id']}", "type": "", "priority": "",
-                        "decision_maker": a["owner"], "status": REQUIREMENT_STATUS,
-                        "fit_gap": "", "test_cases": "", "notes": "; ".join(notes),
-                        "key_task": k["id"], "activity": a["number"]})
+    return out + [row for k in tasks for row in k["rtm"]]
+
+
+def _activity_rtm(entry: Context) -> list[Context]:
+    """One RTM row per activity of a key task ('3.14-02': key task and activity number)."""
+    out = []
+    for a in entry["activities"]:
+        notes = [f"Responsible party: {a['party']}"] if a["party"] else []
+        if a["group"]:
+            notes.insert(0, f"Activity group: {a['group']}")
+        out.append({"id": f"{entry['id']}-{a['index']:02d}", "description": a["text"],
+                    "process_area": entry["workstream"], "sub_process": entry["name"],
+                    "source": f"M3 Playbook {entry['id']}", "type": "", "priority": "",
+                    "decision_maker": a["owner"], "status": REQUIREMENT_STATUS,
+                    "fit_gap": "", "test_cases": "", "notes": "; ".join(notes),
+                    "key_task": entry["id"], "activity": a["number"]})
     return out
 
 
@@ -307,9 +327,9 @@ def document_context(doc: Document, playbook: Playbook, engagement: Engagement) 
         "roles": {k.id: _role(k.id in produced, k.id in used) for k in doc.key_tasks},
         "key_task_ids": ", ".join(k.id for k in doc.key_tasks),
     }
-    base = _engagement_part(engagement)
-    base["history"] = _history(engagement, f"{doc.version_label} for M3 {ptitle}, prefilled "
-                                           f"from the M3 playbook")
+    base = {**_engagement_part(engagement),
+            "history": _history(engagement, f"{doc.version_label} for M3 {ptitle}, "
+                                            f"prefilled from the M3 playbook")}
     return _assemble(base, document, list(doc.key_tasks), playbook, engagement, [doc.title])
 
 
@@ -347,8 +367,8 @@ def key_task_context(playbook: Playbook, engagement: Engagement,
         "path": "", "produced_by": [], "used_by": [], "roles": {},
         "key_task_ids": ", ".join(k.id for k in kts),
     }
-    base = _engagement_part(engagement)
-    base["history"] = _history(engagement, "Prefilled from the M3 playbook")
+    base = {**_engagement_part(engagement),
+            "history": _history(engagement, "Prefilled from the M3 playbook")}
     return _assemble(base, document, kts, playbook, engagement, [])
 
 

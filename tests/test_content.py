@@ -301,6 +301,18 @@ def test_a_shared_key_task_is_built_once(playbook, engagement, documents, monkey
     assert key_task_context(playbook, _fresh(engagement), ["3.14"])["key_task"] is not first
 
 
+def test_contexts_share_parts_but_not_their_top_level(playbook, engagement, documents):
+    conops, rtm = (document_context(_doc(documents, k), playbook, engagement)
+                   for k in ("conops", "rtm"))
+    assert conops["people"] is rtm["people"]  # the engagement's part is built once
+    assert conops["history"][0]["description"].startswith("Version 1 for M3 Phase 3")
+    assert rtm["history"][0]["description"].startswith("Input for M3 Phase 3")
+    conops["agency"] = "changed"
+    again = document_context(_doc(documents, "rtm"), playbook, engagement)
+    assert again["agency"] == rtm["agency"] == engagement.agency
+    assert rtm["rtm"][len(engagement.requirements):] == rtm["key_task"]["rtm"]
+
+
 def test_key_task_context_errors_and_phases(playbook, engagement):
     with pytest.raises(M3DocsError, match="key task 9.99 is not in the playbook"):
         key_task_context(playbook, engagement, ["9.99"])
