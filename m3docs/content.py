@@ -31,7 +31,7 @@ from typing import Any, Iterable
 from .engagement import STATUS_CODES, UNNAMED, Engagement, TaskStatus
 from .errors import M3DocsError
 from .playbook.glossary import terms_used
-from .playbook.model import Activity, DocRef, KeyTask, Party, Playbook, Stakeholder
+from .playbook.model import Activity, DocRef, KeyTask, Party, Phase, Playbook, Stakeholder
 from .playbook.richtext import RichText, resolve_url
 from .plan import INPUT, UPDATED, VERSION_1, Document, is_template_file
 
@@ -317,20 +317,32 @@ def document_context(doc: Document, playbook: Playbook, engagement: Engagement) 
     produced = [k.id for k in doc.outputs_of]
     used = [k.id for k in doc.inputs_of]
     ptitle = phase_title(phase.number, phase.name)
-    document = {
-        "title": doc.title, "titles": list(doc.deliverable.titles), "phase": doc.phase,
-        "phase_name": phase.name, "phase_title": ptitle, "version_label": doc.version_label,
-        "lineage": LINEAGE.get(doc.version_label, ""), "kind": doc.deliverable.kind,
-        "format": doc.format, "filename": doc.deliverable.filename or "",
-        "template_file": doc.deliverable.template_file or "", "path": doc.path,
-        "produced_by": produced, "used_by": used,
-        "roles": {k.id: _role(k.id in produced, k.id in used) for k in doc.key_tasks},
-        "key_task_ids": ", ".join(k.id for k in doc.key_tasks),
-    }
+    document = _document_part(
+        doc.title, doc.deliverable.kind, phase, doc.key_tasks,
+        titles=list(doc.deliverable.titles), version_label=doc.version_label,
+        lineage=LINEAGE.get(doc.version_label, ""), format=doc.format,
+        filename=doc.deliverable.filename or "",
+        template_file=doc.deliverable.template_file or "", path=doc.path,
+        produced_by=produced, used_by=used,
+        roles={k.id: _role(k.id in produced, k.id in used) for k in doc.key_tasks})
     base = {**_engagement_part(engagement),
             "history": _history(engagement, f"{doc.version_label} for M3 {ptitle}, "
                                             f"prefilled from the M3 playbook")}
     return _assemble(base, document, list(doc.key_tasks), playbook, engagement, [doc.title])
+
+
+def _document_part(title: str, kind: str, phase: Phase | None, kts: Iterable[KeyTask],
+                   **facts: Any) -> Context:
+    """A context's ``document``: every name present, those that do not apply empty."""
+    out: Context = {
+        "title": title, "titles": [title], "phase": phase.number if phase else None,
+        "phase_name": phase.name if phase else "",
+        "phase_title": phase_title(phase.number, phase.name) if phase else "",
+        "version_label": "", "lineage": "", "kind": kind, "format": "", "filename": "",
+        "template_file": "", "path": "", "produced_by": [], "used_by": [], "roles": {},
+        "key_task_ids": ", ".join(k.id for k in kts)}
+    out.update(facts)
+    return out
 
 
 def _role(produces: bool, uses: bool) -> str:
@@ -360,13 +372,7 @@ def key_task_context(playbook: Playbook, engagement: Engagement,
         title = phase_title(first.number, first.name)
     else:
         title = "M3 Key Tasks"
-    document = {
-        "title": title, "titles": [title], "phase": first.number, "phase_name": first.name,
-        "phase_title": phase_title(first.number, first.name), "version_label": "",
-        "lineage": "", "kind": "key_task", "format": "", "filename": "", "template_file": "",
-        "path": "", "produced_by": [], "used_by": [], "roles": {},
-        "key_task_ids": ", ".join(k.id for k in kts),
-    }
+    document = _document_part(title, "key_task", first, kts)
     base = {**_engagement_part(engagement),
             "history": _history(engagement, "Prefilled from the M3 playbook")}
     return _assemble(base, document, kts, playbook, engagement, [])
@@ -395,6 +401,7 @@ USED = "Used"
 #: Worst first: the status a deliverable shows when its producing key tasks differ.
 STATUS_SEVERITY = ("R", "Y", "G", "P", "B")
 NOT_REPORTED = "Not reported"
+TRACKER_TITLE = "Deliverables Tracker"
 
 
 def _unique_tasks(tasks: Iterable[KeyTask]) -> list[KeyTask]:
@@ -482,7 +489,7 @@ def tracker_context(documents: list[Document], playbook: Playbook, engagement: E
     covered = {kt.id for d in documents for kt in d.key_tasks}
     raci_tasks = tasks or list(playbook.key_tasks)
     ctx = {**_engagement_part(engagement),
-           "document": {"title": "Deliverables Tracker", "kind": "tracker"},
+           "document": _document_part(TRACKER_TITLE, "tracker", None, tasks, format="xlsx"),
            "phases": [{"number": n, "name": playbook.phase(n).name,
                        "title": phase_title(n, playbook.phase(n).name)} for n in phases],
            "deliverables": [row for _, row in rows],

@@ -319,6 +319,19 @@ def test_key_task_context_errors_and_phases(playbook, engagement):
     ctx = key_task_context(playbook, engagement, phases=[3])
     assert [k["id"] for k in ctx["key_tasks"]] == [k.id for k in playbook.in_phase(3)]
     assert ctx["document"]["kind"] == "key_task"
+    one = key_task_context(playbook, engagement, ["3.14"])["document"]
+    assert (one["title"], one["phase"], one["phase_title"]) == (
+        f"Key Task 3.14: {playbook.key_task('3.14').name}", 3, "Phase 3: Engagement")
+
+
+def test_every_context_has_the_same_document_names(playbook, engagement, documents):
+    from m3docs.pack import make_plan
+    plan = make_plan(playbook, engagement)
+    names = set(document_context(documents[0], playbook, engagement)["document"])
+    assert {"title", "titles", "phase", "phase_name", "version_label"} <= names
+    assert set(key_task_context(playbook, engagement, ["3.14"])["document"]) == names
+    tracker = content.tracker_context(plan.docs, playbook, engagement, plan.scope)
+    assert set(tracker["document"]) == names and tracker["document"]["phase"] is None
 
 
 def _cli(capsys, *args: str) -> tuple[int, str, str]:
