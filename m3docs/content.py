@@ -25,6 +25,7 @@ Rules chosen where the old renderers disagreed:
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from typing import Any, Iterable
 
@@ -54,6 +55,7 @@ LINEAGE = {VERSION_1: "created", UPDATED: "updated", INPUT: "used"}
 STAKEHOLDER_PARTIES = (Party.CUSTOMER, Party.PROVIDER, Party.QSMO)
 ENTRY_CACHE_SIZE = 1024  # key-task entries kept per process (a whole playbook's worth)
 _ENTRIES: "OrderedDict[tuple[int, int, int], tuple[tuple, Context]]" = OrderedDict()
+_LOCK = threading.Lock()  # the caches are shared by the threads of a thread pool
 
 
 # -- small rules ------------------------------------------------------------------------
@@ -121,13 +123,19 @@ def key_task_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> C
     the same object returned every time after."""
     owners = (playbook, engagement, kt)
     key = (id(playbook), id(engagement), id(kt))
-    hit = _ENTRIES.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], owners)):
-        hit = _ENTRIES[key] = (owners, _build_entry(kt, playbook, engagement))
-        while len(_ENTRIES) > ENTRY_CACHE_SIZE:
-            _ENTRIES.popitem(last=False)
-    _ENTRIES.move_to_end(key)
-    return hit[1]
+    with _LOCK:
+        hit = _ENTRIES.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], owners)):
+            _ENTRIES.move_to_end(key)
+            return hit[1]
+    entry = _build_entry(kt, playbook, engagement)
+    with _LOCK:  # another thread may have built it meanwhile: the first one stays
+        hit = _ENTRIES.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], owners)):
+            hit = _ENTRIES[key] = (owners, entry)
+            while len(_ENTRIES) > ENTRY_CACHE_SIZE:
+                _ENTRIES.popitem(last=False)
+        return hit[1]
 
 
 def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Context:
@@ -199,12 +207,13 @@ PART_CACHE_SIZE = 8
 def _engagement_part(engagement: Engagement) -> Context:
     """What every context of an engagement shares, whatever the document: built once per
     engagement object (callers copy the top level before adding to it)."""
-    hit = _PARTS.get(id(engagement))
-    if hit is None or hit[0] is not engagement:
-        if len(_PARTS) >= PART_CACHE_SIZE:
-            _PARTS.pop(next(iter(_PARTS)))
-        hit = _PARTS[id(engagement)] = (engagement, _build_part(engagement))
-    return hit[1]
+    with _LOCK:
+        hit = _PARTS.get(id(engagement))
+        if hit is None or hit[0] is not engagement:
+            if len(_PARTS) >= PART_CACHE_SIZE:
+                _PARTS.pop(next(iter(_PARTS)))
+            hit = _PARTS[id(engagement)] = (engagement, _build_part(engagement))
+        return hit[1]
 
 
 def _build_part(engagement: Engagement) -> Context:

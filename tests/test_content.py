@@ -465,3 +465,12 @@ def test_corpus_tracker_context(corpus, engagement):
     labels = {c["label"] for r in ctx["deliverables"] for c in r["phases"]}
     assert {"Version 1", "Updated", "Used"} <= labels
     assert len(ctx["phases"]) >= 3 and ctx["terms"]
+
+
+def test_threads_share_one_entry_per_key_task(playbook, engagement):
+    from concurrent.futures import ThreadPoolExecutor
+    eng = _fresh(engagement)
+    kt = playbook.key_task("3.14")
+    with ThreadPoolExecutor(8) as pool:
+        entries = list(pool.map(lambda _: content.key_task_entry(kt, playbook, eng), range(64)))
+    assert all(e is entries[0] for e in entries)
