@@ -474,3 +474,24 @@ def test_threads_share_one_entry_per_key_task(playbook, engagement):
     with ThreadPoolExecutor(8) as pool:
         entries = list(pool.map(lambda _: content.key_task_entry(kt, playbook, eng), range(64)))
     assert all(e is entries[0] for e in entries)
+
+
+def test_a_jinja2_template_reads_the_context(playbook, engagement):
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    env = ImmutableSandboxedEnvironment(autoescape=True)
+    ctx = key_task_context(playbook, engagement, ["3.14"])
+    text = env.from_string(
+        "{{ key_task.id }} {{ document.phase }}|{% for a in key_task.activities %}"
+        "{{ a.number }}={{ a.owner }};{% endfor %}|{% for a in key_task.activities %}"
+        "{% for r in a.text.runs if r.url %}{{ r.text }}<{{ r.url }}>{% endfor %}{% endfor %}"
+        "|{{ key_task.activities[-1].text }}|{{ key_task.finish_text }}").render(ctx)
+    head, acts, links, last, finish = text.split("|")
+    assert head == "3.14 3"
+    assert acts.split(";")[0] == "3.14.1=Jordan Avery / Riley Chen"
+    assert links == "M3 glossary<https://ussm.gsa.gov/m3glossary/>"  # values, not tags, escaped
+    assert last == str(ctx["key_task"]["activities"][-1]["text"]).replace("'", "&#39;")
+    assert finish == "December 15, 2026"
+    with pytest.raises(SecurityError):
+        env.from_string("{{ key_tasks.append(1) }}").render(ctx)
+    assert len(ctx["key_tasks"]) == 1
