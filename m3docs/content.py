@@ -1,26 +1,33 @@
-"""The content model: one format-free context per document, the only source documents
-are filled from (its schema is the README's "The template context").
+"""The content model: the context every document is filled from, built without any
+knowledge of formats (its schema is the README's "The template context").
 
-A context is a dict of plain values (str, int, float, bool, None, datetime.date, list,
-dict) and, for text that comes from playbook pages, the playbook's ``RichText``: ``str()``
-gives its plain text and ``.runs`` its bold, italic and links. Contexts are shared
-read-only: a key task's entry (``key_task_entry``) is built once per process and the
-very same object appears in every document that lists the key task, so an engine must
-never change a context (Jinja2's ImmutableSandboxedEnvironment refuses to).
+Three contexts: ``document_context`` for a planned document, ``key_task_context`` for a
+render of key tasks, ``tracker_context`` for the pack's deliverables tracker; ``to_json``
+shows one as JSON. A context is a dict of plain values (str, int, float, bool, None,
+datetime.date, list, dict) and, for text from playbook pages, the playbook's ``RichText``:
+``str()`` gives its plain text and ``.runs`` its bold, italics and links.
+
+Contexts are shared read-only: a key task's entry (``key_task_entry``) is built once per
+process and the very same object appears in every context that lists the key task, and the
+engagement's part is built once per engagement; an engine must never change a context
+(Jinja2's ImmutableSandboxedEnvironment refuses to).
 
 Rules chosen where the old renderers disagreed:
 
 * ``phase`` is the phase number; ``phase_name`` its name; ``phase_title`` the two written
   out ("Phase 3: Engagement").
 * Parties are written as their labels joined by " / " ("Customer / Provider").
-* An activity's ``owner`` is the engagement's leads of its parties, a shared party
-  standing for the customer and the provider lead ("Jordan Avery / Riley Chen"); "" when
-  no lead is named (a template shows ``a.owner or a.party``, or "To be assigned").
+* An activity's ``owner`` is the owner reported for it, else the engagement's leads of its
+  parties, a shared party standing for the customer and the provider lead ("Jordan Avery /
+  Riley Chen"); "" when no lead is named (a template writes ``a.owner or a.party``).
 * A stakeholder role of a shared party is filled by the customer and the provider (not
   the QSMO); a party taking part whose person the engagement does not name reads
   ``engagement.UNNAMED``; a party not taking part reads "".
 * Status comes from the engagement per key task; each activity carries the same fields,
   filled in one place (``activity_progress``) so a schedule's per-activity status plugs in.
+* An engagement placeholder named like an identifier is a top-level name, and replaces a
+  top-level text of that name (as official fills allowed); never a list or a mapping.
+* The revision history is this version, by the provider's lead.
 """
 from __future__ import annotations
 
@@ -262,12 +269,15 @@ def _status_lists(tasks: list[Context]) -> Context:
              for k in tasks for t in k["risks"]]
     issues = [{"type": "Issue", "text": t, "key_task": k["id"], "owner": k["owner"]}
               for k in tasks for t in k["issues"]]
-    both = [dict(item, number=i) for i, item in enumerate(risks + issues, 1)]
-    number = lambda items: [dict(item, number=i) for i, item in enumerate(items, 1)]  # noqa
-    return {"risks": number(risks), "issues": number(issues), "risks_and_issues": both,
+    return {"risks": _numbered(risks), "issues": _numbered(issues),
+            "risks_and_issues": _numbered(risks + issues),
             "accomplishments": [{"text": t, "key_task": k["id"]}
                                 for k in tasks for t in k["accomplishments"]],
             "upcoming": [{"text": t, "key_task": k["id"]} for k in tasks for t in k["upcoming"]]}
+
+
+def _numbered(items: list[Context]) -> list[Context]:
+    return [{"number": i, **item} for i, item in enumerate(items, 1)]
 
 
 def rtm_rows(tasks: list[Context], engagement: Engagement) -> list[Context]:
@@ -319,7 +329,7 @@ def _assemble(base: Context, document: Context, kts: list[KeyTask], playbook: Pl
     return _with_placeholders(ctx, engagement)
 
 
-# -- the two contexts ------------------------------------------------------------------------
+# -- a document's and a key-task render's contexts ------------------------------------------------------------------------
 def document_context(doc: Document, playbook: Playbook, engagement: Engagement) -> Context:
     """Everything one planned document is filled from."""
     phase = playbook.phase(doc.phase)
