@@ -12,7 +12,10 @@ from .playbook.loader import check_playbook, load_playbook  # noqa: E402
 from .playbook.model import (Activity, DocRef, KeyTask, Party, Phase, Playbook,  # noqa: E402
                              Stakeholder)
 from .pack import PackReport, build_pack  # noqa: E402
-from .api import render  # noqa: E402
+from .api import (TemplateCheck, build_context, check_template, render,  # noqa: E402
+                  render_template)
+from .content import (document_context, key_task_context, to_json,  # noqa: E402
+                      tracker_context)
 
 
 def generate_packs(*args, **kwargs):
@@ -23,5 +26,6 @@ def generate_packs(*args, **kwargs):
 
 __all__ = ["__version__", "Activity", "Diagnostic", "DocRef", "Engagement", "KeyTask",
            "M3DocsError", "PackReport", "Party", "Phase", "Playbook", "Stakeholder",
-           "build_pack", "check_playbook", "generate_packs", "load_engagement", "load_playbook",
-           "render"]
+           "TemplateCheck", "build_context", "build_pack", "check_playbook", "check_template",
+           "document_context", "generate_packs", "key_task_context", "load_engagement",
+           "load_playbook", "render", "render_template", "to_json", "tracker_context"]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .content import Context, document_context, key_task_context
 from .engagement import Engagement
 from .engine import compiled
 from .engine.core import TemplateProblems
@@ -95,3 +96,16 @@ def render_template(template: str | Path, context: Mapping[str, Any],
         raise M3DocsError(exc.diagnostics)
     atomic_write(Path(out).expanduser(), data)
     return warnings
+
+
+def build_context(playbook: Playbook, engagement: Engagement, *, document: str | None = None,
+                  key_tasks: Iterable[str] = (), phases: Iterable[int] = (),
+                  templates: Iterable[str | Path] = ()) -> Context:
+    """The context a template sees: the planned document titled ``document``, else a
+    render for ``key_tasks`` and/or ``phases`` (see m3docs.content)."""
+    if document is not None:
+        base = Path(engagement.source).parent if engagement.source else None
+        chain = TemplateChain.build(engagement.templates, templates, base)
+        return document_context(find_document(playbook, engagement, document, chain),
+                                playbook, engagement)
+    return key_task_context(playbook, engagement, key_tasks, phases)

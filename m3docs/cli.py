@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .engagement import example_engagement, load_engagement
-from .errors import M3DocsError
+from .errors import M3DocsError, error
 from .playbook.export import playbook_dict
 from .playbook.loader import check_playbook, load_playbook
 from .playbook.model import Playbook
@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("engagements", nargs="+", metavar="ENGAGEMENT.yaml")
     _pack_args(bt, engagement=False)
     bt.add_argument("--out", required=True, help="output folder (one sub-folder per engagement)")
+    _context_parser(sub)
+    _template_parsers(sub)
     return p
 
 
@@ -177,6 +179,112 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "list": cmd_list, "pack": cmd_pack, "batch": cmd_batch}
+
+
+# -- m3docs context: what a template sees ---------------------------------------------------
+def _context_parser(sub) -> None:
+    cx = sub.add_parser("context", help="print the context a template is filled from")
+    cx.add_argument("--playbook", help="playbook (default: the bundled example)")
+    cx.add_argument("--engagement", help="engagement YAML file (default: a built-in demo "
+                                        "engagement, said so on stderr)")
+    cx.add_argument("--templates", action="append", default=[], metavar="DIR",
+                    help="folder of official templates (may repeat; they decide which "
+                         "inputs become documents)")
+    which = cx.add_mutually_exclusive_group(required=True)
+    which.add_argument("--key-task", action="append", default=[], metavar="ID",
+                       help="the context of a render for this key task (may repeat)")
+    which.add_argument("--document", metavar="TITLE",
+                       help="the context of the planned document with this title")
+    cx.add_argument("--json", action="store_true",
+                    help="print it as JSON (the only form; rich text as plain text, dates ISO)")
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    from . import build_context, to_json
+    book = _playbook(args.playbook, args.base_url)
+    if args.engagement:
+        eng = load_engagement(args.engagement, book)
+    else:
+        eng = example_engagement()
+        print(f"note: no --engagement: the built-in demo engagement ({eng.agency}, "
+              f"{eng.program})", file=sys.stderr)
+    ctx = build_context(book, eng, document=args.document, key_tasks=args.key_task,
+                        templates=args.templates)
+    json.dump(to_json(ctx), sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+COMMANDS["context"] = cmd_context
+
+
+# -- tagged templates: render, check-template ------------------------------------------------
+def _template_parsers(sub) -> None:
+    rd = sub.add_parser("render", help="fill a tagged template (docxtpl's tags) with a context")
+    rd.add_argument("template", help="a .docx, .xlsx or .pptx with tags")
+    rd.add_argument("--out", required=True, help="the document to write")
+    rd.add_argument("--data", metavar="FILE", help="the context as a JSON or YAML file")
+    rd.add_argument("--playbook", help="playbook (default: the bundled example)")
+    rd.add_argument("--engagement", help="engagement YAML file (default: the built-in demo)")
+    rd.add_argument("--key-task", action="append", default=[], metavar="ID",
+                    help="the key task(s) the context is for (may repeat)")
+    rd.add_argument("--phase", type=int, action="append", default=[], metavar="N",
+                    help="every key task of phase N (may repeat)")
+    ck = sub.add_parser("check-template", help="list a tagged template's variables and errors")
+    ck.add_argument("template", help="a .docx, .xlsx or .pptx with tags")
+
+
+def _data_file(path: str) -> dict:
+    """A context from a JSON or YAML file; a bad file is a one-line error at its place."""
+    import yaml
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise M3DocsError([error(path, 0, 0, f"cannot read: {getattr(exc, 'strerror', None) or exc}")])
+    try:
+        data = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise M3DocsError([error(path, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}")])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise M3DocsError([error(path, line, col, "not valid YAML: "
+                                 f"{getattr(exc, 'problem', None) or exc}")])
+    if not isinstance(data, dict):
+        raise M3DocsError([error(path, 0, 0, "the context must be a mapping of names to values")])
+    return data
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from . import build_context, render_template
+    if args.data:
+        if args.engagement or args.key_task or args.phase:
+            raise M3DocsError("--data gives the whole context: leave out --engagement, "
+                              "--key-task and --phase")
+        context = _data_file(args.data)
+    else:
+        if not args.key_task and not args.phase:
+            raise M3DocsError("say what the context is for: --key-task ID, --phase N or "
+                              "--data FILE")
+        book = _playbook(args.playbook, args.base_url)
+        eng = load_engagement(args.engagement, book) if args.engagement else example_engagement()
+        context = build_context(book, eng, key_tasks=args.key_task, phases=args.phase)
+    for line in render_template(args.template, context, args.out):
+        print(f"warning: {args.template}: {line}", file=sys.stderr)
+    return 0
+
+
+def cmd_check_template(args: argparse.Namespace) -> int:
+    from . import check_template
+    found = check_template(args.template)
+    for d in found.diagnostics:
+        print(d, file=sys.stderr)
+    for name in found.names:
+        print(name)
+    return 0 if found.ok else 1
+
+
+COMMANDS.update({"render": cmd_render, "check-template": cmd_check_template})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
