@@ -92,18 +92,15 @@ def _fill_sheet(xml: str, count: int, cols: int, rng: random.Random) -> str:
     header = re.search(r"<row r=\"1\".*?</row>", xml, re.S).group(0)
     style = re.search(r'<c r="A2" s="(\d+)"', xml).group(1)
     rows = [header]
-    for r in range(2, count + 1):
+    for r in range(2, count + 1):  # styled rows (row style), a few filled cells each
         cells = []
-        for c in range(1, cols + 1):
-            ref = f"{get_column_letter(c)}{r}"
-            if r == 2 and c == 1:
-                cells.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>'
-                             f'&lt; enter requirement ID &gt;</t></is></c>')
-            elif c % 5 == 0:
-                cells.append(f'<c r="{ref}" s="{style}"><v>{rng.randint(0, 999)}</v></c>')
-            else:
-                cells.append(f'<c r="{ref}" s="{style}"/>')
-        rows.append(f'<row r="{r}">{"".join(cells)}</row>')
+        if r == 2:
+            cells.append(f'<c r="A2" s="{style}" t="inlineStr"><is><t>'
+                         f'&lt; enter requirement ID &gt;</t></is></c>')
+        for c in range(10, cols + 1, 10):
+            cells.append(f'<c r="{get_column_letter(c)}{r}" s="{style}">'
+                         f'<v>{rng.randint(0, 999)}</v></c>')
+        rows.append(f'<row r="{r}" s="{style}" customFormat="1">{"".join(cells)}</row>')
     data = "<sheetData>" + "".join(rows) + "</sheetData>"
     xml = re.sub(r"<sheetData>.*?</sheetData>|<sheetData/>", data, xml, count=1, flags=re.S)
     last = get_column_letter(cols)
