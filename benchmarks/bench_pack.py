@@ -143,7 +143,68 @@ def measure_obvious(args: argparse.Namespace) -> dict:
     return {"docs": len(jobs), "seconds": time.perf_counter() - start, "peak_mb": _peak_mb()}
 
 
-MEASURES = {"m3docs": measure_m3docs, "floor": measure_floor, "obvious": measure_obvious}
+def measure_per_template(args: argparse.Namespace) -> dict:
+    """Per template, in one process: render its documents one by one (the first includes
+    the template's analysis, as in a pack), then re-zip the template as many times (its
+    own floor). Returns {template: {docs, seconds, floor_seconds}}."""
+    from m3docs.pack import make_plan, render_all
+    book, eng = _load(args.playbook)
+    _import_everything(True)
+    plan = make_plan(book, eng, args.templates)
+    by_template: dict[str, list] = {}
+    for doc in plan.docs:
+        template, choice, _ = plan.chain.load(doc.deliverable)
+        if choice.official:
+            by_template.setdefault(choice.path.name, []).append((doc, choice.path))
+    out = {}
+    for name, items in sorted(by_template.items()):
+        docs = [d for d, _ in items]
+        start = time.perf_counter()
+        for _ in render_all(docs, book, eng, plan.chain):
+            pass
+        mine = time.perf_counter() - start
+        start = time.perf_counter()
+        for i in range(len(docs)):
+            _rezip(items[0][1], Path(args.out) / f"floor{items[0][1].suffix}")
+        out[name] = {"docs": len(docs), "seconds": mine,
+                     "floor_seconds": time.perf_counter() - start}
+    return {"templates": out, "seconds": 0.0, "peak_mb": _peak_mb()}
+
+
+def _rezip(template: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(template) as src, \
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
+
+
+MEASURES = {"m3docs": measure_m3docs, "floor": measure_floor, "obvious": measure_obvious,
+            "per_template": measure_per_template}
+
+
+def per_template_table(result: dict) -> str:
+    lines = ["| template | documents | m3docs ms/doc | floor ms/doc | m3docs / floor |",
+             "|---|---|---|---|---|"]
+    for name, r in result["templates"].items():
+        mine, floor = 1000 * r["seconds"] / r["docs"], 1000 * r["floor_seconds"] / r["docs"]
+        lines.append(f"| {name} | {r['docs']} | {mine:.1f} | {floor:.1f} | "
+                     f"{mine / floor:.2f}x |")
+    return "\n".join(lines)
+
+
+def family_folder(work: Path) -> Path:
+    """The family-sized templates (benchmarks/family.py), with the shared official samples
+    beside them when ../shared has them (the generated ones win on a name clash)."""
+    import family
+    folder = work / "family"
+    if not folder.is_dir():
+        family.build(folder)
+        shared = HERE.parent.parent / "shared" / "corpus" / "gsa-m3" / "assets" / "files"
+        for f in sorted(shared.glob("*")) if shared.is_dir() else []:
+            if not (folder / f.name).exists():
+                shutil.copy(f, folder / f.name)
+    return folder
 
 
 # -- the driver --------------------------------------------------------------------
@@ -367,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
                    "(default 9 up to N = 100, 5 up to 500, 3 above)")
     p.add_argument("--obvious-max", type=int, default=10_000,
                    help="skip the obvious approach above this N")
+    p.add_argument("--family", action="store_true",
+                   help="add rows on family-sized official templates (benchmarks/family.py) "
+                        "and a per-template table against each template's own floor")
     p.add_argument("--markdown", help="also write the table to this Markdown file")
     p.add_argument("--keep", help="keep generated files in this folder")
     p.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
@@ -381,12 +445,20 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     sets = [("bundled", [])] + ([("official", [str(Path(args.official).resolve())])]
                                if args.official else [])
+    if args.family:
+        sets.append(("family", [str(family_folder(work))]))
     try:
         rows = bench(sets, [int(x) for x in args.sizes.split(",")], work, args)
+        per = [per_template_table(_fresh(
+            "per_template", out=work / "per-template", playbook=work /
+            f"playbook-{min(int(x) for x in args.sizes.split(','))}-{args.recurrence}",
+            templates=templates)) for label, templates in sets if label == "family"]
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    text = table(rows, args.jobs)
+    text = table(rows, args.jobs) + "".join(
+        "\n\nPer template (family, smallest N; each template's own floor: re-zipping it once "
+        "per document):\n\n" + t for t in per)
     checks = verdicts(rows)
     checks += [f"note  [{r['templates']}, N={r['n']}] --jobs {args.jobs} gave {r['speedup']:.2f}x "
                f"while {args.jobs} processes of plain Python ran {r['ceiling']:.2f}x faster "
