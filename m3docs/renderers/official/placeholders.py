@@ -4,7 +4,10 @@ A blank is a bracketed token (``[Program Name]``, ``<<Insert Date>>``, ``< enter
 or one of a few bare forms (``xx/xx/xx``, ``Day, Month, Year``, ``Version 1.0`` on a
 short line). Its inner text is classified by ``BLANK_RULES`` (first match wins);
 guidance blanks that ask the author to write something (``<<Describe ...>>``)
-match ``GUIDANCE`` and stay. The engagement's ``placeholders`` mapping overrides:
+match ``GUIDANCE`` and stay. A date blank is the signer's to fill, and stays, when it
+says so (``<<Signature Date>>``) or when its context is a signing block: its paragraph,
+the paragraph before it or its table row holds an approver's blank, a signature line
+(``_____``) or a word of signing (``signature``, ``approved by``), see ``SIGNING``. The engagement's ``placeholders`` mapping overrides:
 a key that is a placeholder's literal text replaces that text, a key that is a
 field name (``agency``, ``program``, ``date`` ...) replaces the field's value.
 """
@@ -48,10 +51,14 @@ BLANK_RULES: tuple[BlankRule, ...] = (
                             r"customer organi[sz]ation)( name)?$|\bname of (the )?customer\b")),
     BlankRule("provider", _rx(r"\b(provider|vendor)\b.*\bname\b|\bname of (the )?"
                               r"(shared service |service )?provider\b|^(insert )?provider$")),
+    BlankRule("signature_date", _rx(r"^(insert |enter )?(the )?(approval|approved|signature|"
+                                    r"signing|signed|sign-off|certification) date$|"
+                                    r"^(insert |enter )?date (of )?(approval|approved|signature|"
+                                    r"signing|signed|sign-off|certification)$")),
     BlankRule("date", _rx(r"^(insert |enter )?(the )?(current |today'?s? |document |publication |"
-                          r"report |release |approval |signature |submission |status )?date$|"
+                          r"report |release |submission |status )?date$|"
                           r"^(day|month|date),? ?(day|month),? ?year$|^mm/dd/yy(yy)?$|"
-                          r"^(insert |enter )?date of (approval|signature|publication)$")),
+                          r"^(insert |enter )?date of publication$")),
     BlankRule("version", _rx(r"^(insert |enter )?(the )?(document )?version( number| no\.?| #)?$|"
                              r"^v?x\.x$")),
     BlankRule("approver_title", _rx(r"^(insert |enter )?((approver|signatory|signer|sponsor)'?s? )?"
@@ -75,6 +82,10 @@ _BLANK = r"<<[^<>\n]{1,120}>>|\[[^\[\]\n]{1,120}\]|<[^<>\n]{1,120}>"
 ORDERED = ("approver_name", "approver_title")
 FIELDS = ("agency", "program", "provider", "date", "date_mdyy", "date_mdyyyy", "version",
           "approver_name", "approver_title")
+DATE_FIELDS = ("date", "date_mdyy", "date_mdyyyy")
+# Words and marks of a signing block: a date blank there is the signer's, not the document's.
+SIGNING = _rx(r"_{5,}|\bsign(ed|ature|atures|atory|er|ers|-off)?\b|\bapproved\b|"
+              r"\bapprov(al|er|ers)\b")
 
 
 def classify(inner: str) -> str | None:
@@ -88,6 +99,25 @@ def classify(inner: str) -> str | None:
     return None
 
 
+def signing_context(text: str) -> bool:
+    """Whether ``text`` (a paragraph with its neighbours) is a signing block."""
+    if SIGNING.search(text):
+        return True
+    return any(classify(m.group(0).strip("<>[]")) in ORDERED for m in re.finditer(_BLANK, text))
+
+
+def _neighbours(p: etree._Element) -> list[etree._Element]:
+    """The paragraphs a signing block's date shares its place with: the paragraph before it
+    (the signature line above) and the other paragraphs of its table row."""
+    out = []
+    before = p.getprevious()
+    if before is not None and before.tag == p.tag and etree.QName(p).localname == "p":
+        out.append(before)
+    for anc in p.iterancestors():
+        if isinstance(anc.tag, str) and etree.QName(anc).localname == "tr":
+            out += [q for q in anc.iter(p.tag) if q is not p]
+            break
+    return out
 
 
 def field_values(engagement: Engagement) -> dict[str, str]:
@@ -115,6 +145,10 @@ class Filler:
         self.turn = {k: 0 for k in ORDERED}
         self.literal = {k: v for k, v in engagement.placeholders.items() if k not in FIELDS}
         self.filled = 0
+        self.context: Callable[[], bool] = bool
+        self.signing: bool | None = None
+        self.current: etree._Element | None = None
+        self.approver_paragraphs: set[etree._Element] = set()
         self.removed_chars = False
         self.unfilled: list[str] = []
         parts = [re.escape(k) for k in sorted(self.literal, key=len, reverse=True)]
@@ -124,7 +158,9 @@ class Filler:
         self.short_pattern = re.compile(f"{self.pattern.pattern}|(?P<ver>{VERSION_LINE})")
 
     def value(self, field: str, token: str) -> str | None:
-        """The value for one blank; None leaves it (no value for the field)."""
+        """The value for one blank; None leaves it (no value for the field, a signer's date)."""
+        if field == "signature_date" or (field in DATE_FIELDS and self._signing()):
+            return None
         if field in ORDERED:
             names = self.ordered[field]
             n = self.turn[field]
@@ -132,6 +168,8 @@ class Filler:
                 self.unfilled.append(token)
                 return None
             self.turn[field] = n + 1
+            if self.current is not None:
+                self.approver_paragraphs.add(self.current)
             return names[n]
         value = self.values.get(field) or None
         if value is None:
@@ -159,6 +197,24 @@ class Filler:
             out = cleaned
         return out
 
+    def _signing(self) -> bool:
+        if self.signing is None:
+            self.signing = self.context()
+        return self.signing
+
+    def _at(self, context: Callable[[], bool], current: etree._Element | None = None) -> None:
+        """Whether the text about to be filled is a signing block (asked only for a date)."""
+        self.context, self.signing, self.current = context, None, current
+
+    def _signing_paragraph(self, p: etree._Element, text: str, t_tag: str) -> bool:
+        """A paragraph (as the template had it) in a signing block, judged with its neighbours
+        as the template had them: a neighbour whose approver blank was filled counts as one."""
+        if signing_context(text):
+            return True
+        around = _neighbours(p)
+        return any(q in self.approver_paragraphs for q in around) or \
+            signing_context("\n".join(paragraph_text(q, t_tag) for q in around))
+
     def pattern_for(self, text: str) -> re.Pattern:
         return self.short_pattern if len(text.strip()) <= SHORT_LINE else self.pattern
 
@@ -167,6 +223,7 @@ class Filler:
         text = paragraph_text(p, t_tag)
         if not text or not self._maybe(text):
             return 0
+        self._at(lambda: self._signing_paragraph(p, text, t_tag), p)
         return replace_in_paragraph(p, self.pattern_for(text), self.repl, t_tag)
 
     def finds(self, text: str) -> bool:
@@ -183,6 +240,7 @@ class Filler:
         """Fill the blanks of a plain string (a header/footer field, a cell)."""
         if not text or not self._maybe(text):
             return text
+        self._at(lambda: signing_context(text))
         return self.pattern_for(text).sub(lambda m: _keep(m, self.repl(m)), text)
 
     def _maybe(self, text: str) -> bool:
@@ -204,11 +262,18 @@ def _keep(m: re.Match, new: str | None) -> str:
 
 
 def leftover_fields(text: str, fields: tuple[str, ...] = ("agency", "program", "date")) -> list[str]:
-    """Blanks in ``text`` still asking for one of ``fields`` (used by checks and tests)."""
-    out = [m.group(0) for m in re.finditer(_BLANK, text) if classify(m.group(0).strip("<>[]"))
-           in fields]
-    if "date" in fields:
-        out += [m.group(0) for p, f in BARE_RULES for m in re.finditer(p, text)]
+    """Blanks in ``text`` still asking for one of ``fields`` (used by checks and tests); a
+    line that is a signing block (with the line before it) keeps its date blanks."""
+    out: list[str] = []
+    before = ""
+    for line in text.splitlines():
+        signing = "date" in fields and signing_context(before + "\n" + line)
+        before = line
+        wanted = tuple(f for f in fields if f != "date") if signing else fields
+        out += [m.group(0) for m in re.finditer(_BLANK, line)
+                if classify(m.group(0).strip("<>[]")) in wanted]
+        if "date" in wanted:
+            out += [m.group(0) for p, f in BARE_RULES for m in re.finditer(p, line)]
     return out
 
 
