@@ -13,12 +13,7 @@ from .playbook.model import (Activity, DocRef, KeyTask, Party, Phase, Playbook, 
                              Stakeholder)
 from .pack import PackReport, build_pack  # noqa: E402
 from .api import render  # noqa: E402
-
-
-def generate_packs(*args, **kwargs):
-    """One pack per engagement, on any concurrent.futures.Executor (see m3docs.batch)."""
-    from .batch import generate_packs as run
-    return run(*args, **kwargs)
+from .batch import generate_packs  # noqa: E402
 
 
 __all__ = ["__version__", "Activity", "Diagnostic", "DocRef", "Engagement", "KeyTask",
