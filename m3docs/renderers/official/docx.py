@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ...engagement import Engagement
-from ...ooxml.package import Package
+from ...ooxml.package import Package, Template
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import clean_text, qn
 from ...playbook.richtext import BULLET
 from ...plan import Document
+from ..common import per_template
 from .placeholders import Filler
 from .wordtoc import Numbering, number_headings, rewrite_toc
 from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
@@ -34,8 +35,7 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
     pkg.put(main, root)
     for part in _related_text_parts(pkg, main):
         _fill_part(pkg, part, filler)
-    parts = [name if name in pkg else None for name in ("word/numbering.xml", "word/styles.xml")]
-    numbering = Numbering.read(*(pkg.template.xml(n) if n else None for n in parts))
+    numbering = _numbering(pkg.template)
     _append_context(pkg, main, context_blocks(doc, engagement, context_placed(feeds)), numbering)
     _number_and_list(pkg, main, numbering)
     return filler.warnings()
@@ -45,7 +45,14 @@ def _number_and_list(pkg: Package, main: str, numbering: Numbering) -> None:
     """Heading numbers that do not repeat, and a table of contents that lists the headings
     (the added section's too), for readers that show the field's cached entries."""
     body = pkg.xml(main).find(qn("w:body"))
-    rewrite_toc(body, numbering, number_headings(body, numbering))
+    rewrite_toc(body, number_headings(body, numbering))
+
+
+@per_template
+def _numbering(template: Template) -> Numbering:
+    """The template's lists and styles, as heading numbers need them."""
+    return Numbering.read(*(template.xml(name) if name in template.raw else None
+                            for name in ("word/numbering.xml", "word/styles.xml")))
 
 
 def _related_text_parts(pkg: Package, main: str) -> list[str]:

@@ -32,72 +32,120 @@ class Level:
     text: str = ""
 
 
+W_PPR, W_PSTYLE, W_OUTLINE, W_NUMPR = qn("w:pPr"), qn("w:pStyle"), qn("w:outlineLvl"), \
+    qn("w:numPr")
+W_NUMID, W_ILVL, W_VAL, W_P = qn("w:numId"), qn("w:ilvl"), qn("w:val"), qn("w:p")
+W_R, W_T, W_RPR, W_TAB = qn("w:r"), qn("w:t"), qn("w:rPr"), qn("w:tab")
+
+
+@dataclass(frozen=True)
+class Props:
+    """What a paragraph (or a style, through its chain) says about outline and list."""
+
+    outline: int | None = None
+    num: str | None = None
+    ilvl: str | None = None
+    style: str | None = None
+
+    def over(self, base: "Props") -> "Props":
+        """These properties, the missing ones taken from ``base``."""
+        return Props(base.outline if self.outline is None else self.outline,
+                     base.num if self.num is None else self.num,
+                     base.ilvl if self.ilvl is None else self.ilvl,
+                     base.style if self.style is None else self.style)
+
+
+def _props(ppr: etree._Element | None) -> Props:
+    return Props(*_own(ppr))
+
+
+def _own(ppr: etree._Element | None) -> tuple:
+    """(outline, numId, ilvl, style) a pPr sets (a plain tuple: it is read per paragraph)."""
+    if ppr is None:
+        return (None, None, None, None)
+    outline = num = ilvl = style = None
+    for child in ppr:
+        if child.tag == W_PSTYLE:
+            style = child.get(W_VAL)
+        elif child.tag == W_OUTLINE:
+            outline = int(child.get(W_VAL, "9"))
+        elif child.tag == W_NUMPR:
+            for c in child:
+                if c.tag == W_NUMID:
+                    num = c.get(W_VAL)
+                elif c.tag == W_ILVL:
+                    ilvl = c.get(W_VAL)
+    return (outline, num, ilvl, style)
+
+
 @dataclass
 class Numbering:
-    """numbering.xml and styles.xml, as far as heading numbers need them."""
+    """numbering.xml and styles.xml, as far as heading numbers need them (read once per
+    template)."""
 
     abstract: dict[str, dict[int, Level]] = field(default_factory=dict)
     nums: dict[str, tuple[str, dict[int, int]]] = field(default_factory=dict)
-    styles: dict[str, etree._Element] = field(default_factory=dict)
+    styles: dict[str, Props] = field(default_factory=dict)
+    default: str = "Normal"   # the paragraph style of a paragraph that names none
+    resolved: dict[tuple, Props] = field(default_factory=dict)   # own props -> with style's
 
     @classmethod
     def read(cls, numbering: etree._Element | None, styles: etree._Element | None) -> Numbering:
         out = cls()
         for a in numbering.findall(qn("w:abstractNum")) if numbering is not None else []:
             out.abstract[a.get(qn("w:abstractNumId"))] = {
-                int(lvl.get(qn("w:ilvl"), "0")): Level(int(_val(lvl, "w:start") or 1),
-                                                      _val(lvl, "w:numFmt") or "decimal",
-                                                      _val(lvl, "w:lvlText") or "")
+                int(lvl.get(W_ILVL, "0")): Level(int(_val(lvl, "w:start") or 1),
+                                                _val(lvl, "w:numFmt") or "decimal",
+                                                _val(lvl, "w:lvlText") or "")
                 for lvl in a.findall(qn("w:lvl"))}
         for n in numbering.findall(qn("w:num")) if numbering is not None else []:
-            overrides = {int(o.get(qn("w:ilvl"), "0")): int(_val(o, "w:startOverride"))
+            overrides = {int(o.get(W_ILVL, "0")): int(_val(o, "w:startOverride"))
                          for o in n.findall(qn("w:lvlOverride")) if _val(o, "w:startOverride")}
-            out.nums[n.get(qn("w:numId"))] = (_val(n, "w:abstractNumId") or "", overrides)
-        for s in styles.findall(qn("w:style")) if styles is not None else []:
-            out.styles[s.get(qn("w:styleId"))] = s
+            out.nums[n.get(W_NUMID)] = (_val(n, "w:abstractNumId") or "", overrides)
+        own = {s.get(qn("w:styleId")): (_props(s.find(W_PPR)), _val(s, "w:basedOn"))
+               for s in (styles.findall(qn("w:style")) if styles is not None else [])}
+        for style_id in own:
+            props, based, seen = Props(), style_id, 0
+            while based in own and seen < 20:   # a style's chain, nearest first
+                mine, based = own[based]
+                props, seen = props.over(mine), seen + 1
+            out.styles[style_id] = Props(props.outline, props.num, props.ilvl)
+        for style in styles.findall(qn("w:style")) if styles is not None else []:
+            if style.get(qn("w:type")) == "paragraph" and style.get(qn("w:default")) in ("1", "true"):
+                out.default = style.get(qn("w:styleId"))
         return out
 
-    def style_chain(self, style_id: str | None) -> list[etree._Element]:
-        chain: list[etree._Element] = []
-        while style_id and style_id in self.styles and len(chain) < 20:
-            style = self.styles[style_id]
-            chain.append(style)
-            style_id = _val(style, "w:basedOn")
-        return chain
+    def props(self, p: etree._Element) -> Props:
+        """The paragraph's outline level and list, from itself or its style chain."""
+        first = p[0] if len(p) else None   # pPr comes first (find() costs ~10x more)
+        mine = _own(first if first is not None and first.tag == W_PPR else None)
+        found = self.resolved.get(mine)
+        if found is None:
+            own = Props(*mine)
+            found = self.resolved[mine] = own.over(self.styles.get(own.style or self.default,
+                                                                   Props()))
+        return found
 
     def outline_level(self, p: etree._Element) -> int | None:
-        """The paragraph's outline level (0 = level 1), from itself or its style chain."""
-        for ppr in [p.find(qn("w:pPr"))] + [s.find(qn("w:pPr")) for s in
-                                            self.style_chain(_style(p))]:
-            value = _val(ppr, "w:outlineLvl") if ppr is not None else None
-            if value is not None:
-                return int(value) if int(value) < 9 else None
-        return None
+        """The paragraph's outline level (0 = level 1), or None for body text."""
+        level = self.props(p).outline
+        return level if level is not None and level < 9 else None
 
-    def list_of(self, p: etree._Element) -> tuple[str, int] | None:
+    def list_of(self, p: etree._Element, props: Props | None = None) -> tuple[str, int] | None:
         """(numId, level) numbering the paragraph, or None."""
-        num, ilvl = None, None
-        for ppr in [p.find(qn("w:pPr"))] + [s.find(qn("w:pPr")) for s in
-                                            self.style_chain(_style(p))]:
-            numpr = ppr.find(qn("w:numPr")) if ppr is not None else None
-            if numpr is None:
-                continue
-            num = num if num is not None else _val(numpr, "w:numId")
-            ilvl = ilvl if ilvl is not None else _val(numpr, "w:ilvl")
-            if num is not None and ilvl is not None:
-                break
-        if num in (None, "0") or num not in self.nums:
+        props = props or self.props(p)
+        if props.num in (None, "0") or props.num not in self.nums:
             return None
-        return num, int(ilvl or 0)
+        return props.num, int(props.ilvl or 0)
 
 
 def _val(el: etree._Element | None, tag: str) -> str | None:
     child = el.find(qn(tag)) if el is not None else None
-    return child.get(qn("w:val")) if child is not None else None
+    return child.get(W_VAL) if child is not None else None
 
 
 def _style(p: etree._Element) -> str | None:
-    return _val(p.find(qn("w:pPr")), "w:pStyle")
+    return _val(p.find(W_PPR), "w:pStyle")
 
 
 def _format(value: int, fmt: str) -> str:
@@ -121,20 +169,30 @@ def _roman(value: int) -> str:
     return out
 
 
-def number_headings(body: etree._Element, numbering: Numbering) -> dict[etree._Element, str]:
-    """The label Word shows before each numbered heading, after
-    making a heading that restarts an already counting sub-level continue it instead."""
+@dataclass
+class Heading:
+    paragraph: etree._Element
+    level: int          # outline level, 0 = level 1
+    label: str = ""     # the number Word shows before it ("2.1."), if any
+
+
+def number_headings(body: etree._Element, numbering: Numbering) -> list[Heading]:
+    """The headings in order, each with the label Word shows before it, after making a
+    heading that restarts an already counting sub-level continue it instead."""
     counters: dict[str, list[int | None]] = {}
     used: set[str] = set()
     last_num: dict[str, str] = {}
     remap: dict[str, str] = {}
-    labels: dict[etree._Element, str] = {}
-    for p in body.iter(qn("w:p")):
-        found = numbering.list_of(p)
+    headings: list[Heading] = []
+    for p in body.iter(W_P):
+        props = numbering.props(p)
+        heading = props.outline is not None and props.outline < 9
+        found = numbering.list_of(p, props)
         if found is None:
+            if heading:
+                headings.append(Heading(p, props.outline))
             continue
         num, ilvl = found
-        heading = numbering.outline_level(p) is not None
         if num in remap and heading:
             num = _renumber(p, remap[num])
         abstract, overrides = numbering.nums[num]
@@ -153,8 +211,8 @@ def number_headings(body: etree._Element, numbering: Numbering) -> dict[etree._E
         for deeper in range(ilvl + 1, 9):
             state[deeper] = None
         if heading:
-            labels[p] = _label(level.text, state, levels)
-    return labels
+            headings.append(Heading(p, props.outline, _label(level.text, state, levels)))
+    return headings
 
 
 def _renumber(p: etree._Element, num: str) -> str:
@@ -207,30 +265,30 @@ def find_toc(body: etree._Element) -> TocField | None:
     return None
 
 
-def rewrite_toc(body: etree._Element, numbering: Numbering,
-                labels: dict[etree._Element, str]) -> bool:
+def rewrite_toc(body: etree._Element, headings: list[Heading]) -> bool:
     """Mark the TOC field dirty and rewrite its cached entries from the headings."""
     toc = find_toc(body)
     if toc is None:
         return False
     entries = [h for h in toc.entries if h.find(".//" + qn("w:hyperlink")) is not None]
     protos = {_style(e): e for e in reversed(entries)}
-    pages = {link.get(qn("w:anchor")): _page(link)
-             for e in entries for link in e.iter(qn("w:hyperlink"))}
-    cached = {link.get(qn("w:anchor")): e for e in entries for link in e.iter(qn("w:hyperlink"))}
+    links = [(link, e) for e in entries for link in e.iter(qn("w:hyperlink"))]
+    pages = {link.get(qn("w:anchor")): _page(link) for link, _ in links}
+    cached = {link.get(qn("w:anchor")): e for link, e in links}
+    inside = set(toc.entries)
     new = []
-    anchors = _Anchors(body)
-    for p in body.iter(qn("w:p")):
-        level = numbering.outline_level(p)
-        if level is None or not toc.levels[0] <= level <= toc.levels[1] or p in toc.entries:
+    anchors, made = _Anchors(body), _Entries()
+    for h in headings:
+        p = h.paragraph
+        if not toc.levels[0] <= h.level <= toc.levels[1] or p in inside:
             continue
         text = "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()
         if not text:
             continue
         anchor = anchors.of(p, pages)
-        proto = next((e for e in (cached.get(anchor), protos.get(f"TOC{level + 1}"),
+        proto = next((e for e in (cached.get(anchor), protos.get(f"TOC{h.level + 1}"),
                                   entries[0] if entries else None) if e is not None), None)
-        new.append(_entry(proto, level, labels.get(p, ""), text, anchor, pages.get(anchor)))
+        new.append(made.make(proto, h.level, h.label, text, anchor, pages.get(anchor)))
     if not new:
         return False
     toc.begin.find(qn("w:fldChar")).set(qn("w:dirty"), "true")
@@ -298,30 +356,57 @@ def _fld(kind: str) -> etree._Element:
     return el
 
 
-def _entry(proto: etree._Element | None, level: int, label: str, text: str, anchor: str,
-           page: str | None) -> etree._Element:
-    """One cached entry: the label, a tab, the heading, a tab, a PAGEREF field."""
-    p = etree.Element(qn("w:p"))
-    ppr = proto.find(qn("w:pPr")) if proto is not None else None
+class _Entries:
+    """Cached entries made like a prototype entry: its paragraph properties and run formats,
+    built once per kind of prototype (paragraph properties, level) and copied per heading."""
+
+    def __init__(self) -> None:
+        self.shapes: dict[tuple[bytes, int, bool], etree._Element] = {}   # by pPr, level
+
+    def make(self, proto: etree._Element | None, level: int, label: str, text: str,
+             anchor: str, page: str | None) -> etree._Element:
+        """One cached entry: the label, a tab, the heading, a tab, a PAGEREF field."""
+        ppr = proto[0] if proto is not None and len(proto) and proto[0].tag == W_PPR else None
+        key = (etree.tostring(ppr) if ppr is not None else b"", level, bool(label))
+        if key not in self.shapes:
+            self.shapes[key] = _shape(proto, level, bool(label))
+        p = copy.deepcopy(self.shapes[key])
+        link = p[-1]
+        link.set(qn("w:anchor"), anchor)
+        texts = list(link.iter(W_T))
+        values = ([label] if label else []) + [text, page or ""]
+        for t, value in zip(texts, values):
+            t.text = value
+        next(link.iter(qn("w:instrText"))).text = f" PAGEREF {anchor} \\h "
+        return p
+
+
+def _shape(proto: etree._Element | None, level: int, labelled: bool) -> etree._Element:
+    """An entry paragraph with empty texts, formatted like ``proto``."""
+    p = etree.Element(W_P)
+    ppr = proto.find(W_PPR) if proto is not None else None
     if ppr is not None:
         p.append(copy.deepcopy(ppr))
     else:
-        etree.SubElement(etree.SubElement(p, qn("w:pPr")), qn("w:pStyle")).set(
-            qn("w:val"), f"TOC{level + 1}")
-    runs = list(proto.iter(qn("w:r"))) if proto is not None else []
-    styled = next((r.find(qn("w:rPr")) for r in runs if r.find(qn("w:t")) is not None and
-                   r.find(qn("w:rPr")) is not None), None)
-    plain = next((r.find(qn("w:rPr")) for r in runs if r.find(qn("w:tab")) is not None), None)
+        etree.SubElement(etree.SubElement(p, W_PPR), W_PSTYLE).set(W_VAL, f"TOC{level + 1}")
+    styled = plain = None
+    tab_seen = False
+    for run in proto.iter(W_R) if proto is not None else ():
+        kinds = {child.tag: child for child in run}
+        if styled is None and W_T in kinds and W_RPR in kinds:
+            styled = kinds[W_RPR]
+        if not tab_seen and W_TAB in kinds:
+            plain, tab_seen = kinds.get(W_RPR), True
+        if styled is not None and tab_seen:
+            break
     link = etree.SubElement(p, qn("w:hyperlink"))
-    link.set(qn("w:anchor"), anchor)
     link.set(qn("w:history"), "1")
-    tab = lambda: _run(plain, etree.Element(qn("w:tab")))  # noqa: E731
-    if label:
-        link.extend([_run(styled, _t(label)), tab()])
-    link.extend([_run(styled, _t(text)), tab(), _run(plain, _fld("begin")),
-                 _run(plain, _t(f" PAGEREF {anchor} \\h ", "w:instrText")),
-                 _run(plain, _fld("separate")), _run(plain, _t(page or "")),
-                 _run(plain, _fld("end"))])
+    tab = lambda: _run(plain, etree.Element(W_TAB))  # noqa: E731
+    if labelled:
+        link.extend([_run(styled, _t("")), tab()])
+    link.extend([_run(styled, _t("")), tab(), _run(plain, _fld("begin")),
+                 _run(plain, _t("", "w:instrText")), _run(plain, _fld("separate")),
+                 _run(plain, _t("")), _run(plain, _fld("end"))])
     return p
 
 
