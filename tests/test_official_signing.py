@@ -38,6 +38,11 @@ def signing_plan(path: Path) -> Path:
         t.cell(0, i).text = text
     t.cell(1, 0).text, t.cell(1, 1).text, t.cell(1, 2).text = \
         "<<Insert Name>>", "<<Insert Title>>", "<<Insert Date>>"     # a row of the sign-off table
+    h = d.add_table(rows=2, cols=3)
+    for i, text in enumerate(["Version", "Date", "Author"]):
+        h.cell(0, i).text = text
+    h.cell(1, 0).text, h.cell(1, 1).text, h.cell(1, 2).text = \
+        "1.0", "<<Insert Date>>", "<<Insert Name>>"                  # a history row: the document's
     d.save(path)
     return path
 
@@ -54,6 +59,7 @@ def test_signature_dates_stay_blank_document_dates_are_filled(playbook, engageme
     assert texts[7] == "Date: xx/xx/xxxx"
     assert texts[8] == "Date of approval: <<Signature Date>>"
     assert [c.text for c in d.tables[0].rows[1].cells] == [name2, title2, "<<Insert Date>>"]
+    assert d.tables[1].rows[1].cells[1].text == DATE
     assert not any("Date" in w for w in warnings), warnings
 
 

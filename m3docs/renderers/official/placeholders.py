@@ -5,9 +5,11 @@ or one of a few bare forms (``xx/xx/xx``, ``Day, Month, Year``, ``Version 1.0`` 
 short line). Its inner text is classified by ``BLANK_RULES`` (first match wins);
 guidance blanks that ask the author to write something (``<<Describe ...>>``)
 match ``GUIDANCE`` and stay. A date blank is the signer's to fill, and stays, when it
-says so (``<<Signature Date>>``) or when its context is a signing block: its paragraph,
-the paragraph before it or its table row holds an approver's blank, a signature line
-(``_____``) or a word of signing (``signature``, ``approved by``), see ``SIGNING``. The engagement's ``placeholders`` mapping overrides:
+says so (``<<Signature Date>>``) or when its context is a signing block: its paragraph or
+the paragraph before it holds an approver's blank, a signature line (``_____``) or a word
+of signing (``signature``, ``approved by``, see ``SIGNING``); or its table row holds an
+approver's title, or the row or its table's header a word of signing. The engagement's
+``placeholders`` mapping overrides:
 a key that is a placeholder's literal text replaces that text, a key that is a
 field name (``agency``, ``program``, ``date`` ...) replaces the field's value.
 """
@@ -106,18 +108,23 @@ def signing_context(text: str) -> bool:
     return any(classify(m.group(0).strip("<>[]")) in ORDERED for m in re.finditer(_BLANK, text))
 
 
-def _neighbours(p: etree._Element) -> list[etree._Element]:
-    """The paragraphs a signing block's date shares its place with: the paragraph before it
-    (the signature line above) and the other paragraphs of its table row."""
-    out = []
+def _before(p: etree._Element) -> etree._Element | None:
+    """The paragraph just before (a signature line above a name and date)."""
     before = p.getprevious()
     if before is not None and before.tag == p.tag and etree.QName(p).localname == "p":
-        out.append(before)
+        return before
+    return None
+
+
+def _row(p: etree._Element) -> tuple[list[etree._Element], list[etree._Element]]:
+    """The other paragraphs of a table row holding ``p``, and those of its table's first row
+    (the header saying what the columns are); empty outside tables."""
     for anc in p.iterancestors():
         if isinstance(anc.tag, str) and etree.QName(anc).localname == "tr":
-            out += [q for q in anc.iter(p.tag) if q is not p]
-            break
-    return out
+            first = next((r for r in anc.getparent() if r.tag == anc.tag), anc)
+            header = [q for q in first.iter(p.tag)] if first is not anc else []
+            return [q for q in anc.iter(p.tag) if q is not p], header
+    return [], []
 
 
 def field_values(engagement: Engagement) -> dict[str, str]:
@@ -148,7 +155,7 @@ class Filler:
         self.context: Callable[[], bool] = bool
         self.signing: bool | None = None
         self.current: etree._Element | None = None
-        self.approver_paragraphs: set[etree._Element] = set()
+        self.approvers: dict[etree._Element, set[str]] = {}   # paragraph -> approver fields
         self.removed_chars = False
         self.unfilled: list[str] = []
         parts = [re.escape(k) for k in sorted(self.literal, key=len, reverse=True)]
@@ -169,7 +176,7 @@ class Filler:
                 return None
             self.turn[field] = n + 1
             if self.current is not None:
-                self.approver_paragraphs.add(self.current)
+                self.approvers.setdefault(self.current, set()).add(field)
             return names[n]
         value = self.values.get(field) or None
         if value is None:
@@ -207,13 +214,22 @@ class Filler:
         self.context, self.signing, self.current = context, None, current
 
     def _signing_paragraph(self, p: etree._Element, text: str, t_tag: str) -> bool:
-        """A paragraph (as the template had it) in a signing block, judged with its neighbours
-        as the template had them: a neighbour whose approver blank was filled counts as one."""
+        """A paragraph (as the template had it) in a signing block: it, or the paragraph
+        before it, holds a signing word, a signature line or an approver's blank (filled or
+        not); or its table row or the table's header holds a signing word, or the row an
+        approver's title (a name alone may be a history table's author)."""
         if signing_context(text):
             return True
-        around = _neighbours(p)
-        return any(q in self.approver_paragraphs for q in around) or \
-            signing_context("\n".join(paragraph_text(q, t_tag) for q in around))
+        before = _before(p)
+        if before is not None and (before in self.approvers or
+                                   signing_context(paragraph_text(before, t_tag))):
+            return True
+        row, header = _row(p)
+        row_text = "\n".join(paragraph_text(q, t_tag) for q in row + header)
+        return bool(SIGNING.search(row_text)) or \
+            any("approver_title" in self.approvers.get(q, ()) for q in row) or \
+            any(classify(m.group(0).strip("<>[]")) == "approver_title"
+                for m in re.finditer(_BLANK, row_text))
 
     def pattern_for(self, text: str) -> re.Pattern:
         return self.short_pattern if len(text.strip()) <= SHORT_LINE else self.pattern
