@@ -151,3 +151,23 @@ def test_official_conops_toc(official_dir, playbook, engagement, tmp_path):
     assert "M3 Key Task Context" in contents and "2.2. Major Processes" in " ".join(
         contents.split())
     assert f"4.1. {tasks[0].id}" not in " ".join(text.split())
+
+
+def test_an_empty_toc_is_only_marked_for_update(playbook, engagement, tmp_path):
+    """A TOC Word left without entries keeps its field whole and is marked dirty."""
+    import docx
+    d = docx.Document()
+    d.add_paragraph("Plan for [Agency Name]")
+    sect = d.element.body.sectPr
+    sect.addprevious(etree.fromstring(
+        f'<w:p {NS}><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText '
+        f'xml:space="preserve"> TOC \\o "1-3" \\h \\z \\u </w:instrText></w:r><w:r>'
+        f'<w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>No table of contents entries '
+        f'found.</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'))
+    d.add_heading("Scope", 1)
+    d.save(tmp_path / "plan.docx")
+    data = _fill(tmp_path / "plan.docx", playbook.key_tasks, engagement, playbook)
+    _, body = _toc(data)
+    kinds = [f.get(qn("w:fldCharType")) for f in body.iter(qn("w:fldChar"))]
+    assert kinds == ["begin", "separate", "end"]
+    assert next(body.iter(qn("w:fldChar"))).get(qn("w:dirty")) == "true"

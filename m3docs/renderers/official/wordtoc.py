@@ -271,6 +271,9 @@ def rewrite_toc(body: etree._Element, headings: list[Heading]) -> bool:
     if toc is None:
         return False
     entries = [h for h in toc.entries if h.find(".//" + qn("w:hyperlink")) is not None]
+    if not entries:   # no cached entry to take the shape of ("No table of contents entries")
+        toc.begin.find(qn("w:fldChar")).set(qn("w:dirty"), "true")
+        return False
     protos = {_style(e): e for e in reversed(entries)}
     links = [(link, e) for e in entries for link in e.iter(qn("w:hyperlink"))]
     pages = {link.get(qn("w:anchor")): _page(link) for link, _ in links}
