@@ -128,7 +128,7 @@ def title_keys(title: str) -> frozenset[str]:
     return frozenset(k for k in keys if k)
 
 
-_SLASHED = re.compile(r"[^\W_]+(?:/[^\W_]+)+")
+_SLASHED = re.compile(r"[^\W\d_]+(?:/[^\W\d_]+)+")   # words, not dates (24/7, 1/2)
 MAX_ALTERNATIVES = 16
 
 

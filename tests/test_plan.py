@@ -218,6 +218,7 @@ def test_singular_plural_and_slash_alternatives_are_one_title(a, b):
     ("Status", "Statu"), ("Business Case", "Busines Case"), ("Status Report", "Status Reports Approved"),
     ("Implementation Approach/Schedule", "Implementation Plan"), ("Data Cleansing Plan",
                                                                   "Data Cleansing Scripts"),
+    ("24/7 Support Plan", "7 Support Plan"),
 ])
 def test_singular_and_slash_rules_keep_different_titles_apart(a, b):
     assert not title_keys(a) & title_keys(b)
