@@ -14,14 +14,9 @@ from .playbook.model import (Activity, DocRef, KeyTask, Party, Phase, Playbook, 
 from .pack import PackReport, build_pack  # noqa: E402
 from .api import (TemplateCheck, build_context, check_template, render,  # noqa: E402
                   render_template)
+from .batch import generate_packs  # noqa: E402
 from .content import (document_context, key_task_context, to_json,  # noqa: E402
                       tracker_context)
-
-
-def generate_packs(*args, **kwargs):
-    """One pack per engagement, on any concurrent.futures.Executor (see m3docs.batch)."""
-    from .batch import generate_packs as run
-    return run(*args, **kwargs)
 
 
 __all__ = ["__version__", "Activity", "Diagnostic", "DocRef", "Engagement", "KeyTask",

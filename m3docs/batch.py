@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .engagement import Engagement
+from .engagement import Engagement, load_engagement
 from .pack import (Outcome, PackReport, make_plan, render_all, tracker_bytes,
                    write_pack)
 from .paths import safe_stem
@@ -65,23 +65,27 @@ def render_pack(playbook: Playbook, engagement: Engagement,
     return RenderedPack(outcomes, tracker, time.perf_counter() - start, warnings)
 
 
-def generate_packs(engagements: Iterable[Engagement], out: str | Path, *,
-                   playbook: Playbook | None = None, templates: Iterable[str | Path] = (),
-                   jobs: int | None = None, executor: Executor | None = None,
-                   force: bool = False, pdf: bool = False) -> list[PackReport]:
+def generate_packs(engagements: Iterable[Engagement | str | os.PathLike[str]],
+                   out: str | Path, *, playbook: Playbook | None = None,
+                   templates: Iterable[str | Path] = (), jobs: int | None = None,
+                   executor: Executor | None = None, force: bool = False,
+                   pdf: bool = False) -> list[PackReport]:
     """Write one pack per engagement into ``out/<agency - program>/``; return their reports.
 
-    ``executor`` may be any concurrent.futures.Executor; without one, ``jobs``
-    processes are used (default: one per CPU; ``jobs=1`` works in this process).
-    ``pdf`` also writes a PDF of every document with one LibreOffice process.
+    ``engagements`` are loaded engagements or engagement files (read and checked
+    against the playbook, as ``load_engagement`` does). ``executor`` may be any
+    concurrent.futures.Executor; without one, ``jobs`` processes are used (default:
+    one per CPU; ``jobs=1`` works in this process). ``pdf`` also writes a PDF of
+    every document with one LibreOffice process.
     """
-    engagements = list(engagements)
     if pdf:  # before any work
         from .pdf import require_soffice
         require_soffice()
     if playbook is None:
         from .playbook.loader import load_playbook
         playbook = load_playbook()
+    engagements = [e if isinstance(e, Engagement) else load_engagement(e, playbook)
+                   for e in engagements]
     folders = [str(Path(f).resolve()) for f in templates]
     out = Path(out).expanduser()
     targets = [out / name for name in pack_folders(engagements)]

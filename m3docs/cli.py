@@ -35,8 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     pk = sub.add_parser("pack", help="write the starter deliverable pack of an engagement")
     _pack_args(pk)
     pk.add_argument("--out", required=True, help="output folder")
-    pk.add_argument("--phase", type=int, action="append", default=[], metavar="N",
-                    help="phase in scope (may repeat)")
+    pk.add_argument("--phase", type=_phase, action="append", default=[], metavar="N",
+                    help="phase in scope (may repeat); 'all' for every phase")
     pk.add_argument("--key-task", action="append", default=[], metavar="ID",
                     help="key task in scope, e.g. 3.14 (may repeat)")
     bt = sub.add_parser("batch", help="write one pack per engagement file")
@@ -46,6 +46,27 @@ def _parser() -> argparse.ArgumentParser:
     _context_parser(sub)
     _template_parsers(sub)
     return p
+
+
+ALL_PHASES = "all"
+
+
+def _phase(text: str) -> int | str:
+    """A --phase value: a phase number, or 'all' (every phase of the playbook)."""
+    if text.strip().lower() == ALL_PHASES:
+        return ALL_PHASES
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a phase number or 'all': {text!r}")
+
+
+def _phases(asked: list[int | str], book: Playbook) -> list[int]:
+    """The phases in scope: 'all' stands for every phase with key tasks (the engagement's
+    scope then does not apply)."""
+    if ALL_PHASES in asked:
+        return sorted({kt.phase for kt in book.key_tasks})
+    return [n for n in asked if isinstance(n, int)]
 
 
 def _pack_args(p: argparse.ArgumentParser, engagement: bool = True) -> None:
@@ -156,7 +177,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
         print(f"note: no --engagement: packing the built-in demo engagement ({eng.agency}, "
               f"{eng.program})", file=sys.stderr)
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
-                        phases=args.phase, jobs=args.jobs, force=args.force,
+                        phases=_phases(args.phase, book), jobs=args.jobs, force=args.force,
                         progress=_progress(args.quiet))
     if args.pdf:
         from .pdf import convert_pack

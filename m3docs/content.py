@@ -162,6 +162,8 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
         "activities": activities, "groups": _groups(kt, activities),
         "activities_note": kt.activities_text or RichText(),
         "stakeholders": [_stakeholder(sh, engagement) for sh in kt.stakeholders],
+        "unnamed_roles": unnamed_line(sh for sh in kt.stakeholders
+                                      if not _stakeholder(sh, engagement)["named"]),
         "inputs": [_doc_ref(r) for r in kt.inputs], "outputs": [_doc_ref(r) for r in kt.outputs],
     }
     entry["rtm"] = _activity_rtm(entry)
@@ -198,7 +200,14 @@ def _stakeholder(sh: Stakeholder, engagement: Engagement) -> Context:
         if name and name not in named:
             named.append(name)
     return {"role": sh.role, "parties": parties_text(sh.parties),
-            "people": PARTY_SEPARATOR.join(named) or UNNAMED, **by_party}
+            "people": PARTY_SEPARATOR.join(named) or UNNAMED, "named": bool(named), **by_party}
+
+
+def unnamed_line(stakeholders: Iterable[Stakeholder]) -> str:
+    """``Business Owner (Customer); Functional Lead (Customer, Provider)``: the roles nobody
+    is named for yet, gathered in one line rather than a row each."""
+    return "; ".join(f"{sh.role.plain} ({', '.join(p.label for p in sh.parties)})"
+                     for sh in stakeholders)
 
 
 def _doc_ref(ref: DocRef) -> Context:

@@ -61,6 +61,8 @@ class PackReport:
                  f"{len(self.kept)} kept (changed by hand)"]
         if self.pdfs:
             parts.append(f"{len(self.pdfs)} PDFs")
+        official = sum(1 for d in self.documents if d.get("official"))
+        parts.append(f"{official} of {len(self.documents)} documents on official templates")
         return f"{self.out}: {', '.join(parts)} in {self.seconds:.1f}s"
 
 
@@ -460,6 +462,7 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
                         f"input with a template); the tracker lists it"
                         for kt in without_documents(plan.scope, docs)]
     report.warnings += unlisted_roles(playbook, engagement)
+    report.warnings += plan.chain.unmatched_folders(d.deliverable for d in docs)
     entry = {"path": TRACKER, "sha256": writer.write(TRACKER, tracker)}
     manifest = {"m3docs_version": __version__, "engagement": engagement.to_dict(),
                 "playbook": {"key_tasks": [kt.id for kt in plan.scope]},

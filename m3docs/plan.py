@@ -2,8 +2,11 @@
 
 Identity rule (documented in the README): two page entries are the same
 deliverable when they name the same template file, or when their titles are
-equal once case, punctuation, spacing and parenthesised parts are ignored; a
-title that carries a file on any page is that file's deliverable on every page.
+equal once case, punctuation, spacing and parenthesised parts are ignored, and
+singular and plural are one ("Status Report", "Status Reports"); each
+alternative of a slash title counts as the title ("Status Reports/Dashboards" is
+"Status Reports" and "Status Dashboards"); a title that carries a file on any
+page is that file's deliverable on every page.
 """
 from __future__ import annotations
 
@@ -43,8 +46,8 @@ class Deliverable:
 
 
 def names_deliverable(name: str, titles: Iterable[str], filename: str | None) -> bool:
-    wanted = normalize_title(name)
-    return any(wanted in title_keys(t) for t in titles) or \
+    wanted = title_keys(name)
+    return any(wanted & title_keys(t) for t in titles) or \
         bool(filename) and name.strip().lower() == filename.strip().lower()
 
 
@@ -109,15 +112,48 @@ def is_template_file(filename: str | None) -> bool:
 
 @lru_cache(maxsize=4096)
 def title_keys(title: str) -> frozenset[str]:
-    """Identity forms of a title: the normalized title and, where a parenthesised
-    acronym spells the words before it, the form with the acronym in their place
-    ('Risks, Actions, Issues, and Decisions (RAID) Log' -> 'RAID Log')."""
-    keys = {normalize_title(title)}
-    for m in _ACRONYM_PART.finditer(title):
-        before = _acronym_prefix(title[:m.start()], m.group(1).upper())
-        if before is not None:
-            keys.add(normalize_title(f"{before} {m.group(0)[1:-1]} {title[m.end():]}"))
+    """Identity forms of a title: the normalized title; where a parenthesised acronym
+    spells the words before it, the form with the acronym in their place ('Risks,
+    Actions, Issues, and Decisions (RAID) Log' -> 'RAID Log'); each alternative of a
+    slash title ('Status Reports/Dashboards' -> 'Status Reports', 'Status Dashboards');
+    and every form with its words singular ('status report')."""
+    keys = set()
+    for text in _alternatives(title):
+        keys.add(normalize_title(text))
+        for m in _ACRONYM_PART.finditer(text):
+            before = _acronym_prefix(text[:m.start()], m.group(1).upper())
+            if before is not None:
+                keys.add(normalize_title(f"{before} {m.group(0)[1:-1]} {text[m.end():]}"))
+    keys |= {" ".join(_singular(w) for w in k.split()) for k in keys}
     return frozenset(k for k in keys if k)
+
+
+_SLASHED = re.compile(r"[^\W\d_]+(?:/[^\W\d_]+)+")   # words, not dates (24/7, 1/2)
+MAX_ALTERNATIVES = 16
+
+
+def _alternatives(title: str) -> list[str]:
+    """The title itself and, for words joined by slashes ('Reports/Dashboards'), the title
+    with each of them in their place."""
+    out = [title]
+    for m in _SLASHED.finditer(title):
+        out += [f"{t[:m.start()]}{word}{t[m.end():]}" for t in out[:1]
+                for word in m.group(0).split("/")]
+        if len(out) > MAX_ALTERNATIVES:
+            break
+    return out
+
+
+def _singular(word: str) -> str:
+    """An English plural's singular ('reports' -> 'report', 'inventories' -> 'inventory',
+    'processes' -> 'process'); words that only end in s ('status', 'business') stay."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1]
 
 
 def _acronym_prefix(text: str, acronym: str) -> str | None:

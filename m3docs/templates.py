@@ -157,6 +157,21 @@ class TemplateChain:
         """Whether the engagement or a --templates folder can supply (official) templates."""
         return any(not isinstance(l, (OwnLoader, GenericLoader)) for l in self.loaders)
 
+    def unmatched_folders(self, deliverables: Iterable[Deliverable]) -> list[str]:
+        """A warning for each ``--templates`` folder that holds no template of these
+        deliverables (a wrong folder, or files renamed from what the playbook names)."""
+        wanted = [d for d in deliverables if d.template_file]
+        out = []
+        for loader in self.loaders:
+            if isinstance(loader, DirectoryLoader) and not any(loader.find(d) for d in wanted):
+                names = sorted({PurePosixPath(d.template_file.replace("\\", "/")).name
+                                for d in wanted})
+                hint = f" (the playbook names {', '.join(names[:3])}" + \
+                    (", ..." if len(names) > 3 else "") + ")" if names else ""
+                out.append(f"{loader.folder}: --templates folder matched no template of "
+                           f"this pack{hint}")
+        return out
+
     def candidates(self, d: Deliverable) -> Iterator[TemplateChoice]:
         for loader in self.loaders:
             choice = loader.find(d)

@@ -255,7 +255,10 @@ def test_conops_tables_come_from_the_context(playbook, engagement, documents, tm
     cell = lambda name: UNNAMED.capitalize() if name == UNNAMED else name  # noqa: E731
     assert [r[:3] for r in tables["Role"]] == [
         [str(s["role"]), cell(s["customer"]), cell(s["provider"])]
-        for s in ctx["key_task"]["stakeholders"]]
+        for s in ctx["key_task"]["stakeholders"] if s["named"]]
+    unnamed = ctx["key_task"]["unnamed_roles"]
+    assert unnamed and any(unnamed in p.text for p in
+                           docx.Document(str(tmp_path / "conops.docx")).paragraphs)
     h = ctx["history"][0]
     assert tables["Version"] == [[h["version"], h["date"], h["description"], h["author"]]]
     assert tables["Name and Title"] == [[f"{a['name']}\n{a['title']}", "", ""]

@@ -76,8 +76,7 @@ def test_documents_per_phase_and_version_labels(tmp_path):
         (3, 1): "outputs:\n  - text: Risks/Actions/Issues/Decisions Log\n    filename: RAID.xlsx\n",
         (3, 2): "inputs: [RAID Log]\noutputs: [b]\n",
     })
-    docs = [d for d in plan_documents(book, book.key_tasks) if "raid" in d.deliverable.key
-            or "risks" in d.deliverable.key]
+    docs = [d for d in plan_documents(book, book.key_tasks) if d.deliverable.filename == "RAID.xlsx"]
     by_phase = {d.phase: d for d in docs}
     assert sorted(by_phase) == [1, 2, 3]
     assert by_phase[1].version_label == VERSION_1
@@ -204,3 +203,34 @@ def test_the_chain_finds_a_named_file_by_its_last_part_decoded(tmp_path, filenam
     d = plan_documents(book, book.key_tasks)[0].deliverable
     (first, *_) = TemplateChain.build(folders=[folder]).candidates(d)
     assert first.origin == "templates" and first.path.name == "Phase 3 Progress Review.pptx"
+
+
+@pytest.mark.parametrize("a,b", [
+    ("Status Report", "Status Reports/Dashboards"), ("Status Reports", "Status Report"),
+    ("Status Dashboard", "Status Reports/Dashboards"), ("System Inventories", "System Inventory"),
+    ("Business Processes", "Business Process"),
+])
+def test_singular_plural_and_slash_alternatives_are_one_title(a, b):
+    assert title_keys(a) & title_keys(b)
+
+
+@pytest.mark.parametrize("a,b", [
+    ("Status", "Statu"), ("Business Case", "Busines Case"), ("Status Report", "Status Reports Approved"),
+    ("Implementation Approach/Schedule", "Implementation Plan"), ("Data Cleansing Plan",
+                                                                  "Data Cleansing Scripts"),
+    ("24/7 Support Plan", "7 Support Plan"),
+])
+def test_singular_and_slash_rules_keep_different_titles_apart(a, b):
+    assert not title_keys(a) & title_keys(b)
+
+
+def test_status_report_input_and_status_reports_dashboards_are_one_document(tmp_path):
+    book = book_of(tmp_path, {
+        (1, 2): "outputs:\n  - text: Status Reports/Dashboards\n    filename: S.pptx\n",
+        (3, 1): "inputs: [Status Report]\noutputs:\n  - Status Reports/Dashboards\n",
+    })
+    docs = [d for d in plan_documents(book, book.key_tasks) if d.phase == 3]
+    (doc,) = docs
+    assert doc.deliverable.filename == "S.pptx" and doc.format == "pptx"
+    assert set(doc.deliverable.titles) == {"Status Report", "Status Reports/Dashboards"}
+    assert [kt.id for kt in doc.outputs_of] == [kt.id for kt in doc.inputs_of] == ["3.1"]

@@ -14,6 +14,7 @@ from m3docs.playbook.loader import load_playbook
 from m3docs.playbook.model import Activity, Party
 from m3docs.playbook.richtext import RichText, Run
 from m3docs.plan import Deliverable, Document
+from m3docs.renderers.common import named_first
 from m3docs.renderers.drawingml import STATUS_COLORS
 from m3docs.renderers.pptx import PptxRenderer, analyze
 
@@ -215,7 +216,10 @@ def test_generic_deck(generic_template, engagement, playbook):
     assert {c.text for c in _column(acts, "Responsible Party")} == {"Shared"}
     holders = tables["m3:stakeholders"]
     roles = [c.text for c in _column(holders, "Role")]
-    assert roles == [s.role.plain for s in kt.stakeholders]
+    named, unnamed = named_first(kt.stakeholders, engagement)
+    assert unnamed and roles == [s.role.plain for s in named] + [     # nobody named: one row
+        "To be named: " + "; ".join(f"{s.role.plain} ({', '.join(p.label for p in s.parties)})"
+                                    for s in unnamed)]
     row = roles.index("Program Manager")
     assert _column(holders, "Customer")[row].text == "Jordan Avery"
     assert _column(holders, "Provider")[row].text == "Riley Chen"

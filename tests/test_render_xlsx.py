@@ -15,6 +15,8 @@ from m3docs.ooxml.package import Template
 from m3docs.ooxml.xml import qn
 from m3docs.plan import Deliverable, Document
 from m3docs.renderers.xlsx import XlsxRenderer, column_field, layout_of
+from m3docs.renderers.common import named_first, unnamed_line
+from m3docs.playbook.model import Party
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
@@ -253,7 +255,8 @@ def test_generic_workbook_activities_and_stakeholders(key_task, generic_template
     assert str(dv.sqref) == f"{cols['Status']}4:{cols['Status']}{ws.max_row}"
     sh = wb["Stakeholders"]
     rows = list(sh.iter_rows(min_row=4, values_only=True))
-    assert len(rows) == len(key_task.stakeholders)
+    named, unnamed = named_first(key_task.stakeholders, engagement)
+    assert len(rows) == len(named) + 1 and rows[-1][1] == f"To be named: {unnamed_line(unnamed)}"
     pm = next(r for r in rows if r[1] == "Program Manager")
     assert pm[2:] == ("Jordan Avery", "Riley Chen", "Customer, Provider")
     log = wb["Log"]
@@ -291,9 +294,15 @@ def test_stakeholders_without_a_person_are_to_be_named(key_task, generic_templat
     doc = Document(LOG, 3, "Version 1", (key_task,), (), "Phase 3/RAID Log.xlsx")
     sh = load(render(doc, generic_template, bare, playbook).data)["Stakeholders"]
     rows = list(sh.iter_rows(min_row=4, values_only=True))
-    pm = next(r for r in rows if r[1] == "Program Manager")
-    assert pm[2:4] == ("to be named", "to be named")
-    assert all(cell for r in rows for cell in r[2:4]), "no blank person cell"
+    roles = [s.role.plain for s in key_task.stakeholders]
+    (row,) = rows   # nobody named: the roles in one row, not a "to be named" row each
+    assert row[1].startswith("To be named: ") and \
+        [r.split(" (")[0] for r in row[1].removeprefix("To be named: ").split("; ")] == roles
+    one = Engagement(agency="A", program="P", as_of=dt.date(2026, 1, 1),
+                     people={"Program Manager": {Party.CUSTOMER: "Jordan Avery"}})
+    rows = list(load(render(doc, generic_template, one, playbook).data)["Stakeholders"]
+                .iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 2 and rows[0][1:4] == ("Program Manager", "Jordan Avery", "to be named")
 
 
 def test_shared_string_fields_become_inline_keeping_runs(rtm_doc, engagement, playbook):

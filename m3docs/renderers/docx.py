@@ -27,7 +27,7 @@ from ..playbook.richtext import RichText, resolve_url
 from ..plan import Document, is_template_file
 from . import wordml as wm
 from .base import RenderResult
-from .common import long_date, per_template
+from .common import UNNAMED_LABEL, long_date, named_first, per_template, unnamed_line
 
 MARKER = "{{key_tasks}}"
 REPEAT_PREFIXES = ("history", "approver")
@@ -362,7 +362,13 @@ class _Fill:
         out += [self._activities(kt), self._gap()]
         if kt.stakeholders:
             out.append(self.plain("Heading 2", "Stakeholders", where))
-            out += [self._stakeholders(kt), self._gap()]
+            named, unnamed = named_first(kt.stakeholders, self.eng)
+            if named:
+                out += [self._stakeholders(kt, named), self._gap()]
+            if unnamed:   # one line, not a "to be named" row per role
+                line = self.clean(unnamed_line(unnamed), f"{where} stakeholders")
+                out += [self.para("Normal", [wm.run(f"{UNNAMED_LABEL}: ", bold=True),
+                                             wm.run(line)]), self._gap()]
         out.append(self.plain("Heading 2", "Inputs and Outputs", where))
         for label, refs in (("Inputs", kt.inputs), ("Outputs", kt.outputs)):
             out.append(self.plain("Heading 3", label, where))
@@ -458,18 +464,18 @@ class _Fill:
                     wm.cell(tr, width, [self.para("Table Text", runs)])
         return tbl
 
-    def _stakeholders(self, kt: KeyTask) -> etree._Element:
+    def _stakeholders(self, kt: KeyTask, holders: list[Stakeholder]) -> etree._Element:
         widths = self._widths(STAKEHOLDER_COLUMNS)
         tbl = wm.table(self.style("M3 Table"), widths)
         self._header(tbl, STAKEHOLDER_COLUMNS, widths)
-        together = len(kt.stakeholders) <= KEEP_TOGETHER_ROWS
-        for i, sh in enumerate(kt.stakeholders, 1):
+        together = len(holders) <= KEEP_TOGETHER_ROWS
+        for i, sh in enumerate(holders, 1):
             tr = wm.row(tbl)
             where = f"key task {kt.id} stakeholder"
             cells = [self.rich(sh.role, where), self._person(sh, Party.CUSTOMER, where),
                      self._person(sh, Party.PROVIDER, where),
                      [wm.run(", ".join(p.label for p in sh.parties))]]
-            keep = together and i < len(kt.stakeholders)
+            keep = together and i < len(holders)
             for runs, width in zip(cells, widths):
                 wm.cell(tr, width, [self.para("Table Text", runs, keep_next=keep)])
         return tbl

@@ -34,7 +34,7 @@ from ..playbook.model import KeyTask, Party, Playbook
 from ..playbook.richtext import RichText, Run
 from ..plan import Document
 from .base import RenderResult
-from .common import long_date, per_template, short_date
+from .common import UNNAMED_LABEL, long_date, named_first, per_template, short_date, unnamed_line
 from .drawingml import (DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB, EMU_PER_INCH, STATUS_COLORS,
                         STATUS_TEXT_COLORS, Cell, cell_margins, font_size, is_bold,
                         set_cell_text, set_run_color, set_shape_fill, text_height)
@@ -278,7 +278,8 @@ def _update_rows(kt: KeyTask, eng: Engagement) -> list[Row]:
 
 def _stakeholder_rows(kt: KeyTask, eng: Engagement) -> list[Row]:
     rows = []
-    for holder in kt.stakeholders:
+    named, unnamed = named_first(kt.stakeholders, eng)
+    for holder in named:
         row: Row = {"role": Cell(rich_paragraphs(holder.role))}
         for party in (Party.CUSTOMER, Party.PROVIDER, Party.QSMO):
             takes_part = party in holder.parties or (Party.SHARED in holder.parties and
@@ -286,6 +287,8 @@ def _stakeholder_rows(kt: KeyTask, eng: Engagement) -> list[Row]:
             name = eng.person(holder.role.plain, party) if takes_part else ""
             row[party.value] = Cell.text(name or (TBD if takes_part else NONE))
         rows.append(row)
+    if unnamed:   # one row, not a "TBD" row per role
+        rows.append({"role": Cell.text(f"{UNNAMED_LABEL}: {unnamed_line(unnamed)}")})
     return rows or [{"role": Cell.text("No stakeholders are listed for this key task.")}]
 
 

@@ -27,7 +27,7 @@ from ..playbook.richtext import BULLET
 from ..plan import Document
 from . import sheetml as sm
 from .base import RenderResult
-from .common import long_date, per_template
+from .common import UNNAMED_LABEL, long_date, named_first, per_template, unnamed_line
 
 Value = Union[str, int, float, dt.date, None]
 Record = dict[str, Value]
@@ -290,7 +290,8 @@ def stakeholder_records(doc: Document, engagement: Engagement,
                         playbook: Playbook) -> list[Record]:
     out: list[Record] = []
     for kt in doc.key_tasks:
-        for sh in kt.stakeholders:
+        named, unnamed = named_first(kt.stakeholders, engagement)
+        for sh in named:
             role = sh.role.plain
             rec: Record = {"key_task": f"{kt.id} {kt.name}", "role": role,
                            "parties": parties_label(sh.parties)}
@@ -300,6 +301,9 @@ def stakeholder_records(doc: Document, engagement: Engagement,
                 rec[party.value] = (engagement.person(role, party) or UNNAMED) \
                     if takes_part else "\u2014"
             out.append(rec)
+        if unnamed:   # one row, not a "to be named" row per role
+            out.append({"key_task": f"{kt.id} {kt.name}",
+                        "role": f"{UNNAMED_LABEL}: {unnamed_line(unnamed)}", "parties": ""})
     return out
 
 

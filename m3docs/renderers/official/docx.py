@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ...engagement import Engagement
-from ...ooxml.package import Package
+from ...ooxml.package import Package, Template
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import clean_text, qn
 from ...playbook.richtext import BULLET
 from ...plan import Document
+from ..common import per_template
 from .placeholders import Filler
+from .wordtoc import Numbering, number_headings, rewrite_toc
 from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
     kept_rows_start, prototype_index, row_kind
 
@@ -33,8 +35,24 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
     pkg.put(main, root)
     for part in _related_text_parts(pkg, main):
         _fill_part(pkg, part, filler)
-    _append_context(pkg, main, context_blocks(doc, engagement, context_placed(feeds)))
+    numbering = _numbering(pkg.template)
+    _append_context(pkg, main, context_blocks(doc, engagement, context_placed(feeds)), numbering)
+    _number_and_list(pkg, main, numbering)
     return filler.warnings()
+
+
+def _number_and_list(pkg: Package, main: str, numbering: Numbering) -> None:
+    """Heading numbers that do not repeat, and a table of contents that lists the headings
+    (the added section's too), for readers that show the field's cached entries."""
+    body = pkg.xml(main).find(qn("w:body"))
+    rewrite_toc(body, number_headings(body, numbering))
+
+
+@per_template
+def _numbering(template: Template) -> Numbering:
+    """The template's lists and styles, as heading numbers need them."""
+    return Numbering.read(*(template.xml(name) if name in template.raw else None
+                            for name in ("word/numbering.xml", "word/styles.xml")))
 
 
 def _related_text_parts(pkg: Package, main: str) -> list[str]:
@@ -235,6 +253,7 @@ def make_run(text: str, rpr: etree._Element | None) -> etree._Element:
 # -- context section ------------------------------------------------------------------------
 HEADING_STYLES = {"h1": "Heading1", "h2": "Heading2"}
 SPACE_BEFORE = {"h2": 360}   # a key task's heading sets it apart from the one before
+OWN_NUMBER = ("h2",)         # a key task's heading carries its id: the style's number is off
 HEAD_FILL, GROUP_FILL, BORDER = "D9D9D9", "F2F2F2", "A6A6A6"
 TABLE_FONT = 20           # half-points: 10 pt in the context tables
 DXA_PER_CHAR = 110        # a 10 pt character, with room to spare
@@ -337,6 +356,17 @@ def _paragraph(text: str, style: str | None = None, label: str = "",
     return p
 
 
+def _unnumbered(p: etree._Element) -> None:
+    """Turn off the list numbering a heading style would add (numId 0 means no list, as
+    Word writes it)."""
+    ppr = p.find(qn("w:pPr"))
+    numpr = etree.Element(qn("w:numPr"))
+    etree.SubElement(numpr, qn("w:ilvl")).set(qn("w:val"), "0")
+    etree.SubElement(numpr, qn("w:numId")).set(qn("w:val"), "0")
+    before = [c for c in ppr if c.tag in (qn("w:pStyle"), qn("w:keepNext"))]
+    (before[-1].addnext(numpr) if before else ppr.insert(0, numpr))
+
+
 def _bold(size: int | None = None) -> etree._Element:
     rpr = etree.Element(qn("w:rPr"))
     etree.SubElement(rpr, qn("w:b"))
@@ -433,7 +463,8 @@ def _table(table: _ActivityTable, total: int) -> etree._Element:
     return tbl
 
 
-def _context_elements(blocks: list[Block], styles: set[str], width: int) -> list[etree._Element]:
+def _context_elements(blocks: list[Block], styles: set[str], width: int,
+                      numbering: Numbering | None = None) -> list[etree._Element]:
     out: list[etree._Element] = [_page_break()]
     for item in _merge_groups(blocks):
         if isinstance(item, _ActivityTable):
@@ -441,8 +472,12 @@ def _context_elements(blocks: list[Block], styles: set[str], width: int) -> list
         elif item.kind in ("h1", "h2", "h3"):
             style = HEADING_STYLES.get(item.kind)
             style = style if style in styles else None
-            out.append(_paragraph(item.text, style, label="" if style else item.text,
-                                  keep_next=True, space_before=SPACE_BEFORE.get(item.kind, 0)))
+            p = _paragraph(item.text, style, label="" if style else item.text,
+                           keep_next=True, space_before=SPACE_BEFORE.get(item.kind, 0))
+            if style and item.kind in OWN_NUMBER and numbering is not None and \
+                    numbering.list_of(p) is not None:
+                _unnumbered(p)
+            out.append(p)
         elif item.kind == "bullet":
             out.append(_bullet(item.text))
         else:
@@ -451,11 +486,12 @@ def _context_elements(blocks: list[Block], styles: set[str], width: int) -> list
     return out
 
 
-def _append_context(pkg: Package, main: str, blocks: list[Block]) -> None:
+def _append_context(pkg: Package, main: str, blocks: list[Block],
+                    numbering: Numbering | None = None) -> None:
     """Add the key-task context as a last section, in the template's own heading styles."""
     body = pkg.xml(main).find(qn("w:body"))
     sect = body.find(qn("w:sectPr"))
-    for el in _context_elements(blocks, _style_ids(pkg), _text_width(body)):
+    for el in _context_elements(blocks, _style_ids(pkg), _text_width(body), numbering):
         if sect is not None:
             sect.addprevious(el)
         else:

@@ -4,7 +4,12 @@ A blank is a bracketed token (``[Program Name]``, ``<<Insert Date>>``, ``< enter
 or one of a few bare forms (``xx/xx/xx``, ``Day, Month, Year``, ``Version 1.0`` on a
 short line). Its inner text is classified by ``BLANK_RULES`` (first match wins);
 guidance blanks that ask the author to write something (``<<Describe ...>>``)
-match ``GUIDANCE`` and stay. The engagement's ``placeholders`` mapping overrides:
+match ``GUIDANCE`` and stay. A date blank is the signer's to fill, and stays, when it
+says so (``<<Signature Date>>``) or when its context is a signing block: its paragraph or
+the paragraph before it holds an approver's blank, a signature line (``_____``) or a word
+of signing (``signature``, ``approved by``, see ``SIGNING``); or its table row holds an
+approver's title, or the row or its table's header a word of signing. The engagement's
+``placeholders`` mapping overrides:
 a key that is a placeholder's literal text replaces that text, a key that is a
 field name (``agency``, ``program``, ``date`` ...) replaces the field's value.
 """
@@ -48,10 +53,14 @@ BLANK_RULES: tuple[BlankRule, ...] = (
                             r"customer organi[sz]ation)( name)?$|\bname of (the )?customer\b")),
     BlankRule("provider", _rx(r"\b(provider|vendor)\b.*\bname\b|\bname of (the )?"
                               r"(shared service |service )?provider\b|^(insert )?provider$")),
+    BlankRule("signature_date", _rx(r"^(insert |enter )?(the )?(approval|approved|signature|"
+                                    r"signing|signed|sign-off|certification) date$|"
+                                    r"^(insert |enter )?date (of )?(approval|approved|signature|"
+                                    r"signing|signed|sign-off|certification)$")),
     BlankRule("date", _rx(r"^(insert |enter )?(the )?(current |today'?s? |document |publication |"
-                          r"report |release |approval |signature |submission |status )?date$|"
+                          r"report |release |submission |status )?date$|"
                           r"^(day|month|date),? ?(day|month),? ?year$|^mm/dd/yy(yy)?$|"
-                          r"^(insert |enter )?date of (approval|signature|publication)$")),
+                          r"^(insert |enter )?date of publication$")),
     BlankRule("version", _rx(r"^(insert |enter )?(the )?(document )?version( number| no\.?| #)?$|"
                              r"^v?x\.x$")),
     BlankRule("approver_title", _rx(r"^(insert |enter )?((approver|signatory|signer|sponsor)'?s? )?"
@@ -75,6 +84,10 @@ _BLANK = r"<<[^<>\n]{1,120}>>|\[[^\[\]\n]{1,120}\]|<[^<>\n]{1,120}>"
 ORDERED = ("approver_name", "approver_title")
 FIELDS = ("agency", "program", "provider", "date", "date_mdyy", "date_mdyyyy", "version",
           "approver_name", "approver_title")
+DATE_FIELDS = ("date", "date_mdyy", "date_mdyyyy")
+# Words and marks of a signing block: a date blank there is the signer's, not the document's.
+SIGNING = _rx(r"_{5,}|\bsign(ed|ature|atures|atory|er|ers|-off)?\b|\bapproved\b|"
+              r"\bapprov(al|er|ers)\b")
 
 
 def classify(inner: str) -> str | None:
@@ -88,6 +101,30 @@ def classify(inner: str) -> str | None:
     return None
 
 
+def signing_context(text: str) -> bool:
+    """Whether ``text`` (a paragraph with its neighbours) is a signing block."""
+    if SIGNING.search(text):
+        return True
+    return any(classify(m.group(0).strip("<>[]")) in ORDERED for m in re.finditer(_BLANK, text))
+
+
+def _before(p: etree._Element) -> etree._Element | None:
+    """The paragraph just before (a signature line above a name and date)."""
+    before = p.getprevious()
+    if before is not None and before.tag == p.tag and etree.QName(p).localname == "p":
+        return before
+    return None
+
+
+def _row(p: etree._Element) -> tuple[list[etree._Element], list[etree._Element]]:
+    """The other paragraphs of a table row holding ``p``, and those of its table's first row
+    (the header saying what the columns are); empty outside tables."""
+    for anc in p.iterancestors():
+        if isinstance(anc.tag, str) and etree.QName(anc).localname == "tr":
+            first = next((r for r in anc.getparent() if r.tag == anc.tag), anc)
+            header = [q for q in first.iter(p.tag)] if first is not anc else []
+            return [q for q in anc.iter(p.tag) if q is not p], header
+    return [], []
 
 
 def field_values(engagement: Engagement) -> dict[str, str]:
@@ -115,6 +152,10 @@ class Filler:
         self.turn = {k: 0 for k in ORDERED}
         self.literal = {k: v for k, v in engagement.placeholders.items() if k not in FIELDS}
         self.filled = 0
+        self.context: Callable[[], bool] = bool
+        self.signing: bool | None = None
+        self.current: etree._Element | None = None
+        self.approvers: dict[etree._Element, set[str]] = {}   # paragraph -> approver fields
         self.removed_chars = False
         self.unfilled: list[str] = []
         parts = [re.escape(k) for k in sorted(self.literal, key=len, reverse=True)]
@@ -124,7 +165,9 @@ class Filler:
         self.short_pattern = re.compile(f"{self.pattern.pattern}|(?P<ver>{VERSION_LINE})")
 
     def value(self, field: str, token: str) -> str | None:
-        """The value for one blank; None leaves it (no value for the field)."""
+        """The value for one blank; None leaves it (no value for the field, a signer's date)."""
+        if field == "signature_date" or (field in DATE_FIELDS and self._signing()):
+            return None
         if field in ORDERED:
             names = self.ordered[field]
             n = self.turn[field]
@@ -132,6 +175,8 @@ class Filler:
                 self.unfilled.append(token)
                 return None
             self.turn[field] = n + 1
+            if self.current is not None:
+                self.approvers.setdefault(self.current, set()).add(field)
             return names[n]
         value = self.values.get(field) or None
         if value is None:
@@ -159,6 +204,33 @@ class Filler:
             out = cleaned
         return out
 
+    def _signing(self) -> bool:
+        if self.signing is None:
+            self.signing = self.context()
+        return self.signing
+
+    def _at(self, context: Callable[[], bool], current: etree._Element | None = None) -> None:
+        """Whether the text about to be filled is a signing block (asked only for a date)."""
+        self.context, self.signing, self.current = context, None, current
+
+    def _signing_paragraph(self, p: etree._Element, text: str, t_tag: str) -> bool:
+        """A paragraph (as the template had it) in a signing block: it, or the paragraph
+        before it, holds a signing word, a signature line or an approver's blank (filled or
+        not); or its table row or the table's header holds a signing word, or the row an
+        approver's title (a name alone may be a history table's author)."""
+        if signing_context(text):
+            return True
+        before = _before(p)
+        if before is not None and (before in self.approvers or
+                                   signing_context(paragraph_text(before, t_tag))):
+            return True
+        row, header = _row(p)
+        row_text = "\n".join(paragraph_text(q, t_tag) for q in row + header)
+        return bool(SIGNING.search(row_text)) or \
+            any("approver_title" in self.approvers.get(q, ()) for q in row) or \
+            any(classify(m.group(0).strip("<>[]")) == "approver_title"
+                for m in re.finditer(_BLANK, row_text))
+
     def pattern_for(self, text: str) -> re.Pattern:
         return self.short_pattern if len(text.strip()) <= SHORT_LINE else self.pattern
 
@@ -167,6 +239,7 @@ class Filler:
         text = paragraph_text(p, t_tag)
         if not text or not self._maybe(text):
             return 0
+        self._at(lambda: self._signing_paragraph(p, text, t_tag), p)
         return replace_in_paragraph(p, self.pattern_for(text), self.repl, t_tag)
 
     def finds(self, text: str) -> bool:
@@ -183,6 +256,7 @@ class Filler:
         """Fill the blanks of a plain string (a header/footer field, a cell)."""
         if not text or not self._maybe(text):
             return text
+        self._at(lambda: signing_context(text))
         return self.pattern_for(text).sub(lambda m: _keep(m, self.repl(m)), text)
 
     def _maybe(self, text: str) -> bool:
@@ -204,11 +278,18 @@ def _keep(m: re.Match, new: str | None) -> str:
 
 
 def leftover_fields(text: str, fields: tuple[str, ...] = ("agency", "program", "date")) -> list[str]:
-    """Blanks in ``text`` still asking for one of ``fields`` (used by checks and tests)."""
-    out = [m.group(0) for m in re.finditer(_BLANK, text) if classify(m.group(0).strip("<>[]"))
-           in fields]
-    if "date" in fields:
-        out += [m.group(0) for p, f in BARE_RULES for m in re.finditer(p, text)]
+    """Blanks in ``text`` still asking for one of ``fields`` (used by checks and tests); a
+    line that is a signing block (with the line before it) keeps its date blanks."""
+    out: list[str] = []
+    before = ""
+    for line in text.splitlines():
+        signing = "date" in fields and signing_context(before + "\n" + line)
+        before = line
+        wanted = tuple(f for f in fields if f != "date") if signing else fields
+        out += [m.group(0) for m in re.finditer(_BLANK, line)
+                if classify(m.group(0).strip("<>[]")) in wanted]
+        if "date" in wanted:
+            out += [m.group(0) for p, f in BARE_RULES for m in re.finditer(p, line)]
     return out
 
 

@@ -9,12 +9,13 @@ free; docx.py, xlsx.py and pptx.py find tables and write cells.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ...engagement import STATUS_CODES, UNNAMED, Engagement
 from ...playbook.model import KeyTask, Party
 from ...playbook.richtext import BULLET
 from ...plan import Document
+from ..common import UNNAMED_LABEL, named_first, unnamed_line
 from .placeholders import long_date
 
 
@@ -368,10 +369,13 @@ def _reference_blocks(kt: KeyTask, engagement: Engagement) -> list[Block]:
     for label, refs in (("Inputs", kt.inputs), ("Outputs", kt.outputs)):
         if refs:
             out.append(_labelled(label, "; ".join(r.title.plain for r in refs)))
+    named, unnamed = named_first(kt.stakeholders, engagement)
     people = [f"{r['role']} ({r['party']}): {r['name'] or UNNAMED}"
-              for r in stakeholder_rows((kt,), engagement)]
+              for r in stakeholder_rows((replace(kt, stakeholders=tuple(named)),), engagement)]
     if people:
         out.append(_labelled("Stakeholders", "; ".join(people)))
+    if unnamed:   # one line, not a "to be named" entry per role
+        out.append(_labelled(f"Stakeholders {UNNAMED_LABEL.lower()}", unnamed_line(unnamed)))
     return out
 
 
