@@ -130,10 +130,11 @@ def plan_pack(playbook: Playbook, engagement: Engagement, chain: TemplateChain,
     book = NameBook()
     book.taken.update({MANIFEST.lower(), TRACKER.lower()})
     out = []
+    ids = tuple(kt.id for kt in scope)
     for doc in docs:
         folder = folder_name(doc.phase, playbook.phase(doc.phase).name)
         ext = _extension(doc, chain)
-        out.append(replace(doc, path=book.claim(folder, safe_stem(doc.title), ext)))
+        out.append(replace(doc, path=book.claim(folder, safe_stem(doc.title), ext), scope=ids))
     return out
 
 

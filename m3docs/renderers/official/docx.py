@@ -23,7 +23,7 @@ PLACEHOLDER_STYLE = "PlaceholderText"   # the run style Word gives a control's p
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
-         feeds: list[Feed]) -> list[str]:
+         feeds: list[Feed], playbook: object = None) -> list[str]:
     """Fill the document part, its headers/footers/notes; returns warnings."""
     filler = Filler(engagement)
     root = copy.deepcopy(pkg.template.xml(main))

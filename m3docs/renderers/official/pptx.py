@@ -39,7 +39,7 @@ MIN_PADDING = EMU_PER_PT * 4   # above and below a row's text together, so lines
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
-         feeds: list[Feed]) -> list[str]:
+         feeds: list[Feed], playbook: object = None) -> list[str]:
     filler = Filler(engagement)
     deck = _deck(pkg.template)
     warnings: list[str] = []

@@ -60,6 +60,31 @@ class Shift:
         return sheet.strip("'").replace("''", "'").lower() == self.sheet.lower()
 
 
+@dataclass(frozen=True)
+class Shifts(Shift):
+    """Several insertions in one sheet, applied in one pass (an outline fill inserts rows
+    under many rows of a long sheet: one pass over it, not one per insertion). ``at`` is the
+    highest insertion point, ``count`` the rows inserted in all; ``parts`` are in the
+    template's row numbers."""
+
+    parts: tuple[Shift, ...] = ()
+
+    @classmethod
+    def of(cls, parts: list[Shift]) -> "Shifts":
+        ordered = tuple(sorted(parts, key=lambda s: s.at, reverse=True))
+        return cls(ordered[0].sheet, ordered[-1].at, sum(s.count for s in ordered), 0, ordered)
+
+    def row(self, r: int) -> int:
+        for part in self.parts:   # lowest first: rows above it keep their numbers
+            r = part.row(r)
+        return r
+
+    def span(self, top: int, bottom: int) -> tuple[int, int]:
+        for part in self.parts:
+            top, bottom = part.span(top, bottom)
+        return top, bottom
+
+
 def _cell(ref: str, row: Callable[[int], int]) -> str:
     m = _CELL.match(ref)
     return f"{m.group(1)}{row(int(m.group(2)))}" if m else ref
@@ -102,7 +127,7 @@ def shift_sheet(ws: etree._Element, shift: Shift) -> bool:
     for row in ws.iter(qn("x:row")):
         r = int(row.get("r", "0"))
         if r >= shift.at:
-            row.set("r", str(r + shift.count))
+            row.set("r", str(shift.row(r)))
             for c in row.iter(qn("x:c")):
                 if c.get("r"):
                     c.set("r", _cell(c.get("r"), shift.row))
@@ -119,7 +144,7 @@ def shift_sheet(ws: etree._Element, shift: Shift) -> bool:
             el.text = shift_sqref(el.text, shift)
     for brk in ws.iterfind(f"{qn('x:rowBreaks')}/{qn('x:brk')}"):
         if int(brk.get("id", "0")) >= shift.at:
-            brk.set("id", str(int(brk.get("id")) + shift.count))
+            brk.set("id", str(shift.row(int(brk.get("id")))))
     return formulas
 
 
@@ -209,7 +234,7 @@ def _shift_anchors(pkg: Package, part: str, shift: Shift) -> None:
         return
     for el in pkg.xml(part).iter(tag):
         if int(el.text or 0) >= shift.at - 1:
-            el.text = str(int(el.text) + shift.count)
+            el.text = str(shift.row(int(el.text) + 1) - 1)
 
 
 def shift_names(pkg: Package, main: str, shift: Shift) -> None:

@@ -11,6 +11,7 @@ text is written as inline strings, never as formulas.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import math
 import posixpath
 import re
@@ -24,9 +25,12 @@ from ..drawingml import wrapped_lines
 from ..sheetml import col_index, col_letter
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
+from ...playbook.model import Playbook
 from ...plan import Document
+from .outline import Insertion, NewRow, OutlinePlan, OutlineRow, find_outline, plan_outline, \
+    schedule_columns
 from .placeholders import Filler
-from .rowshift import Shift, shift_names, shift_other_sheets, shift_sheet, \
+from .rowshift import Shift, Shifts, shift_names, shift_other_sheets, shift_sheet, \
     shift_sheet_parts
 from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
     kept_rows_start, prototype_index, row_kind
@@ -49,6 +53,9 @@ MAX_ROW_PT = 409.0       # Excel's tallest row
 _CONTEXT_WIDTHS = (10, 64, 26)
 HEADING_PT = 14.0        # the context sheet's headings
 BOLD_WIDTH = 1.1         # bold text is about this much wider
+# Built-in number formats: dates (m/d/yyyy first) and percentages (0% first).
+DATE_FORMAT_IDS = ("14", "15", "16", "17", "22")
+PERCENT_FORMAT_IDS = ("9", "10")
 
 
 def split_ref(ref: str) -> tuple[int, int]:
@@ -131,7 +138,7 @@ RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
-         feeds: list[Feed]) -> list[str]:
+         feeds: list[Feed], playbook: Playbook | None = None) -> list[str]:
     book = Book(pkg, main)
     filler = Filler(engagement)
     shifts: list[Shift] = []
@@ -140,7 +147,10 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         ws = copy.deepcopy(pkg.template.xml(part))
         changed = _fill_cells(ws, book, filler)
         changed |= _fill_header_footer(ws, filler)
-        result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, shifts)
+        result = _fill_outline(pkg, book, ws, part, name, doc, engagement, playbook, feeds,
+                               shifts) if playbook is not None else None
+        if result is None:
+            result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, shifts)
         if result is not None:
             changed = True
             formulas_dropped |= result
@@ -211,6 +221,154 @@ def _fill_drawings(pkg: Package, sheet_part: str, filler: Filler) -> None:
         probe = copy.deepcopy(pkg.template.xml(part))
         if sum(filler.paragraph(p, qn("a:t")) for p in probe.iter(qn("a:p"))):
             pkg.put(part, probe)
+
+
+# -- schedules by their outline ------------------------------------------------------------
+def _fill_outline(pkg: Package, book: Book, ws: etree._Element, part: str, name: str,
+                  doc: Document, engagement: Engagement, playbook: Playbook, feeds: list[Feed],
+                  shifts: list[Shift]) -> bool | None:
+    """Fill a schedule-shaped sheet by its outline (outline.py decides, this edits): every
+    template row stays; activities go in beneath their key tasks. None: not a schedule."""
+    data, rows = _rows(ws)
+    for r in sorted(rows)[:HEADER_SCAN_ROWS]:
+        columns = schedule_columns(_row_texts(rows[r], book))
+        if not columns:
+            continue
+        book.styles = book.styles or _Styles(pkg, book)
+        views = [_outline_row(rows[n], n, book, columns["task"]) for n in sorted(rows) if n > r]
+        outline = find_outline(r, columns, views, playbook)
+        if outline is None:
+            return None
+        scope = set(doc.scope) or {kt.id for kt in doc.key_tasks}
+        plan = plan_outline(outline, views, scope, engagement)
+        moved = _write_outline(pkg, book, ws, data, rows, plan, part, name, shifts)
+        for feed in feeds:
+            if feed.rule.name == "activities" and plan.placed:
+                feed.used = True
+        return moved
+    return None
+
+
+def _outline_row(row: etree._Element, r: int, book: Book, task_col: int) -> OutlineRow:
+    texts = _row_texts(row, book)
+    style = next((c.get("s") for c in row.findall(qn("x:c"))
+                  if c.get("r") and split_ref(c.get("r"))[0] == task_col), None)
+    raw = texts.get(task_col, "")
+    return OutlineRow(r, texts, int(row.get("outlineLevel", "0") or 0),
+                      book.styles.indent(style), len(raw) - len(raw.lstrip(" ")) if raw.strip()
+                      else 0)
+
+
+def _write_outline(pkg: Package, book: Book, ws: etree._Element, data: etree._Element,
+                   rows: dict[int, etree._Element], plan: OutlinePlan, part: str, name: str,
+                   shifts: list[Shift]) -> bool:
+    """The edit: the project row's blank, then the inserted rows (rows below move down with
+    everything that points at them; roll-ups over a phase's rows grow). True when formulas
+    moved."""
+    cols = plan.outline.columns
+    if plan.project_text is not None:
+        cell = _cell_at(rows[plan.outline.project], plan.outline.project, cols["task"])
+        write_text(cell, plan.project_text)
+    if not plan.insertions:
+        return False
+    proto = _outline_prototype(rows, plan)
+    shift = Shifts.of([Shift(name, ins.after + 1, len(ins.rows), ins.phase_top)
+                       for ins in plan.insertions])
+    anchors = {ins.after: rows[ins.after] for ins in plan.insertions}
+    moved = shift_sheet(ws, shift)
+    shift_sheet_parts(pkg, part, shift)
+    shift_names(pkg, book.main, shift)
+    shifts.append(shift)
+    maker = _ScheduleCells(book, ws, proto, cols, _date_base(pkg, book))
+    for ins in plan.insertions:
+        first = shift.row(ins.after) + 1
+        new = [maker.row(first + i, values) for i, values in enumerate(ins.rows)]
+        for row in reversed(new):
+            anchors[ins.after].addnext(row)
+    _set_outline_levels(ws, plan)
+    _set_dimension(ws)
+    return moved
+
+
+def _cell_at(row: etree._Element, r: int, col: int) -> etree._Element:
+    """The row's cell in column ``col`` (added in column order when absent)."""
+    for c in row.findall(qn("x:c")):
+        at = split_ref(c.get("r"))[0] if c.get("r") else 0
+        if at == col:
+            return c
+        if at > col:
+            new = etree.Element(qn("x:c"), r=f"{col_letter(col)}{r}")
+            c.addprevious(new)
+            return new
+    return etree.SubElement(row, qn("x:c"), r=f"{col_letter(col)}{r}")
+
+
+def _outline_prototype(rows: dict[int, etree._Element], plan: OutlinePlan) -> etree._Element:
+    """The row new activity rows look like: the first styled blank row below the header (the
+    look the template gives new tasks), else the first key task's row."""
+    for r in sorted(rows):
+        row = rows[r]
+        cells = row.findall(qn("x:c"))
+        if r > plan.outline.header and cells and all(
+                c.find(qn("x:v")) is None and c.find(qn("x:is")) is None
+                and c.find(qn("x:f")) is None for c in cells) and any(c.get("s") for c in cells):
+            return row
+    return rows[plan.insertions[0].after]
+
+
+class _ScheduleCells:
+    """Builds an inserted schedule row: the prototype's cell styles, the values in their
+    columns (numbers and dates as such, with a number format that shows them)."""
+
+    def __init__(self, book: Book, ws: etree._Element, proto: etree._Element,
+                 columns: dict[str, int], base: dt.date):
+        self.styles, self.columns, self.base = book.styles, columns, base
+        self.proto = proto
+        self.cells = {split_ref(c.get("r"))[0]: c.get("s") for c in proto.findall(qn("x:c"))
+                      if c.get("r")}
+        self.col_styles = _col_styles(ws)
+
+    def row(self, r: int, new: NewRow) -> etree._Element:
+        row = etree.Element(qn("x:row"), {k: v for k, v in self.proto.attrib.items()
+                                         if k in ("s", "customFormat", "ht", "customHeight")})
+        row.set("r", str(r))
+        if new.level:
+            row.set("outlineLevel", str(new.level))
+        by_col = {self.columns[f]: v for f, v in new.values.items() if f in self.columns}
+        for col in sorted(set(self.cells) | set(by_col)):
+            c = etree.SubElement(row, qn("x:c"), r=f"{col_letter(col)}{r}")
+            style = self.cells.get(col, self.col_styles.get(col))
+            value = by_col.get(col)
+            if col == self.columns["task"] and new.indent:
+                style = self.styles.indented(style, new.indent)
+            if isinstance(value, dt.date):
+                style = self.styles.number_style(style, "date")
+                etree.SubElement(c, qn("x:v")).text = str((value - self.base).days)
+            elif isinstance(value, float):
+                style = self.styles.number_style(style, "percent")
+                etree.SubElement(c, qn("x:v")).text = f"{value:g}"
+            elif value:
+                lead = " " * new.spaces if col == self.columns["task"] else ""
+                write_text(c, lead + str(value))
+            if style:
+                c.set("s", style)
+        return row
+
+
+def _date_base(pkg: Package, book: Book) -> dt.date:
+    """Day zero of the workbook's date serials (the 1904 system on request)."""
+    pr = pkg.view(book.main).find(qn("x:workbookPr"))
+    return dt.date(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") \
+        else dt.date(1899, 12, 30)
+
+
+def _set_outline_levels(ws: etree._Element, plan: OutlinePlan) -> None:
+    """The sheet's deepest outline level covers the inserted rows' (Excel shows no group
+    buttons past it)."""
+    deepest = max((r.level for ins in plan.insertions for r in ins.rows), default=0)
+    fmt = ws.find(qn("x:sheetFormatPr"))
+    if deepest and fmt is not None and int(fmt.get("outlineLevelRow", "0")) < deepest:
+        fmt.set("outlineLevelRow", str(deepest))
 
 
 # -- tables by header -----------------------------------------------------------------------
@@ -425,6 +583,10 @@ class _Styles:
         fonts = find("x:fonts")
         self.sizes = [self._size(f) for f in (fonts if fonts is not None else [])]
         self.added: dict[tuple[str, bool, bool], str] = {}
+        fmts = find("x:numFmts")
+        self.formats = {f.get("numFmtId"): f.get("formatCode", "")
+                        for f in (fmts if fmts is not None else [])}
+        self.derived: dict[tuple[str, str], str] = {}
 
     @staticmethod
     def _size(font: etree._Element) -> float:
@@ -459,6 +621,62 @@ class _Styles:
         xf = self._xf(s)
         al = xf.find(qn("x:alignment")) if xf is not None else None
         return al is not None and al.get("vertical") is not None
+
+    def indent(self, s: str | None) -> int:
+        """The indentation (in steps) of cells of style ``s``."""
+        xf = self._xf(s)
+        al = xf.find(qn("x:alignment")) if xf is not None else None
+        return int(al.get("indent", "0") or 0) if al is not None else 0
+
+    def format_kind(self, s: str | None) -> str:
+        """'date', 'percent' or '' for the number format of style ``s``."""
+        xf = self._xf(s)
+        fmt = xf.get("numFmtId", "0") if xf is not None else "0"
+        if fmt in DATE_FORMAT_IDS:
+            return "date"
+        if fmt in PERCENT_FORMAT_IDS:
+            return "percent"
+        code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", self.formats.get(fmt, ""))
+        return "percent" if "%" in code else "date" if re.search(r"[dmy]", code, re.I) else ""
+
+    def number_style(self, s: str | None, kind: str) -> str | None:
+        """A style like ``s`` that shows a date or a percentage (``s`` when it does)."""
+        if self.format_kind(s) == kind:
+            return s
+        fmt = DATE_FORMAT_IDS[0] if kind == "date" else PERCENT_FORMAT_IDS[0]
+        return self._derive(s, kind, lambda xf: (xf.set("numFmtId", fmt),
+                                                 xf.set("applyNumberFormat", "1")))
+
+    def indented(self, s: str | None, steps: int) -> str | None:
+        """A style like ``s`` indented ``steps`` steps (left aligned, as Excel indents)."""
+        if self.indent(s) == steps:
+            return s
+
+        def edit(xf: etree._Element) -> None:
+            al = xf.find(qn("x:alignment"))
+            if al is None:
+                al = etree.Element(qn("x:alignment"))
+                xf.insert(0, al)
+            al.set("indent", str(steps))
+            if al.get("horizontal") not in ("left", "right", "distributed"):
+                al.set("horizontal", "left")
+            xf.set("applyAlignment", "1")
+        return self._derive(s, f"indent {steps}", edit)
+
+    def _derive(self, s: str | None, key: str, edit) -> str | None:
+        """A copy of style ``s`` changed by ``edit``, added once to cellXfs."""
+        if (s or "0", key) not in self.derived:
+            xf = self._xf(s)
+            live = self.pkg.xml(self.part).find(qn("x:cellXfs")) if xf is not None else None
+            if live is None:
+                return s
+            new = copy.deepcopy(xf)
+            edit(new)
+            live.append(new)
+            live.set("count", str(len(live)))
+            self.xfs.append(new)
+            self.derived[(s or "0", key)] = str(len(live) - 1)
+        return self.derived[(s or "0", key)]
 
     def variant(self, s: str | None, wrap: bool, top: bool) -> str | None:
         """A style like ``s`` that also wraps text and/or sits at the top of a tall row (added
