@@ -287,8 +287,12 @@ def stakeholder_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list
     return rows
 
 
-def requirement_rows(engagement: Engagement) -> list[dict[str, str]]:
-    return [dict(r.__dict__) for r in engagement.requirements]
+def requirement_rows(doc: Document, engagement: Engagement) -> list[dict[str, str]]:
+    """The rows of our own RTM: the engagement's requirements, then one row per activity of
+    the key tasks that output or use the document."""
+    from ..xlsx import requirement_records
+    return [{k: "" if v is None else str(v) for k, v in rec.items()}
+            for rec in requirement_records(doc, engagement, None)]
 
 
 def history_rows(engagement: Engagement) -> list[dict[str, str]]:
@@ -301,7 +305,7 @@ def build_feeds(doc: Document, engagement: Engagement) -> list[Feed]:
     tasks = doc.key_tasks
     data = {"activities": activity_rows(tasks, engagement),
             "milestones": milestone_rows(tasks, engagement),
-            "requirements": requirement_rows(engagement),
+            "requirements": requirement_rows(doc, engagement),
             "risks": risk_rows(tasks, engagement),
             "highlights": highlight_rows(tasks, engagement),
             "stakeholders": stakeholder_rows(tasks, engagement),
