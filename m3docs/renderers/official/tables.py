@@ -129,6 +129,16 @@ class Feed:
     used: bool = False
 
 
+def _fits(rule: FeedRule, cols: dict[int, str]) -> bool:
+    fields = set(cols.values())
+    return all(k in fields for k in rule.keys) and len(cols) >= rule.min_columns
+
+
+def table_rule_fits(rule: FeedRule, headers: list[str]) -> bool:
+    """Whether this header row names the rule's key columns and enough columns overall."""
+    return _fits(rule, match_columns(rule, headers))
+
+
 def best_feed(feeds: list[Feed], headers: list[str]) -> tuple[Feed, dict[int, str]] | None:
     """The feed whose columns this header row names best (None: not a table we fill)."""
     best = None
@@ -136,8 +146,7 @@ def best_feed(feeds: list[Feed], headers: list[str]) -> tuple[Feed, dict[int, st
         if not feed.rows:
             continue
         cols = match_columns(feed.rule, headers)
-        fields = set(cols.values())
-        if all(k in fields for k in feed.rule.keys) and len(cols) >= feed.rule.min_columns:
+        if _fits(feed.rule, cols):
             if best is None or len(cols) > len(best[1]):
                 best = (feed, cols)
     return best

@@ -27,12 +27,14 @@ from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
 from ...playbook.model import Playbook
 from ...plan import Document
-from .outline import Insertion, NewRow, OutlinePlan, OutlineRow, find_outline, plan_outline, \
+from ..common import per_template
+from ...ooxml.package import Template
+from .outline import NewRow, Outline, OutlinePlan, OutlineRow, find_outline, plan_outline, \
     schedule_columns
-from .placeholders import Filler
+from .placeholders import Filler, may_hold_blank
 from .rowshift import Shift, Shifts, shift_names, shift_other_sheets, shift_sheet, \
     shift_sheet_parts
-from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
+from .tables import FEED_RULES, Block, Feed, TemplateRow, best_feed, table_rule_fits, context_blocks, context_placed, \
     kept_rows_start, prototype_index, row_kind
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -65,13 +67,34 @@ def split_ref(ref: str) -> tuple[int, int]:
     return col_index(m.group(1)), int(m.group(2))
 
 
-class Book:
-    """The workbook's sheets and shared strings, read from the template."""
+@dataclass(frozen=True)
+class SheetShape:
+    """What the fill needs to know of one sheet before deciding to edit it (read once per
+    template): the shared strings its cells use, its inline strings, header/footer texts,
+    the header candidates of its first rows and, for a schedule, its outline's row views."""
+
+    name: str
+    part: str
+    shared: frozenset[int]
+    inline: tuple[str, ...]          # inline strings that may hold a blank
+    inline_all: tuple[str, ...]      # every inline string (for literal blanks)
+    header_footer: tuple[str, ...]
+    tables: frozenset[str]           # feeds whose columns a header row names
+    schedule: tuple[int, dict[str, int], tuple[OutlineRow, ...]] | None = None
+
+    def texts(self, literal: bool) -> tuple[str, ...]:
+        """The inline and header/footer texts a fill must try."""
+        return (self.inline_all if literal else self.inline) + self.header_footer
+
+
+class BookShape:
+    """The workbook's analysis, done once per template: sheets, shared strings, how often
+    each is used, and each sheet's shape."""
 
     def __init__(self, pkg: Package, main: str):
         self.pkg, self.main = pkg, main
         wb = pkg.template.xml(main)
-        self.sheets: list[tuple[str, str]] = []
+        sheets: list[tuple[str, str]] = []
         for sheet in wb.iter(qn("x:sheet")):
             rid = sheet.get(qn("r:id"))
             try:
@@ -79,26 +102,87 @@ class Book:
             except KeyError:
                 continue
             if part in pkg:
-                self.sheets.append((sheet.get("name", ""), part))
+                sheets.append((sheet.get("name", ""), part))
         self.sst_part = self._find(RT_SST)
         sst = pkg.template.xml(self.sst_part) if self.sst_part else None
         self.sst = list(sst.findall(qn("x:si"))) if sst is not None else []
         self.sst_texts = [paragraph_text(si, qn("x:t")) for si in self.sst]
+        self.maybe_blank = frozenset(i for i, t in enumerate(self.sst_texts)
+                                     if may_hold_blank(t))
         self.refs: dict[int, int] = {}
-        self.repointed: dict[int, etree._Element] = {}
-        self.repoint_count: dict[int, int] = {}
-        self.styles: _Styles | None = None   # read when a table is filled
-        for _, part in self.sheets:
-            for c in pkg.template.xml(part).iter(qn("x:c")):
-                v = c.find(qn("x:v"))
-                if c.get("t") == "s" and v is not None and (v.text or "").isdigit():
-                    self.refs[int(v.text)] = self.refs.get(int(v.text), 0) + 1
+        self.sheets: list[SheetShape] = []
+        self._reader = Book(pkg.template.new(), main, self)   # reads cells while analysing
+        for name, part in sheets:
+            self.sheets.append(self._sheet(name, part))
 
     def _find(self, rel_type: str) -> str | None:
         for rel in self.pkg.template.xml(self.pkg.rels_name(self.main)):
             if rel.get("Type") == rel_type:
                 return resolve_target(self.main, rel.get("Target"))
         return None
+
+    def _sheet(self, name: str, part: str) -> SheetShape:
+        ws = self.pkg.template.xml(part)
+        shared: set[int] = set()
+        inline = []
+        for c in ws.iter(qn("x:c")):
+            t = c.get("t")
+            if t == "s":
+                v = c.find(qn("x:v"))
+                if v is not None and (v.text or "").isdigit():
+                    i = int(v.text)
+                    shared.add(i)
+                    self.refs[i] = self.refs.get(i, 0) + 1
+            elif t == "inlineStr" and (is_ := c.find(qn("x:is"))) is not None:
+                inline.append(paragraph_text(is_, qn("x:t")))
+        hf = ws.find(qn("x:headerFooter"))
+        texts = tuple(el.text for el in (hf if hf is not None else []) if el.text)
+        _, rows = _rows(ws)
+        merges = _merge_boxes(ws)
+        reader = self._reader
+        heads = []
+        for r in sorted(rows)[:HEADER_SCAN_ROWS]:
+            found = _header_texts(rows, r, reader, merges)
+            if found:
+                heads.append((r, tuple(found.get(i, "") for i in range(1, max(found) + 1))))
+        tables = frozenset(rule.name for _, row in heads for rule in FEED_RULES
+                           if table_rule_fits(rule, list(row)))
+        return SheetShape(name, part, frozenset(shared),
+                          tuple(t for t in inline if may_hold_blank(t)), tuple(inline), texts,
+                          tables, _schedule_shape(rows, heads, reader))
+
+
+@per_template
+def _book_shapes(template: Template) -> dict[str, BookShape]:
+    """The template's workbook analyses, by main part (filled in on first use)."""
+    return {}
+
+
+def book_shape(pkg: Package, main: str) -> BookShape:
+    shapes = _book_shapes(pkg.template)
+    if main not in shapes:
+        shapes[main] = BookShape(pkg.template.new(), main)
+    return shapes[main]
+
+
+class Book:
+    """One document's view of the workbook: the template's shape and what this fill
+    repointed (shared strings filled per cell) and added (styles)."""
+
+    def __init__(self, pkg: Package, main: str, shape: BookShape):
+        self.pkg, self.main, self.shape = pkg, main, shape
+        self.sheets = [(s.name, s.part) for s in shape.sheets]
+        self.sst_part, self.sst, self.sst_texts = shape.sst_part, shape.sst, shape.sst_texts
+        self.repointed: dict[int, etree._Element] = {}
+        self.repoint_count: dict[int, int] = {}
+        self.styles: _Styles | None = None   # read when a table is filled
+
+    @property
+    def refs(self) -> dict[int, int]:
+        return self.shape.refs
+
+    def _find(self, rel_type: str) -> str | None:
+        return self.shape._find(rel_type)
 
     def text(self, c: etree._Element) -> str:
         t = c.get("t")
@@ -139,23 +223,32 @@ RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
          feeds: list[Feed], playbook: Playbook | None = None) -> list[str]:
-    book = Book(pkg, main)
+    shape = book_shape(pkg, main)
+    book = Book(pkg, main, shape)
     filler = Filler(engagement)
+    blanks = _shared_blanks(shape, filler)
     shifts: list[Shift] = []
     formulas_dropped = False
-    for index, (name, part) in enumerate(book.sheets):
-        ws = copy.deepcopy(pkg.template.xml(part))
-        changed = _fill_cells(ws, book, filler)
-        changed |= _fill_header_footer(ws, filler)
-        result = _fill_outline(pkg, book, ws, part, name, doc, engagement, playbook, feeds,
-                               shifts) if playbook is not None else None
-        if result is None:
-            result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, shifts)
-        if result is not None:
-            changed = True
-            formulas_dropped |= result
-        if changed:
-            pkg.put(part, ws)
+    for index, sheet in enumerate(shape.sheets):
+        name, part = sheet.name, sheet.part
+        outline = _outline_of(sheet, playbook) if playbook is not None else None
+        table = outline is None and _table_wanted(sheet, feeds)
+        if outline or table or sheet.shared & blanks or any(
+                filler.finds(t) for t in sheet.texts(filler.literal_keys)):
+            ws = copy.deepcopy(pkg.template.xml(part))   # only the sheets this fill edits
+            changed = _fill_cells(ws, book, filler)
+            changed |= _fill_header_footer(ws, filler)
+            result = None
+            if outline is not None:
+                result = _fill_outline(pkg, book, ws, sheet, outline, doc, engagement, feeds,
+                                       shifts)
+            elif table:
+                result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, shifts)
+            if result is not None:
+                changed = True
+                formulas_dropped |= result
+            if changed:
+                pkg.put(part, ws)
         _fill_drawings(pkg, part, filler)
     book.finish_shared()
     formulas_dropped |= shift_other_sheets(pkg, book.sheets, shifts)
@@ -167,6 +260,19 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
     placed = context_placed(feeds)   # the sheet either way, the activities only if not placed
     _add_context_sheet(pkg, book, context_blocks(doc, engagement, placed))
     return filler.warnings()
+
+
+def _shared_blanks(shape: BookShape, filler: Filler) -> set[int]:
+    """The shared strings this fill acts on (only those that may hold a blank are tried,
+    unless the engagement adds literal blanks)."""
+    tried = range(len(shape.sst_texts)) if filler.literal_keys else shape.maybe_blank
+    return {i for i in tried if filler.finds(shape.sst_texts[i])}
+
+
+def _table_wanted(sheet: SheetShape, feeds: list[Feed]) -> bool:
+    """Whether a header row of the sheet names the columns of a feed with rows (the table
+    fill applies)."""
+    return any(feed.rows and feed.rule.name in sheet.tables for feed in feeds)
 
 
 # -- blanks -------------------------------------------------------------------------------
@@ -224,29 +330,40 @@ def _fill_drawings(pkg: Package, sheet_part: str, filler: Filler) -> None:
 
 
 # -- schedules by their outline ------------------------------------------------------------
-def _fill_outline(pkg: Package, book: Book, ws: etree._Element, part: str, name: str,
-                  doc: Document, engagement: Engagement, playbook: Playbook, feeds: list[Feed],
-                  shifts: list[Shift]) -> bool | None:
-    """Fill a schedule-shaped sheet by its outline (outline.py decides, this edits): every
-    template row stays; activities go in beneath their key tasks. None: not a schedule."""
-    data, rows = _rows(ws)
-    for r in sorted(rows)[:HEADER_SCAN_ROWS]:
-        columns = schedule_columns(_row_texts(rows[r], book))
-        if not columns:
-            continue
-        book.styles = book.styles or _Styles(pkg, book)
-        views = [_outline_row(rows[n], n, book, columns["task"]) for n in sorted(rows) if n > r]
-        outline = find_outline(r, columns, views, playbook)
-        if outline is None:
-            return None
-        scope = set(doc.scope) or {kt.id for kt in doc.key_tasks}
-        plan = plan_outline(outline, views, scope, engagement)
-        moved = _write_outline(pkg, book, ws, data, rows, plan, part, name, shifts)
-        for feed in feeds:
-            if feed.rule.name == "activities" and plan.placed:
-                feed.used = True
-        return moved
+def _schedule_shape(rows: dict[int, etree._Element], heads: list[tuple[int, tuple[str, ...]]],
+                    book: "Book") -> tuple[int, dict[str, int], tuple[OutlineRow, ...]] | None:
+    """(header row, columns, row views) of a sheet whose header names a schedule's columns."""
+    for r, texts in heads:
+        columns = schedule_columns({i: t for i, t in enumerate(texts, 1) if t})
+        if columns:
+            book.styles = book.styles or _Styles(book.pkg, book)
+            return r, columns, tuple(_outline_row(rows[n], n, book, columns["task"])
+                                     for n in sorted(rows) if n > r)
     return None
+
+
+def _outline_of(sheet: SheetShape, playbook: Playbook) -> Outline | None:
+    """The sheet's outline when it is shaped like a schedule of this playbook."""
+    if sheet.schedule is None:
+        return None
+    header, columns, views = sheet.schedule
+    return find_outline(header, columns, list(views), playbook)
+
+
+def _fill_outline(pkg: Package, book: Book, ws: etree._Element, sheet: SheetShape,
+                  outline: Outline, doc: Document, engagement: Engagement, feeds: list[Feed],
+                  shifts: list[Shift]) -> bool:
+    """Fill a schedule-shaped sheet by its outline (outline.py decides, this edits): every
+    template row stays; activities go in beneath their key tasks. True: formulas moved."""
+    data, rows = _rows(ws)
+    book.styles = book.styles or _Styles(pkg, book)
+    scope = set(doc.scope) or {kt.id for kt in doc.key_tasks}
+    plan = plan_outline(outline, list(sheet.schedule[2]), scope, engagement)
+    moved = _write_outline(pkg, book, ws, data, rows, plan, sheet.part, sheet.name, shifts)
+    for feed in feeds:
+        if feed.rule.name == "activities" and plan.placed:
+            feed.used = True
+    return moved
 
 
 def _outline_row(row: etree._Element, r: int, book: Book, task_col: int) -> OutlineRow:
