@@ -214,3 +214,24 @@ def test_schedule_opens_in_libreoffice(filled, tmp_path):
                     str(out)], check=True, capture_output=True, timeout=180)
     pdf = tmp_path / "Master Schedule.pdf"
     assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_a_pack_fills_the_schedule_with_its_scope(sample, corpus, tmp_path):
+    """Through a pack, the schedule takes the activities of every key task in the pack's scope
+    (not only the key tasks that output it); the rest of the outline stays."""
+    import openpyxl
+
+    from m3docs import build_pack
+    from m3docs.engagement import example_engagement
+    name = next(ref.filename for kt in sample.key_tasks for ref in kt.outputs
+                if ref.filename and "Master-Schedule" in ref.filename)
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    master_schedule(folder / name, sample)
+    report = build_pack(sample, example_engagement(), tmp_path / "pack", phases=[2],
+                        templates=[folder])
+    entry = next(d for d in report.documents if d["template"] == name)
+    ws = openpyxl.load_workbook(tmp_path / "pack" / entry["path"]).active
+    ims = {str(ws.cell(r, 2).value).split()[0] for r in range(1, ws.max_row + 1)
+           if _IMS.match(str(ws.cell(r, 2).value or ""))}
+    assert ims == {f"{kt.id}.{a.number}" for kt in sample.in_phase(2) for a in kt.activities}
