@@ -9,6 +9,8 @@ and so do ranges over the table's rows (a total below the table keeps covering i
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -68,16 +70,21 @@ class Shifts(Shift):
     template's row numbers."""
 
     parts: tuple[Shift, ...] = ()
+    ats: tuple[int, ...] = ()       # insertion points, top first
+    before: tuple[int, ...] = ()    # rows inserted at or above each of them
 
     @classmethod
     def of(cls, parts: list[Shift]) -> "Shifts":
         ordered = tuple(sorted(parts, key=lambda s: s.at, reverse=True))
-        return cls(ordered[0].sheet, ordered[-1].at, sum(s.count for s in ordered), 0, ordered)
+        top_first = ordered[::-1]
+        return cls(ordered[0].sheet, ordered[-1].at, sum(s.count for s in ordered), 0, ordered,
+                   tuple(s.at for s in top_first),
+                   tuple(itertools.accumulate(s.count for s in top_first)))
 
     def row(self, r: int) -> int:
-        for part in self.parts:   # lowest first: rows above it keep their numbers
-            r = part.row(r)
-        return r
+        """Row ``r`` moves down by the rows inserted at or above it."""
+        i = bisect.bisect_right(self.ats, r)
+        return r + self.before[i - 1] if i else r
 
     def span(self, top: int, bottom: int) -> tuple[int, int]:
         for part in self.parts:
