@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...engagement import Engagement
-from ...playbook.model import KeyTask, Playbook
+from ...playbook.model import STANDARD_PHASE_NAMES, KeyTask, Playbook
 from .tables import normalize_header
 
 
@@ -119,12 +119,14 @@ def schedule_columns(headers: dict[int, str]) -> dict[str, int]:
 
 
 def _phase_of(text: str, playbook: Playbook) -> int | None:
-    """The phase a task text names: ``Phase 3``, ``3 - Engagement`` or ``Engagement``."""
+    """The phase a task text names: ``Phase 3``, ``3 - Engagement`` or ``Engagement`` (the
+    playbook's phase names, and the six standard ones for phases it has no page for)."""
     m = _PHASE_NUMBER.match(text)
     if m:
         return int(m.group(1))
     numbered = _NUMBERED.match(text)
-    names = {name_key(ph.name): ph.number for ph in playbook.phases if ph.name}
+    names = {name_key(name): n for n, name in STANDARD_PHASE_NAMES.items()}
+    names.update({name_key(ph.name): ph.number for ph in playbook.phases if ph.name})
     if numbered and name_key(numbered.group(2)) in names:
         return int(numbered.group(1))
     return names.get(name_key(text))
