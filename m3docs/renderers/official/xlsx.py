@@ -421,15 +421,18 @@ def _cell_at(row: etree._Element, r: int, col: int) -> etree._Element:
 
 
 def _outline_prototype(rows: dict[int, etree._Element], plan: OutlinePlan) -> etree._Element:
-    """The row new activity rows look like: the first styled blank row below the header (the
-    look the template gives new tasks), else the first key task's row."""
-    for r in sorted(rows):
-        row = rows[r]
-        cells = row.findall(qn("x:c"))
-        if r > plan.outline.header and cells and all(
-                c.find(qn("x:v")) is None and c.find(qn("x:is")) is None
-                and c.find(qn("x:f")) is None for c in cells) and any(c.get("s") for c in cells):
-            return row
+    """The row new activity rows look like: the first styled blank row below the outline (where
+    the template has new tasks typed), else one within it (not a spacer above the first
+    phase), else the first key task's row."""
+    outline = plan.outline
+    last = max([*outline.phases, *outline.key_tasks])
+    for lowest in (last, min(outline.phases)):
+        for r in sorted(rows):
+            cells = rows[r].findall(qn("x:c"))
+            if r > lowest and cells and any(c.get("s") for c in cells) and all(
+                    c.find(qn("x:v")) is None and c.find(qn("x:is")) is None
+                    and c.find(qn("x:f")) is None for c in cells):
+                return rows[r]
     return rows[plan.insertions[0].after]
 
 
