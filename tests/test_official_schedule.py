@@ -235,3 +235,13 @@ def test_a_pack_fills_the_schedule_with_its_scope(sample, corpus, tmp_path):
     ims = {str(ws.cell(r, 2).value).split()[0] for r in range(1, ws.max_row + 1)
            if _IMS.match(str(ws.cell(r, 2).value or ""))}
     assert ims == {f"{kt.id}.{a.number}" for kt in sample.in_phase(2) for a in kt.activities}
+
+
+def test_context_sheet_does_not_repeat_placed_activities(filled):
+    import openpyxl
+
+    from m3docs.renderers.official.tables import ACTIVITIES_PLACED
+    wb = openpyxl.load_workbook(io.BytesIO(filled[1]))
+    texts = [c for row in wb[wb.sheetnames[-1]].iter_rows(values_only=True) for c in row if c]
+    assert wb.sheetnames[-1] == "Key Task Context" and ACTIVITIES_PLACED in texts
+    assert "1.2.1" not in texts   # the activity tables are the schedule's rows

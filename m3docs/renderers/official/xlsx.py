@@ -360,9 +360,10 @@ def _fill_outline(pkg: Package, book: Book, ws: etree._Element, sheet: SheetShap
     scope = set(doc.scope) or {kt.id for kt in doc.key_tasks}
     plan = plan_outline(outline, list(sheet.schedule[2]), scope, engagement)
     moved = _write_outline(pkg, book, ws, data, rows, plan, sheet.part, sheet.name, shifts)
-    for feed in feeds:
-        if feed.rule.name == "activities" and plan.placed:
-            feed.used = True
+    if all(kt.id in plan.placed for kt in doc.key_tasks if kt.activities):
+        for feed in feeds:   # the context sheet need not list the activities again
+            if feed.rule.name == "activities":
+                feed.used = True
     return moved
 
 
