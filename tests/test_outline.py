@@ -40,6 +40,10 @@ def test_phases_by_number_or_name_and_key_tasks_by_id_or_name(playbook):
     assert outline.project == 2
     assert outline.phases == {3: 2, 4: 3, 8: 4}
     assert outline.key_tasks == {5: kt}
+    for text in ("Key Task 3.14: Finalize", "KT 3.14 - Finalize", "3.14.", " 3.14\tX"):
+        found = find_outline(1, schedule_columns(HEADER), _rows(["Phase 3", text, "Phase 4"]),
+                             playbook)
+        assert found.key_tasks == {3: kt}, text
 
 
 def test_too_few_phases_or_no_key_task_is_no_outline(playbook):

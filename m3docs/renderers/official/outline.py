@@ -40,7 +40,8 @@ SCHEDULE_COLUMNS: tuple[tuple[str, re.Pattern], ...] = (
 # A header that names a task column and at least this many of the others is a schedule's.
 MIN_SCHEDULE_COLUMNS = 3
 MIN_PHASE_ROWS = 2
-_KEY_TASK_ID = re.compile(r"^(\d+)\.(\d+)\.?(?![\d.])\s*(.*)$")
+_KEY_TASK_ID = re.compile(r"^(?:key task|kt)?\s*#?\s*(\d+)\.(\d+)\.?(?![\d.])\s*(.*)$",
+                          re.IGNORECASE)
 _ACTIVITY_ID = re.compile(r"^(\d+\.\d+\.\d+)\b")
 _PHASE_NUMBER = _rx(r"^phase\s*(\d+)\b")
 _NUMBERED = re.compile(r"^(\d+)\s*[.:\-\u2013\u2014]?\s+(.+)$")
