@@ -51,7 +51,8 @@ def master_schedule(path: Path, playbook) -> Path:
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     for col, text in enumerate(COLUMNS, 1):
         cell = ws.cell(1, col, text)
-        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F3864")
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F3864")
     ws.cell(2, 2, PROJECT).font = Font(bold=True)
     r = 3
     day = dt.date(2027, 1, 4)

@@ -5,8 +5,11 @@ keep the original), inline strings, headers/footers and drawings. A sheet whose
 header row names a feed's columns gets its template rows (instructions,
 examples, styled blanks) replaced by rows cloned from the first example row;
 data validations, conditional formats (x14 too), tables, auto-filters and
-defined names that covered the template rows are extended to the new rows. All
-text is written as inline strings, never as formulas.
+defined names that covered the template rows are extended to the new rows. A
+sheet shaped like a schedule is filled by its outline instead (outline.py decides
+which rows go where; every template row stays). All text is written as inline
+strings, never as formulas. What a fill needs to know of the template (its sheets,
+shared strings, header rows, outlines) is read once per template.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ...engagement import Engagement
-from ...ooxml.package import Package, part_names, resolve_target
+from ...ooxml.package import Package, Template, part_names, resolve_target
 from ..drawingml import wrapped_lines
 from ..sheetml import col_index, col_letter
 from ...ooxml.placeholders import paragraph_text
@@ -28,14 +31,13 @@ from ...ooxml.xml import NS, RT, clean_text, qn
 from ...playbook.model import Playbook
 from ...plan import Document
 from ..common import per_template
-from ...ooxml.package import Template
 from .outline import NewRow, Outline, OutlinePlan, OutlineRow, find_outline, plan_outline, \
     schedule_columns
 from .placeholders import Filler, may_hold_blank
 from .rowshift import Shift, Shifts, shift_names, shift_other_sheets, shift_sheet, \
     shift_sheet_parts
-from .tables import FEED_RULES, Block, Feed, TemplateRow, best_feed, table_rule_fits, context_blocks, context_placed, \
-    kept_rows_start, prototype_index, row_kind
+from .tables import FEED_RULES, Block, Feed, TemplateRow, best_feed, context_blocks, \
+    context_placed, kept_rows_start, prototype_index, row_kind, table_rule_fits
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
