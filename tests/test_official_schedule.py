@@ -252,3 +252,35 @@ def test_context_sheet_does_not_repeat_placed_activities(filled):
     texts = [c for row in wb[wb.sheetnames[-1]].iter_rows(values_only=True) for c in row if c]
     assert wb.sheetnames[-1] == "Key Task Context" and ACTIVITIES_PLACED in texts
     assert "1.2.1" not in texts   # the activity tables are the schedule's rows
+
+
+def test_an_id_column_takes_the_ims_numbers(playbook, tmp_path):
+    """A schedule with an ID column (and no outline levels or indentation) gets the IMS
+    numbers there and the activities' texts under Task Name; its header stays as it was."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    header = ["ID", "Task Name", "Start", "Finish", "% Complete", "Resource Names"]
+    ws.append(header)
+    kt = playbook.key_task("3.14")
+    for row in (["", "[Program Name]"], ["3", "Engagement"], ["3.14", kt.name],
+                ["", "Weekly status meeting"], ["4", "Migration"]):
+        ws.append(row)
+    path = tmp_path / "schedule.xlsx"
+    wb.save(path)
+    eng = Engagement("A", "Financial Management Modernization",
+                     status={"3.14": TaskStatus(finish=dt.date(2027, 5, 3))})
+    doc = Document(Deliverable("ims", "IMS", ("IMS",), path.name, "generic", "xlsx"), 3,
+                   "Version 1", (kt,), ())
+    out = openpyxl.load_workbook(io.BytesIO(fill_official(doc, Template(path), eng,
+                                                          playbook).data)).active
+    assert [c.value for c in out[1]] == header
+    n = len(kt.activities)
+    assert [out.cell(r, 1).value for r in range(5, 5 + n)] == \
+        [f"3.14.{a.number}" for a in kt.activities]
+    assert [out.cell(r, 2).value for r in range(5, 5 + n)] == \
+        [a.text.plain for a in kt.activities]
+    assert out.cell(5, 4).value.date() == dt.date(2027, 5, 3) and out.cell(5, 3).value is None
+    assert out.cell(2, 2).value == "Financial Management Modernization"
+    assert [out.cell(r, 2).value for r in (5 + n, 6 + n)] == ["Weekly status meeting",
+                                                              "Migration"]
