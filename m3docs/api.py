@@ -12,7 +12,7 @@ from .engine.core import TemplateProblems
 from .errors import Diagnostic, M3DocsError, error
 from .ooxml.package import PackageError, Template
 from .ooxml.xml import UnsafeXML
-from .pack import atomic_write, plan_pack, select_scope, sha256
+from .pack import atomic_write, file_type, plan_pack, select_scope, sha256
 from .playbook.model import Playbook
 from .plan import FORMAT_OF_EXTENSION, Document, title_keys
 from .renderers import render_document
@@ -41,7 +41,8 @@ def render(document: Document | str, playbook: Playbook, engagement: Engagement,
     template, choice, problems = chain.load(doc.deliverable)
     result = render_document(doc, template, engagement, playbook, official=choice.official)
     atomic_write(Path(out_path).expanduser(), result.data)
-    return {"path": str(out_path), "title": doc.title, "format": doc.format,
+    return {"path": str(out_path), "title": doc.title,
+            "format": file_type(choice.path),
             "template": choice.name, "official": choice.official, "phase": doc.phase,
             "outputs_of": [k.id for k in doc.outputs_of],
             "inputs_of": [k.id for k in doc.inputs_of], "sha256": sha256(result.data),

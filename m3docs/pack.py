@@ -14,7 +14,7 @@ import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from . import __version__
@@ -132,10 +132,11 @@ def plan_pack(playbook: Playbook, engagement: Engagement, chain: TemplateChain,
     book = NameBook()
     book.taken.update({MANIFEST.lower(), TRACKER.lower()})
     out = []
+    ids = tuple(kt.id for kt in scope)
     for doc in docs:
         folder = folder_name(doc.phase, playbook.phase(doc.phase).name)
         ext = _extension(doc, chain)
-        out.append(replace(doc, path=book.claim(folder, safe_stem(doc.title), ext)))
+        out.append(replace(doc, path=book.claim(folder, safe_stem(doc.title), ext), scope=ids))
     return out
 
 
@@ -380,9 +381,16 @@ class _Writer:
         return new
 
 
+def file_type(path: str | Path) -> str:
+    """A file's own type, as the manifest gives it: its extension (an official macro workbook
+    is ``xlsm``, a Word template ``dotx``)."""
+    return PurePosixPath(str(path)).suffix.lstrip(".").lower()
+
+
 def _doc_entry(doc: Document, outcome: Outcome, digest: str) -> dict:
     return {"path": doc.path, "title": doc.title, "titles": list(doc.deliverable.titles),
-            "format": doc.format, "kind": doc.deliverable.kind, "template": outcome.template,
+            "format": file_type(doc.path), "kind": doc.deliverable.kind,
+            "template": outcome.template,
             "official": outcome.official, "phase": doc.phase, "version": doc.version_label,
             "outputs_of": [k.id for k in doc.outputs_of], "inputs_of": [k.id for k in doc.inputs_of],
             "sha256": digest}

@@ -62,6 +62,7 @@ class Document:
     inputs_of: tuple[KeyTask, ...]
     path: str = ""
     phase_title: str = ""
+    scope: tuple[str, ...] = ()   # ids of the pack's key tasks (a schedule fills them all)
 
     @property
     def title(self) -> str:

@@ -192,8 +192,10 @@ def test_rtm(playbook, engagement):
     assert _counts(parts, tags, before) == _counts(before, tags)
     rtm = etree.fromstring(parts["xl/worksheets/sheet2.xml"])
     ns = {"x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    acts = playbook.key_task("3.14").activities
+    last = 2 + len(engagement.requirements) + len(acts)   # header in row 2
     sqrefs = {dv.get("sqref") for dv in rtm.iterfind(".//x:dataValidation", ns)}
-    assert "J3:J6" in sqrefs and "M3:M6" in sqrefs
+    assert f"J3:J{last}" in sqrefs and f"M3:M{last}" in sqrefs
     assert all(c.get("t") != "str" and c.find("x:f", ns) is None
                for c in rtm.iterfind(".//x:c", ns))
     wb = openpyxl.load_workbook(io.BytesIO(data))
@@ -201,7 +203,10 @@ def test_rtm(playbook, engagement):
     assert ws["A3"].value == "BR-001" and ws["A4"].value == "BR-002"
     assert ws["D3"].value == engagement.requirements[0].description
     assert ws["B3"].value == "Budget Execution" and ws["J4"].value == "Medium"
-    assert ws["A5"].value is None and ws["L3"].value is None  # template example cleared
+    assert ws["L3"].value is None  # template example cleared: requirements, then activities
+    assert [ws.cell(r, 1).value for r in range(5, last + 1)] == \
+        [f"3.14-{a.number:02d}" for a in acts]
+    assert ws.cell(5, 4).value == acts[0].text.plain and ws.cell(last + 1, 1).value is None
     assert wb["Cover"]["B5"].value == "November 24, 2026"
     assert wb["CR"]["A2"].value == "< enter Requirements ID >"  # not a requirements table
     assert wb.sheetnames[-1] == "Key Task Context"

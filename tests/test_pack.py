@@ -310,3 +310,40 @@ def test_a_misspelt_people_role_is_warned_with_the_role_it_resembles(tmp_path):
     hits = [w for w in report.warnings if "people:" in w]
     assert hits == [f"{path}:5:3: people: {typo!r} is no stakeholder role of the playbook; "
                     f"did you mean {role!r}? (as written, its people only sign as approvers)"]
+
+
+MACRO_PAGE = """---
+layout: m3/keyTask
+phase: 3
+keyTask: 1
+name: Track Action Items
+objective: Keep an action item log.
+responsibleParty: customer
+activities:
+  - text: Log every action item
+    responsibleParty: customer
+outputs:
+  - text: Action Item Log
+    filename: M3-Action-Item-Log.xlsm
+---
+"""
+
+
+def test_manifest_format_is_the_files_own_type(write_page, tmp_path):
+    """An official macro workbook is written as .xlsm and the manifest says xlsm (a consumer
+    filtering by format finds it); the API's entry says the same."""
+    import m3docs
+    from fixtures_official import excel_log
+    write_page(MACRO_PAGE, "3.1.md")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    excel_log(templates / "M3-Action-Item-Log.xlsm", macro=True)
+    book = load_playbook(tmp_path)
+    eng = example_engagement()
+    report = build_pack(book, eng, tmp_path / "pack", templates=[templates])
+    entry = next(d for d in report.documents if d["title"] == "Action Item Log")
+    assert entry["official"] and entry["path"].endswith(".xlsm") and entry["format"] == "xlsm"
+    manifest = json.loads((tmp_path / "pack" / MANIFEST).read_text())
+    assert {d["path"]: d["format"] for d in manifest["documents"]}[entry["path"]] == "xlsm"
+    api = m3docs.render("Action Item Log", book, eng, tmp_path / "log.xlsm", [templates])
+    assert api["format"] == "xlsm"

@@ -70,3 +70,13 @@ def test_legacy_note_shapes_move():
     assert b"<x:Row>11</x:Row>" in parts.data                   # row 9 -> 12, zero-based
     assert b"<x:Anchor>1, 15, 10, 10, 3, 15, 14, 4</x:Anchor>" in parts.data
     assert b"<ns2:Row>2</ns2:Row>" in parts.data                # above: unchanged
+
+
+def test_several_insertions_in_one_pass():
+    """Rows inserted under two key tasks at once: rows move by what is inserted above them,
+    each phase's roll-up grows over its own inserted rows, a range over both grows by all."""
+    from m3docs.renderers.official.rowshift import Shifts
+    both = Shifts.of([Shift("S", 10, 3, region_top=8), Shift("S", 5, 2, region_top=4)])
+    assert [both.row(r) for r in (1, 4, 5, 9, 10, 30)] == [1, 4, 7, 11, 15, 35]
+    assert shift_formula("SUM(D4:D4)+SUM(D8:D9)+SUM(D2:D20)+D12", both, own=True) == \
+        "SUM(D4:D6)+SUM(D10:D14)+SUM(D2:D25)+D17"

@@ -74,7 +74,7 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
                            "not a Word, Excel or PowerPoint document")
     pkg = template.new()
     feeds = build_feeds(doc, engagement)
-    warnings = module.fill(pkg, name, doc, engagement, feeds)
+    warnings = module.fill(pkg, name, doc, engagement, feeds, playbook)
     _fill_properties(pkg, engagement)
     warnings += _text_warnings(_written_texts(doc, template, engagement, feeds, module is pptx),
                                module is xlsx)

@@ -11,6 +11,7 @@ from ...ooxml.package import Package, Template
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import clean_text, qn
 from ...playbook.richtext import BULLET
+from ...playbook.model import Playbook
 from ...plan import Document
 from ..common import per_template
 from .placeholders import Filler
@@ -25,7 +26,7 @@ PLACEHOLDER_STYLE = "PlaceholderText"   # the run style Word gives a control's p
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
-         feeds: list[Feed]) -> list[str]:
+         feeds: list[Feed], playbook: Playbook | None = None) -> list[str]:
     """Fill the document part, its headers/footers/notes; returns warnings."""
     filler = Filler(engagement)
     root = copy.deepcopy(pkg.template.xml(main))

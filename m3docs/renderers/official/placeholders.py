@@ -260,8 +260,12 @@ class Filler:
         return self.pattern_for(text).sub(lambda m: _keep(m, self.repl(m)), text)
 
     def _maybe(self, text: str) -> bool:
-        return ("<" in text or "[" in text or "/" in text or "Version" in text
-                or "Day, Month" in text or bool(self.literal))
+        return bool(self.literal) or may_hold_blank(text)
+
+    @property
+    def literal_keys(self) -> bool:
+        """Whether the engagement adds literal blanks (any text may then hold one)."""
+        return bool(self.literal)
 
     def warnings(self) -> list[str]:
         out = []
@@ -271,6 +275,12 @@ class Filler:
         if self.removed_chars:
             out.append("characters not allowed in XML were removed from placeholder values")
         return out
+
+
+def may_hold_blank(text: str) -> bool:
+    """A quick test that ``text`` may hold a blank of the family's (no literal keys)."""
+    return ("<" in text or "[" in text or "/" in text or "Version" in text
+            or "Day, Month" in text)
 
 
 def _keep(m: re.Match, new: str | None) -> str:

@@ -20,6 +20,7 @@ from ...engagement import STATUS_CODES, Engagement
 from ...ooxml.package import Package, Template, part_names
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import RT, clean_text, qn
+from ...playbook.model import Playbook
 from ...plan import Document
 from ..common import per_template
 from .placeholders import Filler
@@ -39,7 +40,7 @@ MIN_PADDING = EMU_PER_PT * 4   # above and below a row's text together, so lines
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
-         feeds: list[Feed]) -> list[str]:
+         feeds: list[Feed], playbook: Playbook | None = None) -> list[str]:
     filler = Filler(engagement)
     deck = _deck(pkg.template)
     warnings: list[str] = []

@@ -9,6 +9,8 @@ and so do ranges over the table's rows (a total below the table keeps covering i
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -60,6 +62,36 @@ class Shift:
         return sheet.strip("'").replace("''", "'").lower() == self.sheet.lower()
 
 
+@dataclass(frozen=True)
+class Shifts(Shift):
+    """Several insertions in one sheet, applied in one pass (an outline fill inserts rows
+    under many rows of a long sheet: one pass over it, not one per insertion). ``at`` is the
+    highest insertion point, ``count`` the rows inserted in all; ``parts`` are in the
+    template's row numbers."""
+
+    parts: tuple[Shift, ...] = ()
+    ats: tuple[int, ...] = ()       # insertion points, top first
+    before: tuple[int, ...] = ()    # rows inserted at or above each of them
+
+    @classmethod
+    def of(cls, parts: list[Shift]) -> "Shifts":
+        ordered = tuple(sorted(parts, key=lambda s: s.at, reverse=True))
+        top_first = ordered[::-1]
+        return cls(ordered[0].sheet, ordered[-1].at, sum(s.count for s in ordered), 0, ordered,
+                   tuple(s.at for s in top_first),
+                   tuple(itertools.accumulate(s.count for s in top_first)))
+
+    def row(self, r: int) -> int:
+        """Row ``r`` moves down by the rows inserted at or above it."""
+        i = bisect.bisect_right(self.ats, r)
+        return r + self.before[i - 1] if i else r
+
+    def span(self, top: int, bottom: int) -> tuple[int, int]:
+        for part in self.parts:
+            top, bottom = part.span(top, bottom)
+        return top, bottom
+
+
 def _cell(ref: str, row: Callable[[int], int]) -> str:
     m = _CELL.match(ref)
     return f"{m.group(1)}{row(int(m.group(2)))}" if m else ref
@@ -102,7 +134,7 @@ def shift_sheet(ws: etree._Element, shift: Shift) -> bool:
     for row in ws.iter(qn("x:row")):
         r = int(row.get("r", "0"))
         if r >= shift.at:
-            row.set("r", str(r + shift.count))
+            row.set("r", str(shift.row(r)))
             for c in row.iter(qn("x:c")):
                 if c.get("r"):
                     c.set("r", _cell(c.get("r"), shift.row))
@@ -119,7 +151,7 @@ def shift_sheet(ws: etree._Element, shift: Shift) -> bool:
             el.text = shift_sqref(el.text, shift)
     for brk in ws.iterfind(f"{qn('x:rowBreaks')}/{qn('x:brk')}"):
         if int(brk.get("id", "0")) >= shift.at:
-            brk.set("id", str(int(brk.get("id")) + shift.count))
+            brk.set("id", str(shift.row(int(brk.get("id")))))
     return formulas
 
 
@@ -209,7 +241,7 @@ def _shift_anchors(pkg: Package, part: str, shift: Shift) -> None:
         return
     for el in pkg.xml(part).iter(tag):
         if int(el.text or 0) >= shift.at - 1:
-            el.text = str(int(el.text) + shift.count)
+            el.text = str(shift.row(int(el.text) + 1) - 1)
 
 
 def shift_names(pkg: Package, main: str, shift: Shift) -> None:

@@ -130,6 +130,16 @@ class Feed:
     used: bool = False
 
 
+def _fits(rule: FeedRule, cols: dict[int, str]) -> bool:
+    fields = set(cols.values())
+    return all(k in fields for k in rule.keys) and len(cols) >= rule.min_columns
+
+
+def table_rule_fits(rule: FeedRule, headers: list[str]) -> bool:
+    """Whether this header row names the rule's key columns and enough columns overall."""
+    return _fits(rule, match_columns(rule, headers))
+
+
 def best_feed(feeds: list[Feed], headers: list[str]) -> tuple[Feed, dict[int, str]] | None:
     """The feed whose columns this header row names best (None: not a table we fill)."""
     best = None
@@ -137,8 +147,7 @@ def best_feed(feeds: list[Feed], headers: list[str]) -> tuple[Feed, dict[int, st
         if not feed.rows:
             continue
         cols = match_columns(feed.rule, headers)
-        fields = set(cols.values())
-        if all(k in fields for k in feed.rule.keys) and len(cols) >= feed.rule.min_columns:
+        if _fits(feed.rule, cols):
             if best is None or len(cols) > len(best[1]):
                 best = (feed, cols)
     return best
@@ -288,8 +297,12 @@ def stakeholder_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list
     return rows
 
 
-def requirement_rows(engagement: Engagement) -> list[dict[str, str]]:
-    return [dict(r.__dict__) for r in engagement.requirements]
+def requirement_rows(doc: Document, engagement: Engagement) -> list[dict[str, str]]:
+    """The rows of our own RTM: the engagement's requirements, then one row per activity of
+    the key tasks that output or use the document."""
+    from ..xlsx import requirement_records
+    return [{k: "" if v is None else str(v) for k, v in rec.items()}
+            for rec in requirement_records(doc, engagement, None)]
 
 
 def history_rows(engagement: Engagement) -> list[dict[str, str]]:
@@ -302,7 +315,7 @@ def build_feeds(doc: Document, engagement: Engagement) -> list[Feed]:
     tasks = doc.key_tasks
     data = {"activities": activity_rows(tasks, engagement),
             "milestones": milestone_rows(tasks, engagement),
-            "requirements": requirement_rows(engagement),
+            "requirements": requirement_rows(doc, engagement),
             "risks": risk_rows(tasks, engagement),
             "highlights": highlight_rows(tasks, engagement),
             "stakeholders": stakeholder_rows(tasks, engagement),

@@ -5,12 +5,16 @@ keep the original), inline strings, headers/footers and drawings. A sheet whose
 header row names a feed's columns gets its template rows (instructions,
 examples, styled blanks) replaced by rows cloned from the first example row;
 data validations, conditional formats (x14 too), tables, auto-filters and
-defined names that covered the template rows are extended to the new rows. All
-text is written as inline strings, never as formulas.
+defined names that covered the template rows are extended to the new rows. A
+sheet shaped like a schedule is filled by its outline instead (outline.py decides
+which rows go where; every template row stays). All text is written as inline
+strings, never as formulas. What a fill needs to know of the template (its sheets,
+shared strings, header rows, outlines) is read once per template.
 """
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import math
 import posixpath
 import re
@@ -19,17 +23,21 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ...engagement import Engagement
-from ...ooxml.package import Package, part_names, resolve_target
+from ...ooxml.package import Package, Template, part_names, resolve_target
 from ..drawingml import wrapped_lines
 from ..sheetml import col_index, col_letter
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
+from ...playbook.model import Playbook
 from ...plan import Document
-from .placeholders import Filler
-from .rowshift import Shift, shift_names, shift_other_sheets, shift_sheet, \
+from ..common import per_template
+from .outline import NewRow, Outline, OutlinePlan, OutlineRow, find_outline, plan_outline, \
+    schedule_columns
+from .placeholders import Filler, may_hold_blank
+from .rowshift import Shift, Shifts, shift_names, shift_other_sheets, shift_sheet, \
     shift_sheet_parts
-from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
-    kept_rows_start, prototype_index, row_kind
+from .tables import FEED_RULES, Block, Feed, TemplateRow, best_feed, context_blocks, \
+    context_placed, kept_rows_start, prototype_index, row_kind, table_rule_fits
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -49,6 +57,9 @@ MAX_ROW_PT = 409.0       # Excel's tallest row
 _CONTEXT_WIDTHS = (10, 64, 26)
 HEADING_PT = 14.0        # the context sheet's headings
 BOLD_WIDTH = 1.1         # bold text is about this much wider
+# Built-in number formats: dates (m/d/yyyy first) and percentages (0% first).
+DATE_FORMAT_IDS = ("14", "15", "16", "17", "22")
+PERCENT_FORMAT_IDS = ("9", "10")
 
 
 def split_ref(ref: str) -> tuple[int, int]:
@@ -58,13 +69,34 @@ def split_ref(ref: str) -> tuple[int, int]:
     return col_index(m.group(1)), int(m.group(2))
 
 
-class Book:
-    """The workbook's sheets and shared strings, read from the template."""
+@dataclass(frozen=True)
+class SheetShape:
+    """What the fill needs to know of one sheet before deciding to edit it (read once per
+    template): the shared strings its cells use, its inline strings, header/footer texts,
+    the header candidates of its first rows and, for a schedule, its outline's row views."""
+
+    name: str
+    part: str
+    shared: frozenset[int]
+    inline: tuple[str, ...]          # inline strings that may hold a blank
+    inline_all: tuple[str, ...]      # every inline string (for literal blanks)
+    header_footer: tuple[str, ...]
+    tables: frozenset[str]           # feeds whose columns a header row names
+    schedule: tuple[int, dict[str, int], tuple[OutlineRow, ...]] | None = None
+
+    def texts(self, literal: bool) -> tuple[str, ...]:
+        """The inline and header/footer texts a fill must try."""
+        return (self.inline_all if literal else self.inline) + self.header_footer
+
+
+class BookShape:
+    """The workbook's analysis, done once per template: sheets, shared strings, how often
+    each is used, and each sheet's shape."""
 
     def __init__(self, pkg: Package, main: str):
         self.pkg, self.main = pkg, main
         wb = pkg.template.xml(main)
-        self.sheets: list[tuple[str, str]] = []
+        sheets: list[tuple[str, str]] = []
         for sheet in wb.iter(qn("x:sheet")):
             rid = sheet.get(qn("r:id"))
             try:
@@ -72,26 +104,87 @@ class Book:
             except KeyError:
                 continue
             if part in pkg:
-                self.sheets.append((sheet.get("name", ""), part))
+                sheets.append((sheet.get("name", ""), part))
         self.sst_part = self._find(RT_SST)
         sst = pkg.template.xml(self.sst_part) if self.sst_part else None
         self.sst = list(sst.findall(qn("x:si"))) if sst is not None else []
         self.sst_texts = [paragraph_text(si, qn("x:t")) for si in self.sst]
+        self.maybe_blank = frozenset(i for i, t in enumerate(self.sst_texts)
+                                     if may_hold_blank(t))
         self.refs: dict[int, int] = {}
-        self.repointed: dict[int, etree._Element] = {}
-        self.repoint_count: dict[int, int] = {}
-        self.styles: _Styles | None = None   # read when a table is filled
-        for _, part in self.sheets:
-            for c in pkg.template.xml(part).iter(qn("x:c")):
-                v = c.find(qn("x:v"))
-                if c.get("t") == "s" and v is not None and (v.text or "").isdigit():
-                    self.refs[int(v.text)] = self.refs.get(int(v.text), 0) + 1
+        self.sheets: list[SheetShape] = []
+        self._reader = Book(pkg.template.new(), main, self)   # reads cells while analysing
+        for name, part in sheets:
+            self.sheets.append(self._sheet(name, part))
 
     def _find(self, rel_type: str) -> str | None:
         for rel in self.pkg.template.xml(self.pkg.rels_name(self.main)):
             if rel.get("Type") == rel_type:
                 return resolve_target(self.main, rel.get("Target"))
         return None
+
+    def _sheet(self, name: str, part: str) -> SheetShape:
+        ws = self.pkg.template.xml(part)
+        shared: set[int] = set()
+        inline = []
+        for c in ws.iter(qn("x:c")):
+            t = c.get("t")
+            if t == "s":
+                v = c.find(qn("x:v"))
+                if v is not None and (v.text or "").isdigit():
+                    i = int(v.text)
+                    shared.add(i)
+                    self.refs[i] = self.refs.get(i, 0) + 1
+            elif t == "inlineStr" and (is_ := c.find(qn("x:is"))) is not None:
+                inline.append(paragraph_text(is_, qn("x:t")))
+        hf = ws.find(qn("x:headerFooter"))
+        texts = tuple(el.text for el in (hf if hf is not None else []) if el.text)
+        _, rows = _rows(ws)
+        merges = _merge_boxes(ws)
+        reader = self._reader
+        heads = []
+        for r in sorted(rows)[:HEADER_SCAN_ROWS]:
+            found = _header_texts(rows, r, reader, merges)
+            if found:
+                heads.append((r, tuple(found.get(i, "") for i in range(1, max(found) + 1))))
+        tables = frozenset(rule.name for _, row in heads for rule in FEED_RULES
+                           if table_rule_fits(rule, list(row)))
+        return SheetShape(name, part, frozenset(shared),
+                          tuple(t for t in inline if may_hold_blank(t)), tuple(inline), texts,
+                          tables, _schedule_shape(rows, heads, reader))
+
+
+@per_template
+def _book_shapes(template: Template) -> dict[str, BookShape]:
+    """The template's workbook analyses, by main part (filled in on first use)."""
+    return {}
+
+
+def book_shape(pkg: Package, main: str) -> BookShape:
+    shapes = _book_shapes(pkg.template)
+    if main not in shapes:
+        shapes[main] = BookShape(pkg.template.new(), main)
+    return shapes[main]
+
+
+class Book:
+    """One document's view of the workbook: the template's shape and what this fill
+    repointed (shared strings filled per cell) and added (styles)."""
+
+    def __init__(self, pkg: Package, main: str, shape: BookShape):
+        self.pkg, self.main, self.shape = pkg, main, shape
+        self.sheets = [(s.name, s.part) for s in shape.sheets]
+        self.sst_part, self.sst, self.sst_texts = shape.sst_part, shape.sst, shape.sst_texts
+        self.repointed: dict[int, etree._Element] = {}
+        self.repoint_count: dict[int, int] = {}
+        self.styles: _Styles | None = None   # read when a table is filled
+
+    @property
+    def refs(self) -> dict[int, int]:
+        return self.shape.refs
+
+    def _find(self, rel_type: str) -> str | None:
+        return self.shape._find(rel_type)
 
     def text(self, c: etree._Element) -> str:
         t = c.get("t")
@@ -131,21 +224,33 @@ RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
-         feeds: list[Feed]) -> list[str]:
-    book = Book(pkg, main)
+         feeds: list[Feed], playbook: Playbook | None = None) -> list[str]:
+    shape = book_shape(pkg, main)
+    book = Book(pkg, main, shape)
     filler = Filler(engagement)
+    blanks = _shared_blanks(shape, filler)
     shifts: list[Shift] = []
     formulas_dropped = False
-    for index, (name, part) in enumerate(book.sheets):
-        ws = copy.deepcopy(pkg.template.xml(part))
-        changed = _fill_cells(ws, book, filler)
-        changed |= _fill_header_footer(ws, filler)
-        result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, shifts)
-        if result is not None:
-            changed = True
-            formulas_dropped |= result
-        if changed:
-            pkg.put(part, ws)
+    for index, sheet in enumerate(shape.sheets):
+        name, part = sheet.name, sheet.part
+        outline = _outline_of(sheet, playbook) if playbook is not None else None
+        table = outline is None and _table_wanted(sheet, feeds)
+        if outline or table or sheet.shared & blanks or any(
+                filler.finds(t) for t in sheet.texts(filler.literal_keys)):
+            ws = copy.deepcopy(pkg.template.xml(part))   # only the sheets this fill edits
+            changed = _fill_cells(ws, book, filler)
+            changed |= _fill_header_footer(ws, filler)
+            result = None
+            if outline is not None:
+                result = _fill_outline(pkg, book, ws, sheet, outline, doc, engagement, feeds,
+                                       shifts)
+            elif table:
+                result = _fill_sheet_table(pkg, book, ws, part, name, index, feeds, shifts)
+            if result is not None:
+                changed = True
+                formulas_dropped |= result
+            if changed:
+                pkg.put(part, ws)
         _fill_drawings(pkg, part, filler)
     book.finish_shared()
     formulas_dropped |= shift_other_sheets(pkg, book.sheets, shifts)
@@ -157,6 +262,19 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
     placed = context_placed(feeds)   # the sheet either way, the activities only if not placed
     _add_context_sheet(pkg, book, context_blocks(doc, engagement, placed))
     return filler.warnings()
+
+
+def _shared_blanks(shape: BookShape, filler: Filler) -> set[int]:
+    """The shared strings this fill acts on (only those that may hold a blank are tried,
+    unless the engagement adds literal blanks)."""
+    tried = range(len(shape.sst_texts)) if filler.literal_keys else shape.maybe_blank
+    return {i for i in tried if filler.finds(shape.sst_texts[i])}
+
+
+def _table_wanted(sheet: SheetShape, feeds: list[Feed]) -> bool:
+    """Whether a header row of the sheet names the columns of a feed with rows (the table
+    fill applies)."""
+    return any(feed.rows and feed.rule.name in sheet.tables for feed in feeds)
 
 
 # -- blanks -------------------------------------------------------------------------------
@@ -211,6 +329,169 @@ def _fill_drawings(pkg: Package, sheet_part: str, filler: Filler) -> None:
         probe = copy.deepcopy(pkg.template.xml(part))
         if sum(filler.paragraph(p, qn("a:t")) for p in probe.iter(qn("a:p"))):
             pkg.put(part, probe)
+
+
+# -- schedules by their outline ------------------------------------------------------------
+def _schedule_shape(rows: dict[int, etree._Element], heads: list[tuple[int, tuple[str, ...]]],
+                    book: "Book") -> tuple[int, dict[str, int], tuple[OutlineRow, ...]] | None:
+    """(header row, columns, row views) of a sheet whose header names a schedule's columns."""
+    for r, texts in heads:
+        columns = schedule_columns({i: t for i, t in enumerate(texts, 1) if t})
+        if columns:
+            book.styles = book.styles or _Styles(book.pkg, book)
+            return r, columns, tuple(_outline_row(rows[n], n, book, columns["task"])
+                                     for n in sorted(rows) if n > r)
+    return None
+
+
+def _outline_of(sheet: SheetShape, playbook: Playbook) -> Outline | None:
+    """The sheet's outline when it is shaped like a schedule of this playbook."""
+    if sheet.schedule is None:
+        return None
+    header, columns, views = sheet.schedule
+    return find_outline(header, columns, list(views), playbook)
+
+
+def _fill_outline(pkg: Package, book: Book, ws: etree._Element, sheet: SheetShape,
+                  outline: Outline, doc: Document, engagement: Engagement, feeds: list[Feed],
+                  shifts: list[Shift]) -> bool:
+    """Fill a schedule-shaped sheet by its outline (outline.py decides, this edits): every
+    template row stays; activities go in beneath their key tasks. True: formulas moved."""
+    data, rows = _rows(ws)
+    book.styles = book.styles or _Styles(pkg, book)
+    scope = set(doc.scope) or {kt.id for kt in doc.key_tasks}
+    plan = plan_outline(outline, list(sheet.schedule[2]), scope, engagement)
+    moved = _write_outline(pkg, book, ws, data, rows, plan, sheet.part, sheet.name, shifts)
+    if all(kt.id in plan.placed for kt in doc.key_tasks if kt.activities):
+        for feed in feeds:   # the context sheet need not list the activities again
+            if feed.rule.name == "activities":
+                feed.used = True
+    return moved
+
+
+def _outline_row(row: etree._Element, r: int, book: Book, task_col: int) -> OutlineRow:
+    texts = _row_texts(row, book)
+    style = next((c.get("s") for c in row.findall(qn("x:c"))
+                  if c.get("r") and split_ref(c.get("r"))[0] == task_col), None)
+    raw = texts.get(task_col, "")
+    return OutlineRow(r, texts, int(row.get("outlineLevel", "0") or 0),
+                      book.styles.indent(style), len(raw) - len(raw.lstrip(" ")) if raw.strip()
+                      else 0)
+
+
+def _write_outline(pkg: Package, book: Book, ws: etree._Element, data: etree._Element,
+                   rows: dict[int, etree._Element], plan: OutlinePlan, part: str, name: str,
+                   shifts: list[Shift]) -> bool:
+    """The edit: the project row's blank, then the inserted rows (rows below move down with
+    everything that points at them; roll-ups over a phase's rows grow). True when formulas
+    moved."""
+    cols = plan.outline.columns
+    if plan.project_text is not None:
+        cell = _cell_at(rows[plan.outline.project], plan.outline.project, cols["task"])
+        write_text(cell, plan.project_text)
+    if not plan.insertions:
+        return False
+    proto = _outline_prototype(rows, plan)
+    shift = Shifts.of([Shift(name, ins.after + 1, len(ins.rows), ins.phase_top)
+                       for ins in plan.insertions])
+    anchors = {ins.after: rows[ins.after] for ins in plan.insertions}
+    moved = shift_sheet(ws, shift)
+    shift_sheet_parts(pkg, part, shift)
+    shift_names(pkg, book.main, shift)
+    shifts.append(shift)
+    maker = _ScheduleCells(book, ws, proto, cols, _date_base(pkg, book))
+    for ins in plan.insertions:
+        first = shift.row(ins.after) + 1
+        new = [maker.row(first + i, values) for i, values in enumerate(ins.rows)]
+        for row in reversed(new):
+            anchors[ins.after].addnext(row)
+    _set_outline_levels(ws, plan)
+    _set_dimension(ws)
+    return moved
+
+
+def _cell_at(row: etree._Element, r: int, col: int) -> etree._Element:
+    """The row's cell in column ``col`` (added in column order when absent)."""
+    for c in row.findall(qn("x:c")):
+        at = split_ref(c.get("r"))[0] if c.get("r") else 0
+        if at == col:
+            return c
+        if at > col:
+            new = etree.Element(qn("x:c"), r=f"{col_letter(col)}{r}")
+            c.addprevious(new)
+            return new
+    return etree.SubElement(row, qn("x:c"), r=f"{col_letter(col)}{r}")
+
+
+def _outline_prototype(rows: dict[int, etree._Element], plan: OutlinePlan) -> etree._Element:
+    """The row new activity rows look like: the first styled blank row below the outline (where
+    the template has new tasks typed), else one within it (not a spacer above the first
+    phase), else the first key task's row."""
+    outline = plan.outline
+    last = max([*outline.phases, *outline.key_tasks])
+    for lowest in (last, min(outline.phases)):
+        for r in sorted(rows):
+            cells = rows[r].findall(qn("x:c"))
+            if r > lowest and cells and any(c.get("s") for c in cells) and all(
+                    c.find(qn("x:v")) is None and c.find(qn("x:is")) is None
+                    and c.find(qn("x:f")) is None for c in cells):
+                return rows[r]
+    return rows[plan.insertions[0].after]
+
+
+class _ScheduleCells:
+    """Builds an inserted schedule row: the prototype's cell styles, the values in their
+    columns (numbers and dates as such, with a number format that shows them)."""
+
+    def __init__(self, book: Book, ws: etree._Element, proto: etree._Element,
+                 columns: dict[str, int], base: dt.date):
+        self.styles, self.columns, self.base = book.styles, columns, base
+        self.proto = proto
+        self.cells = {split_ref(c.get("r"))[0]: c.get("s") for c in proto.findall(qn("x:c"))
+                      if c.get("r")}
+        self.col_styles = _col_styles(ws)
+
+    def row(self, r: int, new: NewRow) -> etree._Element:
+        row = etree.Element(qn("x:row"), {k: v for k, v in self.proto.attrib.items()
+                                         if k in ("s", "customFormat", "ht", "customHeight")})
+        row.set("r", str(r))
+        if new.level:
+            row.set("outlineLevel", str(new.level))
+        by_col = {self.columns[f]: v for f, v in new.values.items() if f in self.columns}
+        for col in sorted(set(self.cells) | set(by_col)):
+            c = etree.SubElement(row, qn("x:c"), r=f"{col_letter(col)}{r}")
+            style = self.cells.get(col, self.col_styles.get(col))
+            value = by_col.get(col)
+            if col == self.columns["task"] and new.indent:
+                style = self.styles.indented(style, new.indent)
+            if isinstance(value, dt.date):
+                style = self.styles.number_style(style, "date")
+                etree.SubElement(c, qn("x:v")).text = str((value - self.base).days)
+            elif isinstance(value, float):
+                style = self.styles.number_style(style, "percent")
+                etree.SubElement(c, qn("x:v")).text = f"{value:g}"
+            elif value:
+                lead = " " * new.spaces if col == self.columns["task"] else ""
+                write_text(c, lead + str(value))
+            if style:
+                c.set("s", style)
+        return row
+
+
+def _date_base(pkg: Package, book: Book) -> dt.date:
+    """Day zero of the workbook's date serials (the 1904 system on request)."""
+    pr = pkg.view(book.main).find(qn("x:workbookPr"))
+    return dt.date(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") \
+        else dt.date(1899, 12, 30)
+
+
+def _set_outline_levels(ws: etree._Element, plan: OutlinePlan) -> None:
+    """The sheet's deepest outline level covers the inserted rows' (Excel shows no group
+    buttons past it)."""
+    deepest = max((r.level for ins in plan.insertions for r in ins.rows), default=0)
+    fmt = ws.find(qn("x:sheetFormatPr"))
+    if deepest and fmt is not None and int(fmt.get("outlineLevelRow", "0")) < deepest:
+        fmt.set("outlineLevelRow", str(deepest))
 
 
 # -- tables by header -----------------------------------------------------------------------
@@ -425,6 +706,10 @@ class _Styles:
         fonts = find("x:fonts")
         self.sizes = [self._size(f) for f in (fonts if fonts is not None else [])]
         self.added: dict[tuple[str, bool, bool], str] = {}
+        fmts = find("x:numFmts")
+        self.formats = {f.get("numFmtId"): f.get("formatCode", "")
+                        for f in (fmts if fmts is not None else [])}
+        self.derived: dict[tuple[str, str], str] = {}
 
     @staticmethod
     def _size(font: etree._Element) -> float:
@@ -459,6 +744,62 @@ class _Styles:
         xf = self._xf(s)
         al = xf.find(qn("x:alignment")) if xf is not None else None
         return al is not None and al.get("vertical") is not None
+
+    def indent(self, s: str | None) -> int:
+        """The indentation (in steps) of cells of style ``s``."""
+        xf = self._xf(s)
+        al = xf.find(qn("x:alignment")) if xf is not None else None
+        return int(al.get("indent", "0") or 0) if al is not None else 0
+
+    def format_kind(self, s: str | None) -> str:
+        """'date', 'percent' or '' for the number format of style ``s``."""
+        xf = self._xf(s)
+        fmt = xf.get("numFmtId", "0") if xf is not None else "0"
+        if fmt in DATE_FORMAT_IDS:
+            return "date"
+        if fmt in PERCENT_FORMAT_IDS:
+            return "percent"
+        code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", self.formats.get(fmt, ""))
+        return "percent" if "%" in code else "date" if re.search(r"[dmy]", code, re.I) else ""
+
+    def number_style(self, s: str | None, kind: str) -> str | None:
+        """A style like ``s`` that shows a date or a percentage (``s`` when it does)."""
+        if self.format_kind(s) == kind:
+            return s
+        fmt = DATE_FORMAT_IDS[0] if kind == "date" else PERCENT_FORMAT_IDS[0]
+        return self._derive(s, kind, lambda xf: (xf.set("numFmtId", fmt),
+                                                 xf.set("applyNumberFormat", "1")))
+
+    def indented(self, s: str | None, steps: int) -> str | None:
+        """A style like ``s`` indented ``steps`` steps (left aligned, as Excel indents)."""
+        if self.indent(s) == steps:
+            return s
+
+        def edit(xf: etree._Element) -> None:
+            al = xf.find(qn("x:alignment"))
+            if al is None:
+                al = etree.Element(qn("x:alignment"))
+                xf.insert(0, al)
+            al.set("indent", str(steps))
+            if al.get("horizontal") not in ("left", "right", "distributed"):
+                al.set("horizontal", "left")
+            xf.set("applyAlignment", "1")
+        return self._derive(s, f"indent {steps}", edit)
+
+    def _derive(self, s: str | None, key: str, edit) -> str | None:
+        """A copy of style ``s`` changed by ``edit``, added once to cellXfs."""
+        if (s or "0", key) not in self.derived:
+            xf = self._xf(s)
+            live = self.pkg.xml(self.part).find(qn("x:cellXfs")) if xf is not None else None
+            if live is None:
+                return s
+            new = copy.deepcopy(xf)
+            edit(new)
+            live.append(new)
+            live.set("count", str(len(live)))
+            self.xfs.append(new)
+            self.derived[(s or "0", key)] = str(len(live) - 1)
+        return self.derived[(s or "0", key)]
 
     def variant(self, s: str | None, wrap: bool, top: bool) -> str | None:
         """A style like ``s`` that also wraps text and/or sits at the top of a tall row (added
