@@ -271,7 +271,7 @@ def _read_mspdi(path: str) -> tuple[list[ScheduleRow], list[Diagnostic]]:
     read = _Read(path)
     for task in root.iterfind(f"{ns}Tasks/{ns}Task"):
         _read_task(read, task, ns)
-    return read.rows, read.diags
+    return read.rows, sorted(read.diags, key=lambda d: d.line)
 
 
 def _read_task(read: _Read, task: Any, ns: str) -> None:
@@ -326,15 +326,17 @@ class _Index:
     by_id: dict[str, KeyTask]
     by_name: dict[str, KeyTask]
     acts: dict[str, tuple[KeyTask, Activity]]
-    phases: set[str]
+    phases: set[str]   # phase numbers: a row "Phase 3: ..." is a phase, not unmatched
+
+    def is_phase(self, row: ScheduleRow) -> bool:
+        m = re.match(r"phase\s+(\d+)\b", _words(row.name))
+        return bool(m) and m.group(1) in self.phases
 
     @classmethod
     def of(cls, playbook: Playbook) -> "_Index":
         acts = {f"{kt.id}.{a.number}": (kt, a) for kt in playbook.key_tasks
                 for a in kt.activities}
-        phases = {_words(f"phase {p.number}") for p in playbook.phases}
-        phases |= {_words(p.name) for p in playbook.phases}
-        phases |= {_words(f"phase {p.number} {p.name}") for p in playbook.phases}
+        phases = {str(p.number) for p in playbook.phases}
         return cls({kt.id: kt for kt in playbook.key_tasks},
                    {_words(kt.name): kt for kt in playbook.key_tasks}, acts, phases)
 
@@ -387,7 +389,7 @@ def match_schedule(rows: list[ScheduleRow], playbook: Playbook, as_of: dt.date,
             current = None   # a shallower row closes the key task's outline
         number = index.activity(row, current)
         if number is None:
-            if _words(row.name) not in index.phases:
+            if not index.is_phase(row):
                 unmatched.append(row)
             continue
         found.setdefault(number, row)

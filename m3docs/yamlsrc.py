@@ -179,7 +179,7 @@ class _Builder:
                 raise YamlError(error(self.path, p.line, p.col, "merge keys (<<) are not supported"))
             key = self.build(knode, depth + 1)
             if self.text_keys and isinstance(key, (int, float)) and not isinstance(key, bool) \
-                    and isinstance(knode, ScalarNode) and knode.style is None:
+                    and isinstance(knode, ScalarNode) and not knode.style:
                 key = knode.value
             if key is _BAD:
                 continue
