@@ -327,6 +327,19 @@ class _Index:
     by_name: dict[str, KeyTask]
     acts: dict[str, tuple[KeyTask, Activity]]
     phases: set[str]   # phase numbers: a row "Phase 3: ..." is a phase, not unmatched
+    trust_ids: bool = False   # whether the ID/WBS column holds the playbook's numbers
+
+    def names_agree(self, row: ScheduleRow) -> bool:
+        """Whether a row's ID and its name point at the same key task or activity (MS
+        Project's own WBS codes, 1.1, 1.2, ..., would otherwise read as key tasks)."""
+        number, rest = _leading_number(row.name)
+        if number and number == row.id:
+            return True
+        if row.id in self.by_id:
+            return _words(rest) == _words(self.by_id[row.id].name)
+        if row.id in self.acts:
+            return _words(rest) == _words(self.acts[row.id][1].text.plain)
+        return False
 
     def is_phase(self, row: ScheduleRow) -> bool:
         m = re.match(r"phase\s+(\d+)\b", _words(row.name))
@@ -345,12 +358,12 @@ class _Index:
         if number:
             return self.by_id.get(number)
         return self.by_name.get(_words(row.name)) or (
-            self.by_id.get(row.id) if row.id and not self.acts.get(row.id) else None)
+            self.by_id.get(row.id) if self.trust_ids and row.id else None)
 
     def activity(self, row: ScheduleRow, current: KeyTask | None) -> str | None:
         """The IMS number of the activity a row is, if any."""
         number, rest = _leading_number(row.name)
-        for candidate in (number, row.id, _ims_of(row)):
+        for candidate in (number, row.id if self.trust_ids else "", _ims_of(row)):
             if candidate in self.acts:
                 return candidate
         if current is not None:
@@ -373,6 +386,7 @@ def match_schedule(rows: list[ScheduleRow], playbook: Playbook, as_of: dt.date,
     """Each playbook activity's figures and code from the rows, each key task's roll-up, and
     a warning naming the rows that match nothing."""
     index = _Index.of(playbook)
+    index.trust_ids = any(row.id and index.names_agree(row) for row in rows)
     found: dict[str, ScheduleRow] = {}
     task_rows: dict[str, tuple[ScheduleRow, list[str]]] = {}
     unmatched: list[ScheduleRow] = []
@@ -424,10 +438,9 @@ def _activity(number: str, row: ScheduleRow, as_of: dt.date) -> ActivityStatus:
 def _unmatched_warning(source: str, rows: list[ScheduleRow]) -> Diagnostic:
     names = ", ".join(repr(r.name[:60]) for r in rows[:SHOWN_UNMATCHED])
     more = f" and {len(rows) - SHOWN_UNMATCHED} more" if len(rows) > SHOWN_UNMATCHED else ""
-    first = rows[0].place
-    return Diagnostic(source, 0, 0, "warning",
-                      f"{len(rows)} row{'s' if len(rows) != 1 else ''} match no key task or "
-                      f"activity of the playbook: {names}{more}", first)
+    count = f"{len(rows)} rows match" if len(rows) != 1 else "1 row matches"
+    return Diagnostic(source, 0, 0, "warning", f"{count} no key task or activity of the "
+                                               f"playbook: {names}{more}", rows[0].place)
 
 
 def load_schedule(path: str | Path, playbook: Playbook,

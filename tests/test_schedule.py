@@ -418,3 +418,24 @@ def test_round_trip_pack_edit_pack_again(tmp_path):
     # what the second pack wrote reads back too, the edits kept
     status, notes = load_schedule(again["Master Schedule"], book, AS_OF)
     assert status.activities["3.14.4"].percent_complete == 50 and notes == []
+
+
+def test_ms_project_wbs_codes_are_not_taken_for_key_task_ids(tmp_path):
+    """MS Project numbers rows 3.1, 3.2, ... on its own: such a WBS names no key task unless
+    the schedule's names agree with its ids somewhere; then an id alone is enough."""
+    book = load_playbook(two_key_tasks(tmp_path / "book"))
+    path = tmp_path / "ims.xml"
+
+    def write(*tasks: tuple[str, str]) -> None:
+        path.write_text(MSPDI_HEAD + "".join(
+            _task(n, 1, name, 40, "2026-11-01", "2026-12-01", wbs=wbs)
+            for n, (name, wbs) in enumerate(tasks, 1)) + "</Tasks>\n</Project>\n")
+
+    write(("Contract modification", "3.1"), ("Rehearse the Cutover", "3.2"))
+    status, notes = load_schedule(path, book, AS_OF)
+    assert set(status.tasks) == {"3.10"}   # by its name
+    assert [n.message for n in notes] == ["1 row matches no key task or activity of the "
+                                          "playbook: 'Contract modification'"]
+    write(("Cutover plan", "3.1"), ("Rehearse the Cutover", "3.10"))
+    status, notes = load_schedule(path, book, AS_OF)
+    assert set(status.tasks) == {"3.1", "3.10"} and notes == []
