@@ -327,6 +327,7 @@ class _Index:
     by_name: dict[str, KeyTask]
     acts: dict[str, tuple[KeyTask, Activity]]
     phases: set[str]   # phase numbers: a row "Phase 3: ..." is a phase, not unmatched
+    unique_texts: dict[str, str]   # an activity text found once in the playbook -> its number
     trust_ids: bool = False   # whether the ID/WBS column holds the playbook's numbers
 
     def names_agree(self, row: ScheduleRow) -> bool:
@@ -349,9 +350,13 @@ class _Index:
     def of(cls, playbook: Playbook) -> "_Index":
         acts = {f"{kt.id}.{a.number}": (kt, a) for kt in playbook.key_tasks
                 for a in kt.activities}
+        texts: dict[str, list[str]] = {}
+        for number, (_, act) in acts.items():
+            texts.setdefault(_words(act.text.plain), []).append(number)
         phases = {str(p.number) for p in playbook.phases}
         return cls({kt.id: kt for kt in playbook.key_tasks},
-                   {_words(kt.name): kt for kt in playbook.key_tasks}, acts, phases)
+                   {_words(kt.name): kt for kt in playbook.key_tasks}, acts, phases,
+                   {t: ns[0] for t, ns in texts.items() if len(ns) == 1})
 
     def key_task(self, row: ScheduleRow) -> KeyTask | None:
         number, _ = _leading_number(row.name)
@@ -372,7 +377,7 @@ class _Index:
                 text = _words(act.text.plain)
                 if wanted == text or (len(wanted) >= 20 and text.startswith(wanted)):
                     return f"{current.id}.{act.number}"
-        return None
+        return self.unique_texts.get(_words(rest))
 
 
 def _ims_of(row: ScheduleRow) -> str:

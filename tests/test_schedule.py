@@ -439,3 +439,64 @@ def test_ms_project_wbs_codes_are_not_taken_for_key_task_ids(tmp_path):
     write(("Cutover plan", "3.1"), ("Rehearse the Cutover", "3.10"))
     status, notes = load_schedule(path, book, AS_OF)
     assert set(status.tasks) == {"3.1", "3.10"} and notes == []
+
+
+def test_activities_found_by_text_alone_when_no_key_task_row_is_above(playbook, tmp_path):
+    """A flat list of activity names (no key-task rows, no numbers) still matches each
+    activity whose text the playbook has once."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Task Name", "% Complete", "Start", "Finish"])
+    kt = playbook.key_task("3.14")
+    for act in kt.activities[:3]:
+        ws.append([act.text.plain.upper(), 100, D(2026, 10, 1), D(2026, 11, 1)])
+    wb.save(tmp_path / "flat.xlsx")
+    status, notes = load_schedule(tmp_path / "flat.xlsx", playbook, AS_OF)
+    assert list(status.activities) == ["3.14.1", "3.14.2", "3.14.3"] and notes == []
+    assert all(a.status == "B" and a.percent_complete == 100
+               for a in status.activities.values())
+
+
+def official_master_schedule(folder: Path) -> Path:
+    """A Master Schedule template in the M3 layout: a title, the header, two example rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Master Schedule"
+    ws.append(["[Agency Name] Master Schedule"])
+    ws.append(M3_COLUMNS)
+    ws.append(["0", "Example task", "5 days", 0, "10/01/2026", "10/07/2026", "", "", "", "", ""])
+    ws.append(["", "", "", None, "", "", "", "", "", "", ""])
+    path = folder / "M3-Playbook-Master-Schedule-Template.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_round_trip_through_the_official_master_schedule(tmp_path):
+    """The official Master Schedule as a pack fills it reads back as a schedule."""
+    root = tmp_path / "book"
+    shutil.copytree(BUNDLED.parent.parent, root)
+    page = root / "_pages" / "m3" / "keyTask" / "3.14.md"
+    page.write_text(page.read_text().replace("outputs:\n", MASTER_PAGE_OUTPUT, 1))
+    book = load_playbook(root)
+    official_master_schedule(tmp_path / "official")
+    _, docs = _pack(tmp_path, book, None, templates=[tmp_path / "official"])
+    written = docs["Master Schedule"]
+    rows, diags = read_schedule(written)
+    assert diags == [] and rows
+    wb = openpyxl.load_workbook(written)
+    ws = wb["Master Schedule"]
+    head = {c.value: c.column_letter for c in ws[2]}
+    edited = 0
+    for row in range(3, ws.max_row + 1):
+        name = str(ws[f"{head['Task Name']}{row}"].value or "")
+        if "Validate updated CONOPS" in name:
+            ws[f"{head['% Complete']}{row}"] = 50
+            ws[f"{head['Start']}{row}"] = D(2026, 10, 1)
+            ws[f"{head['Finish']}{row}"] = D(2026, 11, 15)
+            edited += 1
+    assert edited == 1
+    wb.save(written)
+    _pack(tmp_path, book, written, templates=[tmp_path / "official"])
+    st = load_engagement(tmp_path / "engagement.yaml", book, written).activity_status("3.14.4")
+    assert (st.percent_complete, st.finish, st.status) == (50, D(2026, 11, 15), "R")
