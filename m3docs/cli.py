@@ -175,6 +175,8 @@ def _progress(quiet: bool) -> Callable[[int, int, str], None] | None:
 def _finish(report, args: argparse.Namespace) -> None:
     for line in report.fallbacks + report.warnings:
         print(f"warning: {line}", file=sys.stderr)
+    for note in report.notes:
+        print(note, file=sys.stderr)
     for rel in report.kept:
         print(f"kept: {rel} (not as m3docs last wrote it: edited, or put there by hand; "
               f"--force to replace)", file=sys.stderr)
@@ -189,7 +191,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
         require_soffice()
     book = _playbook(args.playbook, args.base_url)
     if args.engagement:
-        eng = _engagement(args.engagement, book, args.schedule)
+        eng = load_engagement(args.engagement, book, args.schedule)   # warnings: in the report
     else:
         eng = example_engagement()
         print(f"note: no --engagement: packing the built-in demo engagement ({eng.agency}, "
@@ -209,18 +211,18 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 
 def _with_schedule(eng, book: Playbook, path: str):
-    """The demo engagement with status from a schedule (its warnings to stderr)."""
+    """The demo engagement with status from a schedule (its warnings go in the report)."""
+    from dataclasses import replace
+
     from .schedule import load_schedule
     status, notes = load_schedule(path, book, eng.as_of)
-    for w in notes:
-        print(w, file=sys.stderr)
-    return eng.with_schedule(status)
+    return replace(eng.with_schedule(status), warnings=tuple(notes))
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import generate_packs
     book = _playbook(args.playbook, args.base_url)
-    engagements = [_engagement(p, book) for p in args.engagements]
+    engagements = [load_engagement(p, book) for p in args.engagements]
     reports = generate_packs(engagements, args.out, playbook=book, templates=args.templates,
                              jobs=args.jobs, force=args.force, pdf=args.pdf)
     for report in reports:

@@ -158,7 +158,7 @@ class Engagement:
             "requirements": [r.__dict__ for r in self.requirements],
             "templates": self.templates, "formats": self.formats,
             "placeholders": self.placeholders,
-            **({"schedule": self.schedule.source} if self.schedule else {}),
+            **({"schedule": Path(self.schedule.source).name} if self.schedule else {}),
         }
 
 

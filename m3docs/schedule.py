@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .errors import Diagnostic, M3DocsError, cell_error, error, line_error, warning
 from .playbook.model import Activity, KeyTask, Playbook
@@ -103,9 +103,10 @@ def _read_workbook(path: str) -> tuple[list[ScheduleRow], list[Diagnostic]]:
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, InvalidFileException) as exc:
         return [], [error(path, 0, 0, f"cannot read the workbook: {exc}")]
     try:
         for sheet in book.worksheets:
@@ -128,42 +129,59 @@ def _find_header(sheet: Any) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """One row of a sheet, its cells found by column role."""
+
+    read: _Read
+    sheet: str
+    row: int
+    cells: tuple
+    cols: dict[str, int]
+
+    def cell(self, role: str) -> Any:
+        i = self.cols.get(role)
+        return self.cells[i] if i is not None and i < len(self.cells) else None
+
+    def value(self, role: str) -> Any:
+        return getattr(self.cell(role), "value", None)
+
+    def at(self, role: str) -> str:
+        from openpyxl.utils import get_column_letter
+        return f"{get_column_letter(self.cols[role] + 1)}{self.row}"
+
+    def bad(self, role: str) -> Callable[[str], None]:
+        """Report a problem of this row's cell in a column."""
+        return lambda message: self.read.diags.append(
+            cell_error(self.read.path, self.sheet, self.at(role), message))
+
+
 def _read_sheet(read: _Read, sheet: Any, header: int, cols: dict[str, int]) -> None:
-    from openpyxl.utils import get_column_letter
+    sheet.reset_dimensions()   # a file's own <dimension> may be wrong: read every row
     for r, cells in enumerate(sheet.iter_rows(min_row=header + 1), header + 1):
-        def cell(role: str) -> Any:
-            i = cols.get(role)
-            return cells[i] if i is not None and i < len(cells) else None
+        row = _row_of(_Cells(read, sheet.title, r, cells, cols))
+        if row is not None:
+            read.rows.append(row)
 
-        def where(role: str) -> str:
-            return f"{get_column_letter(cols[role] + 1)}{r}"
 
-        name_cell = cell("name")
-        raw = getattr(name_cell, "value", None)
-        if raw is None or not str(raw).strip():
-            continue
-        text = str(raw)
-
-        def bad(role: str, message: str) -> None:
-            read.diags.append(cell_error(read.path, sheet.title, where(role), message))
-
-        level = _int(getattr(cell("level"), "value", None))
-        if level is None:
-            indent = getattr(getattr(name_cell, "alignment", None), "indent", 0) or 0
-            level = int(indent) + (len(text) - len(text.lstrip(" "))) // 2
-        read.rows.append(ScheduleRow(
-            place=f"{sheet.title}!{where('name')}", name=" ".join(text.split()), level=level,
-            id=_text(getattr(cell("id"), "value", None)),
-            key_task=_text(getattr(cell("key_task"), "value", None)),
-            number=_text(getattr(cell("number"), "value", None)),
-            percent=_percent(cell("percent"), lambda m: bad("percent", m)),
-            start=_date(getattr(cell("start"), "value", None), "Start",
-                        lambda m: bad("start", m)),
-            finish=_date(getattr(cell("finish"), "value", None), "Finish",
-                         lambda m: bad("finish", m)),
-            actual_finish=_date(getattr(cell("actual_finish"), "value", None), "Actual Finish",
-                                lambda m: bad("actual_finish", m)),
-            status=_code(getattr(cell("status"), "value", None), lambda m: bad("status", m))))
+def _row_of(c: _Cells) -> ScheduleRow | None:
+    """The task row of a sheet row (None: no task name), its bad cells reported."""
+    raw = c.value("name")
+    if raw is None or not str(raw).strip():
+        return None
+    text = str(raw)
+    level = _int(c.value("level"))
+    if level is None:   # the name's indent, or its leading spaces (two a level)
+        indent = getattr(getattr(c.cell("name"), "alignment", None), "indent", 0) or 0
+        level = int(indent) + (len(text) - len(text.lstrip(" "))) // 2
+    return ScheduleRow(
+        place=f"{c.sheet}!{c.at('name')}", name=" ".join(text.split()), level=level,
+        id=_text(c.value("id")), key_task=_text(c.value("key_task")),
+        number=_text(c.value("number")), percent=_percent(c.cell("percent"), c.bad("percent")),
+        start=_date(c.value("start"), "Start", c.bad("start")),
+        finish=_date(c.value("finish"), "Finish", c.bad("finish")),
+        actual_finish=_date(c.value("actual_finish"), "Actual Finish", c.bad("actual_finish")),
+        status=_code(c.value("status"), c.bad("status")))
 
 
 def _text(value: Any) -> str:
@@ -184,7 +202,7 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _percent(cell: Any, bad: Any) -> float | None:
+def _percent(cell: Any, bad: Callable[[str], None]) -> float | None:
     value = getattr(cell, "value", None)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -210,7 +228,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%B %d, %Y", "%b %d, %Y", "
                  "%d %b %Y")
 
 
-def _date(value: Any, what: str, bad: Any) -> dt.date | None:
+def _date(value: Any, what: str, bad: Callable[[str], None]) -> dt.date | None:
     """A date from a cell: a date value, an Excel serial number, or text in a common form
     (a leading weekday, as MS Project writes it, is allowed)."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -234,7 +252,7 @@ def _date(value: Any, what: str, bad: Any) -> dt.date | None:
     return None
 
 
-def _code(value: Any, bad: Any) -> str | None:
+def _code(value: Any, bad: Callable[[str], None]) -> str | None:
     """A status code from a Status cell: B/G/Y/R/P or its label ("On track")."""
     text = _text(value)
     if not text:
@@ -282,7 +300,7 @@ def _read_task(read: _Read, task: Any, ns: str) -> None:
         el = child(tag)
         return (el.text or "").strip() if el is not None else ""
 
-    def bad_at(tag: str) -> Any:
+    def bad_at(tag: str) -> Callable[[str], None]:
         el = child(tag)
         line = el.sourceline if el is not None else task.sourceline
         return lambda m: read.diags.append(line_error(read.path, line, m))
