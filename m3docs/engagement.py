@@ -313,7 +313,8 @@ class _Reader:
 
 
 def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diagnostic]]:
-    """Build an Engagement from parsed YAML, collecting every problem."""
+    """Build an Engagement from parsed YAML, collecting every problem (use the engagement
+    only when there is none)."""
     r = _Reader(path)
     if not isinstance(data, LMap):
         return None, [error(path, 1, 1, "an engagement file must be a mapping of fields")]
@@ -339,10 +340,9 @@ def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diag
                 r.err(top.where(key), f"format for {title!r} must be docx, xlsx or pptx")
     as_of = r.date(top, "as_of")
     schedule = r.text(top, "schedule") or None
-    if r.diags:
-        return None, r.diags
+    # built even when there are problems, so that its key-task ids can be checked too
     eng = Engagement(**fields, as_of=as_of or dt.date.today(), schedule_file=schedule)
-    return eng, []
+    return eng, r.diags
 
 
 def _key_positions(top: LMap, sections: tuple[str, ...]) -> dict[str, tuple[int, int]]:

@@ -500,3 +500,12 @@ def test_round_trip_through_the_official_master_schedule(tmp_path):
     _pack(tmp_path, book, written, templates=[tmp_path / "official"])
     st = load_engagement(tmp_path / "engagement.yaml", book, written).activity_status("3.14.4")
     assert (st.percent_complete, st.finish, st.status) == (50, D(2026, 11, 15), "R")
+
+
+def test_unknown_key_task_reported_with_the_other_problems(playbook, tmp_path):
+    path = tmp_path / "engagement.yaml"
+    path.write_text("agency: A\nprogram: P\nas_of: 2026-13-01\nscope: {key_tasks: [9.9]}\n")
+    with pytest.raises(M3DocsError) as info:
+        load_engagement(path, playbook)
+    assert [(d.line, d.col) for d in info.value.diagnostics] == [(3, 8), (4, 21)]
+    assert "key task 9.9 in 'scope' is not in the playbook" in str(info.value)
