@@ -509,3 +509,16 @@ def test_unknown_key_task_reported_with_the_other_problems(playbook, tmp_path):
         load_engagement(path, playbook)
     assert [(d.line, d.col) for d in info.value.diagnostics] == [(3, 8), (4, 21)]
     assert "key task 9.9 in 'scope' is not in the playbook" in str(info.value)
+
+
+def test_mspdi_entities_are_not_resolved(tmp_path):
+    """An XML schedule cannot make m3docs read another file into a document."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Validate updated CONOPS with key stakeholders")
+    path = tmp_path / "ims.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE Project [<!ENTITY s SYSTEM '
+                    f'"{secret.as_uri()}">]>\n<Project xmlns="http://schemas.microsoft.com/'
+                    'project"><Tasks>\n<Task><Name>&s;</Name><OutlineLevel>1</OutlineLevel>'
+                    '<PercentComplete>50</PercentComplete></Task>\n</Tasks></Project>\n')
+    rows, diags = read_schedule(path)
+    assert diags == [] and all("CONOPS" not in r.name for r in rows)
