@@ -389,8 +389,13 @@ def load_engagement(path: str | Path, playbook: Playbook | None = None,
     rows = None
     if schedule_path is not None and playbook is not None:
         from .schedule import read_schedule
-        rows, found = read_schedule(schedule_path)
-        diags += found
+        if schedule is None and not Path(schedule_path).is_file():   # named in the file
+            pos = data.where("schedule")
+            diags.append(error(path, pos.line, pos.col, f"schedule file {schedule_path} "
+                                                        f"not found"))
+        else:
+            rows, found = read_schedule(schedule_path)
+            diags += found
     if any(d.is_error for d in diags) or eng is None:
         raise M3DocsError(diags)
     if rows is not None and playbook is not None:

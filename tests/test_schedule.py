@@ -522,3 +522,23 @@ def test_mspdi_entities_are_not_resolved(tmp_path):
                     '<PercentComplete>50</PercentComplete></Task>\n</Tasks></Project>\n')
     rows, diags = read_schedule(path)
     assert diags == [] and all("CONOPS" not in r.name for r in rows)
+
+
+def test_engagement_and_schedule_errors_come_together(playbook, tmp_path):
+    path = tmp_path / "engagement.yaml"
+    path.write_text("agency: A\nprogram: P\nas_of: 2026-11-24\nformat: {}\nschedule: gone.xlsx\n")
+    with pytest.raises(M3DocsError) as info:
+        load_engagement(path, playbook)
+    assert [str(d) for d in info.value.diagnostics] == [
+        f"{path}:4:1: error: unknown key 'format' in 'engagement'; did you mean 'formats'? "
+        "(known: agency, program, provider, as_of, version, leads, people, scope, status, "
+        "requirements, templates, formats, placeholders, schedule)",
+        f"{path}:5:11: error: schedule file {tmp_path / 'gone.xlsx'} not found"]
+    ims = master_schedule(tmp_path / "ims.xlsx", playbook)
+    wb = openpyxl.load_workbook(ims)
+    wb.active["F4"] = "tomorrow"
+    wb.save(ims)
+    with pytest.raises(M3DocsError) as info:
+        load_engagement(path, playbook, schedule=ims)
+    assert [d.where for d in info.value.diagnostics] == [f"{path}:4:1",
+                                                         f"{ims}:Master Schedule!F4"]
