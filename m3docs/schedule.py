@@ -410,8 +410,26 @@ def match_schedule(rows: list[ScheduleRow], playbook: Playbook, as_of: dt.date,
     a warning naming the rows that match nothing."""
     index = _Index.of(playbook)
     index.trust_ids = any(row.id and index.names_agree(row) for row in rows)
+    found, task_rows, unmatched = _walk(rows, index)
+    activities = {n: _activity(n, r, as_of) for n, r in found.items()}
+    for kid, row in task_rows.items():
+        if not any(_key_task_of(n) == kid for n in activities):
+            for act in index.by_id[kid].activities:   # its figures go to every activity
+                n = f"{kid}.{act.number}"
+                activities[n] = _activity(n, row, as_of)
+    by_task: dict[str, list[ActivityStatus]] = {}
+    for n, act in sorted(activities.items(), key=_ims_key):
+        by_task.setdefault(_key_task_of(n), []).append(act)
+    tasks = {kid: roll_up(acts) for kid, acts in by_task.items()}
+    notes = [_unmatched_warning(source, unmatched)] if unmatched else []
+    return ScheduleStatus(source, dict(sorted(activities.items(), key=_ims_key)), tasks), notes
+
+
+def _walk(rows: list[ScheduleRow], index: _Index) -> tuple[
+        dict[str, ScheduleRow], dict[str, ScheduleRow], list[ScheduleRow]]:
+    """The rows in order: activity rows by IMS number, key-task rows by id, the rest."""
     found: dict[str, ScheduleRow] = {}
-    task_rows: dict[str, tuple[ScheduleRow, list[str]]] = {}
+    task_rows: dict[str, ScheduleRow] = {}
     unmatched: list[ScheduleRow] = []
     current: KeyTask | None = None
     outlined = len({r.level for r in rows if r.level is not None}) > 1
@@ -419,31 +437,22 @@ def match_schedule(rows: list[ScheduleRow], playbook: Playbook, as_of: dt.date,
         kt = index.key_task(row)
         if kt is not None:
             current = kt
-            task_rows.setdefault(kt.id, (row, []))
+            task_rows.setdefault(kt.id, row)
             continue
         if current is not None and outlined and row.level is not None and \
-                row.level <= (task_rows[current.id][0].level or 0):
-            current = None   # a shallower row closes the key task's outline
+                row.level <= (task_rows[current.id].level or 0):
+            current = None   # a row no deeper than the key task closes its outline
         number = index.activity(row, current)
-        if number is None:
-            if not index.is_phase(row):
-                unmatched.append(row)
-            continue
-        found.setdefault(number, row)
-        owner = number.rsplit(".", 1)[0]
-        if owner in task_rows:
-            task_rows[owner][1].append(number)
-    activities = {n: _activity(n, r, as_of) for n, r in found.items()}
-    for kid, (row, listed) in task_rows.items():
-        if not any(n.rsplit(".", 1)[0] == kid for n in activities):
-            for act in index.by_id[kid].activities:   # its figures go to every activity
-                n = f"{kid}.{act.number}"
-                activities[n] = _activity(n, row, as_of)
-    tasks = {}
-    for kid in dict.fromkeys(n.rsplit(".", 1)[0] for n in activities):
-        tasks[kid] = roll_up(a for n, a in activities.items() if n.rsplit(".", 1)[0] == kid)
-    notes = [_unmatched_warning(source, unmatched)] if unmatched else []
-    return ScheduleStatus(source, dict(sorted(activities.items(), key=_ims_key)), tasks), notes
+        if number is not None:
+            found.setdefault(number, row)
+        elif not index.is_phase(row):
+            unmatched.append(row)
+    return found, task_rows, unmatched
+
+
+def _key_task_of(number: str) -> str:
+    """"3.14" of "3.14.2"."""
+    return number.rsplit(".", 1)[0]
 
 
 def _ims_key(item: tuple[str, Any]) -> tuple[int, ...]:
