@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import Diagnostic, M3DocsError, cell_error, error, line_error, warning
+from .errors import Diagnostic, M3DocsError, cell_error, error, line_error
 from .playbook.model import Activity, KeyTask, Playbook
 from .status import STATUS_CODES, ActivityStatus, ScheduleStatus, roll_up, status_code
 

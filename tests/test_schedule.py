@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import json
 import shutil
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
 from openpyxl.styles import Alignment
-from xml.sax.saxutils import escape
 
 from m3docs import M3DocsError, load_engagement, load_playbook
 from m3docs.cli import main
@@ -75,7 +74,8 @@ MSPDI_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n' \
 
 def _task(uid: int, level: int, name: str, pct: int | None = None, start: str = "",
           finish: str = "", actual: str = "", wbs: str = "") -> str:
-    parts = [f"<UID>{uid}</UID>", f"<Name>{escape(name)}</Name>", f"<OutlineLevel>{level}</OutlineLevel>"]
+    parts = [f"<UID>{uid}</UID>", f"<Name>{escape(name)}</Name>",
+             f"<OutlineLevel>{level}</OutlineLevel>"]
     parts += [f"<WBS>{wbs}</WBS>"] if wbs else []
     parts += [f"<Start>{start}T08:00:00</Start>"] if start else []
     parts += [f"<Finish>{finish}T17:00:00</Finish>"] if finish else []
