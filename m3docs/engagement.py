@@ -370,6 +370,27 @@ def load_engagement(path: str | Path, playbook: Playbook | None = None,
     Every error of the engagement and of the schedule comes in one M3DocsError; warnings
     (rows of the schedule that match nothing) are on ``Engagement.warnings``."""
     path = str(Path(path).expanduser())
+    data, diags = _read_yaml(path)
+    eng, more = parse_engagement(data, path)
+    diags += more
+    if eng is not None and playbook is not None:
+        diags += check_against(eng, playbook, data)
+    diags.sort(key=lambda d: (d.line, d.col))
+    rows, where = None, None
+    if playbook is not None and eng is not None:
+        rows, where, found = _schedule_rows(path, schedule, eng, data)
+        diags += found
+    if any(d.is_error for d in diags) or eng is None:
+        raise M3DocsError(diags)
+    if rows is not None and playbook is not None:
+        from .schedule import match_schedule
+        status, notes = match_schedule(rows, playbook, eng.as_of, str(where))
+        eng = replace(eng.with_schedule(status), warnings=tuple(notes))
+    return eng
+
+
+def _read_yaml(path: str) -> tuple[Any, list[Diagnostic]]:
+    """The parsed file and the values in it that could not be read (a syntax error raises)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -377,45 +398,28 @@ def load_engagement(path: str | Path, playbook: Playbook | None = None,
                                              f"{exc.strerror or exc}")])
     diags: list[Diagnostic] = []
     try:
-        data = parse(decode(raw, path), path, collect=diags, text_keys=True)
+        return parse(decode(raw, path), path, collect=diags, text_keys=True), diags
     except YamlError as exc:
         raise M3DocsError(diags + [exc.diagnostic])
-    eng, more = parse_engagement(data, path)
-    diags += more
-    if eng is not None and playbook is not None:
-        diags += check_against(eng, playbook, data)
-    diags.sort(key=lambda d: (d.line, d.col))
-    schedule_path = _schedule_path(path, schedule, eng, data)
-    rows = None
-    if schedule_path is not None and playbook is not None:
-        from .schedule import read_schedule
-        if schedule is None and not Path(schedule_path).is_file():   # named in the file
-            pos = data.where("schedule")
-            diags.append(error(path, pos.line, pos.col, f"schedule file {schedule_path} "
-                                                        f"not found"))
-        else:
-            rows, found = read_schedule(schedule_path)
-            diags += found
-    if any(d.is_error for d in diags) or eng is None:
-        raise M3DocsError(diags)
-    if rows is not None and playbook is not None:
-        from .schedule import match_schedule
-        status, notes = match_schedule(rows, playbook, eng.as_of, str(schedule_path))
-        eng = replace(eng.with_schedule(status), warnings=tuple(notes))
-    return eng
 
 
-def _schedule_path(path: str, given: str | Path | None, eng: Engagement | None,
-                   data: Any) -> str | None:
-    """The schedule to read: the one given, else the file's ``schedule:`` beside it."""
+def _schedule_rows(path: str, given: str | Path | None, eng: Engagement,
+                   data: Any) -> tuple[list | None, str | None, list[Diagnostic]]:
+    """The rows of the schedule to read (``given``, else the file's ``schedule:`` beside it),
+    its path and the problems reading it; no rows when there is no schedule."""
+    from .schedule import read_schedule
     if given is not None:
-        return str(Path(given).expanduser())
-    named = eng.schedule_file if eng is not None else (
-        data.get("schedule") if isinstance(data, LMap) and isinstance(data.get("schedule"), str)
-        else None)
-    if not named:
-        return None
-    return str(Path(path).parent / Path(named).expanduser())
+        where = str(Path(given).expanduser())
+    elif eng.schedule_file:
+        where = str(Path(path).parent / Path(eng.schedule_file).expanduser())
+        if not Path(where).is_file():
+            pos = data.where("schedule")
+            return None, where, [error(path, pos.line, pos.col,
+                                       f"schedule file {where} not found")]
+    else:
+        return None, None, []
+    rows, found = read_schedule(where)
+    return rows, where, found
 
 
 def check_against(eng: Engagement, playbook: Playbook, data: Any = None) -> list[Diagnostic]:
