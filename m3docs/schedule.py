@@ -383,18 +383,21 @@ class _Index:
         return self.by_name.get(_words(row.name)) or (
             self.by_id.get(row.id) if self.trust_ids and row.id else None)
 
-    def activity(self, row: ScheduleRow, current: KeyTask | None) -> str | None:
-        """The IMS number of the activity a row is, if any."""
+    def activity(self, row: ScheduleRow, current: KeyTask | None,
+                 taken: dict[str, ScheduleRow]) -> str | None:
+        """The IMS number of the activity a row is, if any (by text: the first such activity
+        of the key task no row took yet, as a key task may list one text twice)."""
         number, rest = _leading_number(row.name)
         for candidate in (number, row.id if self.trust_ids else "", _ims_of(row)):
             if candidate in self.acts:
                 return candidate
         if current is not None:
             wanted = _words(rest)
-            for act in current.activities:
-                text = _words(act.text.plain)
-                if wanted == text or (len(wanted) >= 20 and text.startswith(wanted)):
-                    return f"{current.id}.{act.number}"
+            alike = [f"{current.id}.{act.number}" for act in current.activities
+                     if wanted == _words(act.text.plain) or
+                     (len(wanted) >= 20 and _words(act.text.plain).startswith(wanted))]
+            if alike:
+                return next((n for n in alike if n not in taken), alike[0])
         return self.unique_texts.get(_words(rest))
 
 
@@ -442,7 +445,7 @@ def _walk(rows: list[ScheduleRow], index: _Index) -> tuple[
         if current is not None and outlined and row.level is not None and \
                 row.level <= (task_rows[current.id].level or 0):
             current = None   # a row no deeper than the key task closes its outline
-        number = index.activity(row, current)
+        number = index.activity(row, current, found)
         if number is not None:
             found.setdefault(number, row)
         elif not index.is_phase(row):

@@ -542,3 +542,23 @@ def test_engagement_and_schedule_errors_come_together(playbook, tmp_path):
         load_engagement(path, playbook, schedule=ims)
     assert [d.where for d in info.value.diagnostics] == [f"{path}:4:1",
                                                          f"{ims}:Master Schedule!F4"]
+
+
+def test_every_activity_of_the_sample_playbook_matches_by_name(corpus, tmp_path):
+    """The real sample: key-task rows by name, activity rows by text under them (one key task
+    lists the same text twice: each row takes its own activity)."""
+    book = load_playbook(corpus)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Task Name", "% Complete", "Start", "Finish"])
+    for kt in book.key_tasks:
+        ws.append([kt.name.upper()])
+        for act in kt.activities:
+            ws.append([act.text.plain, 60, D(2026, 11, 1), D(2026, 12, 1)])
+            ws.cell(ws.max_row, 1).alignment = Alignment(indent=1)
+    wb.save(tmp_path / "ims.xlsx")
+    status, notes = load_schedule(tmp_path / "ims.xlsx", book, AS_OF)
+    assert list(status.activities) == [f"{kt.id}.{a.number}" for kt in book.key_tasks
+                                       for a in kt.activities]
+    assert set(status.tasks) == {kt.id for kt in book.key_tasks} and notes == []
+    assert {a.status for a in status.activities.values()} == {"G"}
