@@ -104,6 +104,13 @@ def _read_workbook(path: str) -> tuple[list[ScheduleRow], list[Diagnostic]]:
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
+
+    from .ooxml.package import PackageError, Template
+    try:   # the package checks first: a zip, inside the size limits, a workbook
+        Template(path)
+    except PackageError as exc:
+        return [], [error(path, 0, 0, "cannot read the workbook: "
+                                      + str(exc).removeprefix(f"{path}: "))]
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, InvalidFileException) as exc:
@@ -276,13 +283,20 @@ def _read_mspdi(path: str) -> tuple[list[ScheduleRow], list[Diagnostic]]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                              load_dtd=False)
     try:
-        root = etree.parse(path, parser).getroot()
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return [], [error(path, 0, 0, f"cannot read the file: {exc.strerror or exc}")]
+    dtd = re.search(rb"<!(DOCTYPE|ENTITY)", data)
+    if dtd:   # MS Project writes none; entities could read other files or explode
+        line = data.count(b"\n", 0, dtd.start()) + 1
+        return [], [line_error(path, line, "a DOCTYPE or ENTITY declaration is not allowed in "
+                                           "a schedule")]
+    try:
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
         return [], [line_error(path, line, f"not well-formed XML: {exc.msg}") if line
                     else error(path, 0, 0, f"not well-formed XML: {exc.msg}")]
-    except OSError as exc:
-        return [], [error(path, 0, 0, f"cannot read the file: {exc}")]
     ns = _MSPDI if root.tag.startswith(_MSPDI) else ""
     if root.tag != f"{ns}Project":
         return [], [error(path, 0, 0, "not an MS Project XML file (its root is not <Project>)")]

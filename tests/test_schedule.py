@@ -511,8 +511,8 @@ def test_unknown_key_task_reported_with_the_other_problems(playbook, tmp_path):
     assert "key task 9.9 in 'scope' is not in the playbook" in str(info.value)
 
 
-def test_mspdi_entities_are_not_resolved(tmp_path):
-    """An XML schedule cannot make m3docs read another file into a document."""
+def test_mspdi_entities_are_refused(tmp_path):
+    """An XML schedule cannot make m3docs read another file, nor expand an entity bomb."""
     secret = tmp_path / "secret.txt"
     secret.write_text("Validate updated CONOPS with key stakeholders")
     path = tmp_path / "ims.xml"
@@ -521,7 +521,26 @@ def test_mspdi_entities_are_not_resolved(tmp_path):
                     'project"><Tasks>\n<Task><Name>&s;</Name><OutlineLevel>1</OutlineLevel>'
                     '<PercentComplete>50</PercentComplete></Task>\n</Tasks></Project>\n')
     rows, diags = read_schedule(path)
-    assert diags == [] and all("CONOPS" not in r.name for r in rows)
+    assert rows == [] and [str(d) for d in diags] == [
+        f"{path}:2: error: a DOCTYPE or ENTITY declaration is not allowed in a schedule"]
+
+
+def test_a_workbook_that_is_no_workbook_or_a_zip_bomb_is_refused(tmp_path, monkeypatch):
+    import docx
+
+    from m3docs.ooxml import package
+    doc = tmp_path / "ims.xlsx"
+    docx.Document().save(doc)   # a Word file named .xlsx
+    assert "not a .xlsx file" in str(read_schedule(doc)[1][0])
+    book = tmp_path / "big.xlsx"
+    ws = openpyxl.Workbook()
+    ws.active.append(["Task Name", "% Complete", "Start", "Finish"])
+    ws.active.append(["x" * 5000, 10, None, None])
+    ws.save(book)
+    monkeypatch.setattr(package, "MAX_PART_BYTES", 4000)
+    (diag,) = read_schedule(book)[1]
+    assert str(diag).startswith(f"{book}: error: cannot read the workbook: part ")
+    assert "zip bomb" in str(diag)
 
 
 def test_engagement_and_schedule_errors_come_together(playbook, tmp_path):
