@@ -229,11 +229,6 @@ def parties_label(parties: tuple[Party, ...]) -> str:
     return ", ".join(p.label for p in parties)
 
 
-def status_label(engagement: Engagement, kt: KeyTask) -> str:
-    code = engagement.task_status(kt.id).status
-    return STATUS_CODES.get(code or "", "")
-
-
 def task_role(doc: Document, kt: KeyTask) -> str:
     """Whether a key task produces or uses the document."""
     roles = [name for name, tasks in (("Produces", doc.outputs_of), ("Uses", doc.inputs_of))
