@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check every playbook page and report every problem")
     v.add_argument("path", nargs="?", help="playbook repository, m3 folder, folder or page "
                                             "(default: the bundled example)")
+    _input_args(v)
     ls = sub.add_parser("list", help="list the key tasks of a playbook")
     ls.add_argument("path", nargs="?", help="playbook (default: the bundled example)")
     ls.add_argument("--json", action="store_true", help="print the full model as JSON")
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="phase in scope (may repeat); 'all' for every phase")
     pk.add_argument("--key-task", action="append", default=[], metavar="ID",
                     help="key task in scope, e.g. 3.14 (may repeat)")
+    pk.add_argument("--schedule", metavar="FILE",
+                    help="the team's schedule (Master Schedule .xlsx/.xlsm or MS Project XML): "
+                         "status activity by activity (overrides the engagement's schedule:)")
     bt = sub.add_parser("batch", help="write one pack per engagement file")
     bt.add_argument("engagements", nargs="+", metavar="ENGAGEMENT.yaml")
     _pack_args(bt, engagement=False)
@@ -112,7 +116,44 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if book is None:
         return 1
     print(f"ok: {len(book.key_tasks)} key tasks in {len(book.phases)} phases")
+    if args.engagement or args.schedule:
+        return _validate_inputs(args, book)
     return 0
+
+
+# -- the engagement and the schedule, checked on their own (validate --engagement) ---------
+def _input_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engagement", metavar="FILE", help="also check an engagement file "
+                                                        "against the playbook")
+    p.add_argument("--schedule", metavar="FILE", help="also check the team's schedule "
+                                                      "(.xlsx/.xlsm or MS Project XML)")
+
+
+def _validate_inputs(args: argparse.Namespace, book: Playbook) -> int:
+    """Every problem of the engagement and of the schedule, in one run (exit 1 on errors)."""
+    from .schedule import read_schedule
+    if not args.engagement:
+        rows, diags = read_schedule(args.schedule)
+        for d in diags:
+            print(d, file=sys.stderr)
+        if any(d.is_error for d in diags):
+            return 1
+        print(f"ok: schedule {args.schedule}: {len(rows)} task rows")
+        return 0
+    eng = _engagement(args.engagement, book, args.schedule)
+    print(f"ok: engagement {args.engagement}")
+    if eng.schedule is not None:
+        print(f"ok: schedule {eng.schedule.source}: {len(eng.schedule.activities)} activities "
+              f"of {len(eng.schedule.tasks)} key tasks matched")
+    return 0
+
+
+def _engagement(path: str, book: Playbook, schedule: str | None = None):
+    """Load an engagement (and its schedule); its warnings go to stderr."""
+    eng = load_engagement(path, book, schedule)
+    for w in eng.warnings:
+        print(w, file=sys.stderr)
+    return eng
 
 
 def _playbook(path: str | None, base_url: str | None) -> Playbook:
@@ -157,6 +198,8 @@ def _progress(quiet: bool) -> Callable[[int, int, str], None] | None:
 def _finish(report, args: argparse.Namespace) -> None:
     for line in report.fallbacks + report.warnings:
         print(f"warning: {line}", file=sys.stderr)
+    for note in report.notes:
+        print(note, file=sys.stderr)
     for rel in report.kept:
         print(f"kept: {rel} (not as m3docs last wrote it: edited, or put there by hand; "
               f"--force to replace)", file=sys.stderr)
@@ -171,11 +214,13 @@ def cmd_pack(args: argparse.Namespace) -> int:
         require_soffice()
     book = _playbook(args.playbook, args.base_url)
     if args.engagement:
-        eng = load_engagement(args.engagement, book)
+        eng = load_engagement(args.engagement, book, args.schedule)   # warnings: in the report
     else:
         eng = example_engagement()
         print(f"note: no --engagement: packing the built-in demo engagement ({eng.agency}, "
               f"{eng.program})", file=sys.stderr)
+        if args.schedule:
+            eng = _with_schedule(eng, book, args.schedule)
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
                         phases=_phases(args.phase, book), jobs=args.jobs, force=args.force,
                         progress=_progress(args.quiet))
@@ -186,6 +231,15 @@ def cmd_pack(args: argparse.Namespace) -> int:
         report.seconds += time.perf_counter() - start
     _finish(report, args)
     return 0
+
+
+def _with_schedule(eng, book: Playbook, path: str):
+    """The demo engagement with status from a schedule (its warnings go in the report)."""
+    from dataclasses import replace
+
+    from .schedule import load_schedule
+    status, notes = load_schedule(path, book, eng.as_of)
+    return replace(eng.with_schedule(status), warnings=tuple(notes))
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

@@ -2,46 +2,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import difflib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, M3DocsError, error
 from .playbook.model import Activity, Party, Playbook
+from .status import STATUS_CODES, ActivityStatus, ScheduleStatus, TaskStatus, override, \
+    override_activity
 from .yamlsrc import LList, LMap, Pos, YamlError, decode, parse
 
-STATUS_CODES: dict[str, str] = {
-    "B": "Completed",
-    "G": "On track",
-    "Y": "Late, not critical",
-    "R": "Late, critical or high risk",
-    "P": "Upcoming",
-}
+# STATUS_CODES and TaskStatus live in m3docs.status; importing them from here still works.
 REQUIREMENT_FIELDS = ("id", "description", "process_area", "sub_process", "source", "type",
                       "priority", "decision_maker", "status", "fit_gap", "test_cases", "notes")
 _TOP_KEYS = ("agency", "program", "provider", "as_of", "version", "leads", "people", "scope",
-             "status", "requirements", "templates", "formats", "placeholders")
+             "status", "requirements", "templates", "formats", "placeholders", "schedule")
 _STATUS_KEYS = ("percent_complete", "status", "start", "finish", "owner", "risks", "issues",
                 "accomplishments", "upcoming")
 
 
 #: What documents say for a stakeholder role the engagement names nobody for.
 UNNAMED = "to be named"
-
-@dataclass(frozen=True)
-class TaskStatus:
-    """Progress of one key task, as the M3 status dashboard reports it."""
-
-    percent_complete: int | None = None
-    status: str | None = None
-    start: dt.date | None = None
-    finish: dt.date | None = None
-    owner: str | None = None
-    risks: tuple[str, ...] = ()
-    issues: tuple[str, ...] = ()
-    accomplishments: tuple[str, ...] = ()
-    upcoming: tuple[str, ...] = ()
-
 
 @dataclass(frozen=True)
 class Requirement:
@@ -91,6 +73,10 @@ class Engagement:
     formats: dict[str, str] = field(default_factory=dict)
     placeholders: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    # the team's schedule: as named in the file (relative to it), and as read and matched
+    schedule_file: str | None = None
+    schedule: ScheduleStatus | None = field(default=None, compare=False, repr=False)
+    warnings: tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
     # (line, col) in the source of each key of formats, templates and people, as "people:KEY"
     where: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -120,7 +106,34 @@ class Engagement:
         return ""
 
     def task_status(self, key_task_id: str) -> TaskStatus:
-        return self.status.get(key_task_id, TaskStatus())
+        """A key task's status: the roll-up of its activities in the schedule (if any), with
+        every field the engagement's ``status:`` entry for it sets put over it."""
+        given = self.status.get(key_task_id, TaskStatus())
+        if self.schedule is None or key_task_id not in self.schedule.tasks:
+            return given
+        return override(self.schedule.tasks[key_task_id], given)
+
+    def activity_status(self, number: str) -> ActivityStatus:
+        """An activity's status by IMS number ("3.14.2"): its own schedule figures and code,
+        with what the engagement's ``status:`` sets for its key task put over them. Without a
+        schedule row for it, the key task's engagement figures (as before schedules)."""
+        kid = number.rsplit(".", 1)[0]
+        given = self.status.get(kid, TaskStatus())
+        act = self.schedule.activities.get(number) if self.schedule else None
+        if act is None:
+            return ActivityStatus(number, given.percent_complete, given.start, given.finish,
+                                  given.finish if given.status == "B" else None, given.status,
+                                  "engagement")
+        return override_activity(act, given)
+
+    @property
+    def has_schedule(self) -> bool:
+        """Whether status comes from a schedule (activity by activity)."""
+        return self.schedule is not None
+
+    def with_schedule(self, schedule: ScheduleStatus | None) -> "Engagement":
+        """This engagement with status from ``schedule``."""
+        return replace(self, schedule=schedule)
 
     @property
     def approvers(self) -> list[tuple[str, str]]:
@@ -145,6 +158,7 @@ class Engagement:
             "requirements": [r.__dict__ for r in self.requirements],
             "templates": self.templates, "formats": self.formats,
             "placeholders": self.placeholders,
+            **({"schedule": Path(self.schedule.source).name} if self.schedule else {}),
         }
 
 
@@ -175,14 +189,16 @@ class _Reader:
         if keys is not None:
             for key in value:
                 if key not in keys:
-                    self.err(value.key_pos[key], f"unknown key '{key}' in '{what}' (known: "
-                                                 f"{', '.join(keys)})")
+                    near = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.7)
+                    hint = f"; did you mean '{near[0]}'?" if near else ""
+                    self.err(value.key_pos[key], f"unknown key '{key}' in '{what}'{hint} "
+                                                 f"(known: {', '.join(keys)})")
         return value
 
     def text(self, data: LMap, key: str, required: bool = False, default: str = "") -> str:
         value = data.get(key)
         if value is None:
-            if required:
+            if required and key not in data.bad:
                 self.err(data.pos, f"missing required field '{key}'")
             return default
         if isinstance(value, (dict, list)) or isinstance(value, bool):
@@ -284,11 +300,21 @@ class _Reader:
         if not isinstance(raw, list):
             self.err(data.where("key_tasks"), "'key_tasks' must be a list")
             raw = []
-        return Scope(tuple(phases), tuple(str(k) for k in raw))
+        texts = getattr(raw, "item_text", None) or [None] * len(raw)
+        ids = []
+        places = getattr(raw, "item_pos", None) or ([data.where("key_tasks")] * len(raw)
+                                                    if raw else [])
+        for item, text, ipos in zip(raw, texts, places):
+            if isinstance(item, (dict, list)) or isinstance(item, bool) or item is None:
+                self.err(ipos, f"key task {item!r} in 'scope' must be an id such as 3.14")
+            else:
+                ids.append((text if text is not None else str(item)).strip())
+        return Scope(tuple(phases), tuple(ids))
 
 
 def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diagnostic]]:
-    """Build an Engagement from parsed YAML, collecting every problem."""
+    """Build an Engagement from parsed YAML, collecting every problem (use the engagement
+    only when there is none)."""
     r = _Reader(path)
     if not isinstance(data, LMap):
         return None, [error(path, 1, 1, "an engagement file must be a mapping of fields")]
@@ -313,10 +339,10 @@ def parse_engagement(data: Any, path: str) -> tuple[Engagement | None, list[Diag
             if fmt not in ("docx", "xlsx", "pptx"):
                 r.err(top.where(key), f"format for {title!r} must be docx, xlsx or pptx")
     as_of = r.date(top, "as_of")
-    if r.diags:
-        return None, r.diags
-    eng = Engagement(**fields, as_of=as_of or dt.date.today())
-    return eng, []
+    schedule = r.text(top, "schedule") or None
+    # built even when there are problems, so that its key-task ids can be checked too
+    eng = Engagement(**fields, as_of=as_of or dt.date.today(), schedule_file=schedule)
+    return eng, r.diags
 
 
 def _key_positions(top: LMap, sections: tuple[str, ...]) -> dict[str, tuple[int, int]]:
@@ -335,28 +361,69 @@ def _str_map(r: _Reader, top: LMap, key: str) -> dict[str, str]:
     return {str(k): r.text(data, k) for k in data}
 
 
-def load_engagement(path: str | Path, playbook: Playbook | None = None) -> Engagement:
-    """Read an engagement file; raise M3DocsError (FILE:LINE:COL) on any problem."""
+def load_engagement(path: str | Path, playbook: Playbook | None = None,
+                    schedule: str | Path | None = None) -> Engagement:
+    """Read an engagement file; raise M3DocsError with every problem of it (FILE:LINE:COL).
+
+    With a playbook, key-task ids are checked against it and the team's schedule is read:
+    ``schedule`` if given, else the file's ``schedule:`` (relative to the engagement file).
+    Every error of the engagement and of the schedule comes in one M3DocsError; warnings
+    (rows of the schedule that match nothing) are on ``Engagement.warnings``."""
     path = str(Path(path).expanduser())
+    data, diags = _read_yaml(path)
+    eng, more = parse_engagement(data, path)
+    diags += more
+    if eng is not None and playbook is not None:
+        diags += check_against(eng, playbook, data)
+    diags.sort(key=lambda d: (d.line, d.col))
+    rows, where = None, None
+    if playbook is not None and eng is not None:
+        rows, where, found = _schedule_rows(path, schedule, eng, data)
+        diags += found
+    if any(d.is_error for d in diags) or eng is None:
+        raise M3DocsError(diags)
+    if rows is not None and playbook is not None:
+        from .schedule import match_schedule
+        status, notes = match_schedule(rows, playbook, eng.as_of, str(where))
+        eng = replace(eng.with_schedule(status), warnings=tuple(notes))
+    return eng
+
+
+def _read_yaml(path: str) -> tuple[Any, list[Diagnostic]]:
+    """The parsed file and the values in it that could not be read (a syntax error raises)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise M3DocsError([error(path, 0, 0, f"cannot read engagement file: "
                                              f"{exc.strerror or exc}")])
+    diags: list[Diagnostic] = []
     try:
-        data = parse(decode(raw, path), path)
+        return parse(decode(raw, path), path, collect=diags, text_keys=True), diags
     except YamlError as exc:
-        raise M3DocsError([exc.diagnostic])
-    eng, diags = parse_engagement(data, path)
-    if eng is None:
-        raise M3DocsError(diags)
-    if playbook is not None:
-        check_against(eng, playbook, data)
-    return eng
+        raise M3DocsError(diags + [exc.diagnostic])
 
 
-def check_against(eng: Engagement, playbook: Playbook, data: Any = None) -> None:
-    """Key-task ids in scope and status must exist in the playbook."""
+def _schedule_rows(path: str, given: str | Path | None, eng: Engagement,
+                   data: Any) -> tuple[list | None, str | None, list[Diagnostic]]:
+    """The rows of the schedule to read (``given``, else the file's ``schedule:`` beside it),
+    its path and the problems reading it; no rows when there is no schedule."""
+    from .schedule import read_schedule
+    if given is not None:
+        where = str(Path(given).expanduser())
+    elif eng.schedule_file:
+        where = str(Path(path).parent / Path(eng.schedule_file).expanduser())
+        if not Path(where).is_file():
+            pos = data.where("schedule")
+            return None, where, [error(path, pos.line, pos.col,
+                                       f"schedule file {where} not found")]
+    else:
+        return None, None, []
+    rows, found = read_schedule(where)
+    return rows, where, found
+
+
+def check_against(eng: Engagement, playbook: Playbook, data: Any = None) -> list[Diagnostic]:
+    """Key-task ids in scope and status must exist in the playbook (the problems found)."""
     known = {kt.id for kt in playbook.key_tasks}
     path = eng.source or "engagement"
     diags = []
@@ -365,9 +432,29 @@ def check_against(eng: Engagement, playbook: Playbook, data: Any = None) -> None
             if kid not in known:
                 pos = _pos_of(data, where, kid)
                 diags.append(error(path, pos.line, pos.col,
-                                   f"key task {kid} in '{where}' is not in the playbook"))
-    if diags:
-        raise M3DocsError(diags)
+                                   f"key task {kid} in '{where}' is not in the playbook"
+                                   + _same_number(kid, known)))
+    return diags
+
+
+def _same_number(kid: str, known: set[str]) -> str:
+    """A hint when an id written as a number reads like key tasks of the playbook."""
+    try:
+        value = float(kid)
+    except ValueError:
+        return ""
+    alike = sorted((k for k in known if _as_float(k) == value), key=lambda k: (len(k), k))
+    if not alike:
+        return ""
+    return (f"; as a number it cannot be told apart from {' and '.join(alike)}: write the id "
+            f"as the playbook does, e.g. '{alike[0]}'")
+
+
+def _as_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _pos_of(data: Any, where: str, kid: str) -> Pos:
@@ -379,8 +466,8 @@ def _pos_of(data: Any, where: str, kid: str) -> Pos:
         return sect.key_pos.get(kid, sect.pos) if kid in sect.key_pos else sect.pos
     if isinstance(sect, LMap) and isinstance(sect.get("key_tasks"), LList):
         lst = sect["key_tasks"]
-        for item, pos in zip(lst, lst.item_pos):
-            if str(item) == kid:
+        for item, text, pos in zip(lst, lst.item_text, lst.item_pos):
+            if (text if text is not None else str(item)).strip() == kid:
                 return pos
     return data.where(where) if where in data else default
 

@@ -14,17 +14,20 @@ class Diagnostic:
     col: int
     severity: str  # "error" or "warning"
     message: str
-    place: str = ""  # appended to the path verbatim: ": word/document.xml: paragraph 12", ":Plan!C5"
+    # where the problem is when it is not a line and column: "Sheet!B7" in a workbook, or
+    # "12" (a line alone) in an XML file, " word/document.xml: paragraph 12" in a template;
+    # shown after FILE: in place of LINE:COL
+    place: str = ""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.severity}: {self.message}"
 
     @property
     def where(self) -> str:
-        """FILE:LINE:COL, FILE followed by its place (a part and paragraph, a cell), or FILE
-        alone when the problem is the whole file."""
+        """FILE:LINE:COL, FILE:PLACE (a cell, an XML line), or FILE alone when the problem is
+        the whole file."""
         if self.place:
-            return f"{self.path}{self.place}"
+            return f"{self.path}:{self.place}"
         return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
 
     @property
@@ -52,3 +55,13 @@ def error(path: str, line: int, col: int, message: str) -> Diagnostic:
 
 def warning(path: str, line: int, col: int, message: str) -> Diagnostic:
     return Diagnostic(str(path), line, col, "warning", message)
+
+
+def cell_error(path: str, sheet: str, cell: str, message: str) -> Diagnostic:
+    """An error in one cell of a workbook: FILE:SHEET!CELL."""
+    return Diagnostic(str(path), 0, 0, "error", message, f"{sheet}!{cell}")
+
+
+def line_error(path: str, line: int, message: str) -> Diagnostic:
+    """An error at a line of a file read without columns (XML): FILE:LINE."""
+    return Diagnostic(str(path), line, 0, "error", message, str(line))

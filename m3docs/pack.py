@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 from . import __version__
 from .engagement import Engagement, role_key
-from .errors import M3DocsError, error, warning
+from .errors import Diagnostic, M3DocsError, error, warning
 from .paths import NameBook, folder_name, safe_stem
 from .playbook.model import KeyTask, Playbook
 from .plan import Document, plan_documents, unknown_names
@@ -52,6 +52,8 @@ class PackReport:
     kept: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # warnings about an input file at a place (FILE:LINE:COL: warning: ...)
+    notes: list[Diagnostic] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
     pdfs: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -97,7 +99,7 @@ def _check_names(playbook: Playbook, engagement: Engagement) -> None:
         raise M3DocsError(diags)
 
 
-def unlisted_roles(playbook: Playbook, engagement: Engagement) -> list[str]:
+def unlisted_roles(playbook: Playbook, engagement: Engagement) -> list[Diagnostic]:
     """Roles under ``people`` that look like a misspelt stakeholder role of the playbook
     (a role the playbook lacks altogether may be meant for sign-off only: no warning)."""
     roles = {role_key(s.role.plain): s.role.plain
@@ -107,11 +109,11 @@ def unlisted_roles(playbook: Playbook, engagement: Engagement) -> list[str]:
         near = difflib.get_close_matches(role_key(role), list(roles), n=1, cutoff=0.85)
         if role_key(role) in roles or not near:
             continue
-        note = warning(engagement.source or "engagement",
-                       *engagement.where.get(f"people:{role}", (0, 0)), "")
-        out.append(f"{note.where}: people: {role!r} is no stakeholder role of the playbook; "
-                   f"did you mean {roles[near[0]]!r}? (as written, its people only sign as "
-                   f"approvers)")
+        out.append(warning(engagement.source or "engagement",
+                           *engagement.where.get(f"people:{role}", (0, 0)),
+                           f"people: {role!r} is no stakeholder role of the playbook; did you "
+                           f"mean {roles[near[0]]!r}? (as written, its people only sign as "
+                           f"approvers)"))
     return out
 
 
@@ -469,7 +471,7 @@ def write_pack(out: str | Path, plan: PackPlan, playbook: Playbook, engagement: 
     report.warnings += [f"key task {kt.id} {kt.name}: no document (it lists no output and no "
                         f"input with a template); the tracker lists it"
                         for kt in without_documents(plan.scope, docs)]
-    report.warnings += unlisted_roles(playbook, engagement)
+    report.notes += list(engagement.warnings) + unlisted_roles(playbook, engagement)
     report.warnings += plan.chain.unmatched_folders(d.deliverable for d in docs)
     entry = {"path": TRACKER, "sha256": writer.write(TRACKER, tracker)}
     manifest = {"m3docs_version": __version__, "engagement": engagement.to_dict(),

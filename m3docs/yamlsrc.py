@@ -38,6 +38,13 @@ class LMap(dict):
     key_pos: dict
     value_pos: dict
     duplicates: list
+    key_text: dict    # key -> its scalar as written ("3.10", where the key reads 3.1)
+    value_text: dict  # key -> its value's scalar as written (scalar values only)
+    bad: set          # keys whose value could not be read (reported when collecting)
+
+    def text_of(self, key: Any) -> str:
+        """A scalar value as written in the file (str() of the value if not known)."""
+        return self.value_text.get(key, str(self.get(key)))
 
     def where(self, key: str) -> Pos:
         return self.value_pos.get(key) or self.key_pos.get(key) or self.pos
@@ -48,6 +55,7 @@ class LList(list):
 
     pos: Pos
     item_pos: list
+    item_text: list   # each scalar item as written (None for a mapping or a sequence)
 
 
 @dataclass
@@ -97,6 +105,9 @@ else:  # pragma: no cover - PyYAML built without libyaml
     _Loader = _PyLoader
 
 
+_BAD = object()   # a scalar that could not be read (collecting mode)
+
+
 class YamlError(Exception):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__(str(diagnostic))
@@ -108,6 +119,8 @@ class _Builder:
     path: str
     line_offset: int
     nodes: int = 0
+    collect: list | None = None   # a list: unreadable scalars are reported here, read as None
+    text_keys: bool = False       # numeric keys read as their source text ("3.10")
     constructor: yaml.constructor.SafeConstructor = field(
         default_factory=yaml.constructor.SafeConstructor
     )
@@ -140,24 +153,36 @@ class _Builder:
             p = self.pos(node)
             why = getattr(exc, "problem", None) or " ".join(str(exc).split())
             of = f"{key!r}: " if key is not None else ""
-            raise YamlError(error(self.path, p.line, p.col, f"{of}bad value {node.value!r}: {why}"))
+            found = error(self.path, p.line, p.col, f"{of}bad value {node.value!r}: {why}")
+            if self.collect is None:
+                raise YamlError(found)
+            self.collect.append(found)
+            return _BAD
 
     def sequence(self, node: SequenceNode, depth: int) -> LList:
         out = LList()
-        out.pos, out.item_pos = self.pos(node), []
+        out.pos, out.item_pos, out.item_text = self.pos(node), [], []
         for item in node.value:
-            out.append(self.build(item, depth + 1))
+            value = self.build(item, depth + 1)
+            out.append(None if value is _BAD else value)
             out.item_pos.append(self.pos(item))
+            out.item_text.append(item.value if isinstance(item, ScalarNode) else None)
         return out
 
     def mapping(self, node: MappingNode, depth: int) -> LMap:
         out = LMap()
         out.pos, out.key_pos, out.value_pos, out.duplicates = self.pos(node), {}, {}, []
+        out.key_text, out.value_text, out.bad = {}, {}, set()
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
                 p = self.pos(knode)
                 raise YamlError(error(self.path, p.line, p.col, "merge keys (<<) are not supported"))
             key = self.build(knode, depth + 1)
+            if self.text_keys and isinstance(key, (int, float)) and not isinstance(key, bool) \
+                    and isinstance(knode, ScalarNode) and not knode.style:
+                key = knode.value
+            if key is _BAD:
+                continue
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 p = self.pos(knode)
                 raise YamlError(error(self.path, p.line, p.col, "mapping keys must be scalars"))
@@ -165,8 +190,15 @@ class _Builder:
             if key in out:
                 out.duplicates.append(Duplicate(key, out.key_pos[key], self.pos(knode), value))
                 continue
+            if value is _BAD:
+                out.bad.add(key)
+                value = None
             out[key] = value
             out.key_pos[key], out.value_pos[key] = self.pos(knode), self.pos(vnode)
+            if isinstance(knode, ScalarNode):
+                out.key_text[key] = knode.value
+            if isinstance(vnode, ScalarNode):
+                out.value_text[key] = vnode.value
         return out
 
 
@@ -210,8 +242,13 @@ def _compose(text: str) -> Node | None:
         return yaml.compose(text, Loader=_PyLoader)
 
 
-def parse(text: str, path: str, line_offset: int = 0) -> Any:
-    """Parse one YAML document into LMap/LList/scalars; raise YamlError with a position."""
+def parse(text: str, path: str, line_offset: int = 0, *, collect: list | None = None,
+          text_keys: bool = False) -> Any:
+    """Parse one YAML document into LMap/LList/scalars; raise YamlError with a position.
+
+    ``collect``: a list that receives a Diagnostic for each scalar that cannot be read (an
+    impossible date), which then reads as None, instead of stopping at the first.
+    ``text_keys``: numeric mapping keys come back as written ("3.10", not 3.1)."""
     try:
         node = _compose(text)
     except _TooDeep as exc:
@@ -235,7 +272,7 @@ def parse(text: str, path: str, line_offset: int = 0) -> Any:
         raise YamlError(error(path, 1 + line_offset, 1, "YAML nested too deeply"))
     if node is None:
         return None
-    builder = _Builder(path, line_offset)
+    builder = _Builder(path, line_offset, collect=collect, text_keys=text_keys)
     _refuse_bombs(node, builder)
     try:
         return builder.build(node)

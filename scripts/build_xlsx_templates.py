@@ -93,6 +93,7 @@ KEY_TASK_COLUMNS = (
 ACTIVITY_COLUMNS = (
     Col("Key Task", 26, "3.14 Finalize Target State Concept of Operations"),
     Col("Role (produces/uses)", 12, "Produces", center=True),
+    Col("IMS #", 8, "3.14.1", center=True),
     Col("#", 5, 1, center=True),
     Col("Group", 18, None),
     Col("Activity", 50, "Review the Provider Agreement to determine in-scope processes."),
@@ -100,6 +101,7 @@ ACTIVITY_COLUMNS = (
     Col("Owner", 20, "Jordan Avery / Riley Chen"),
     Col("Status", 14, "On track", center=True),
     Col("% Complete", 10, 0.5, center=True, number_format="0%"),
+    Col("Start", 12, None, center=True, number_format="yyyy-mm-dd"),
     Col("Finish", 12, None, center=True, number_format="yyyy-mm-dd"),
 )
 STAKEHOLDER_COLUMNS = (

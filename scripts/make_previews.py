@@ -1,6 +1,7 @@
 """Regenerate the README's previews in docs/: python scripts/make_previews.py
 
-Builds the example pack (bundled playbook + examples/engagement.yaml), converts the
+Builds the example pack (bundled playbook + examples/engagement-with-schedule.yaml, whose
+status comes from examples/schedule.xml, MS Project XML), converts the
 CONOPS, the RTM and the status deck to PDF with LibreOffice and writes one page of
 each as a PNG (needs LibreOffice and poppler's pdftoppm).
 """
@@ -24,7 +25,7 @@ PREVIEWS = (("conops", 6, "conops.png"), ("rtm", 2, "rtm.png"), ("status", 2, "s
 
 def main() -> None:
     book = m3docs.load_playbook()
-    eng = m3docs.load_engagement(REPO / "examples" / "engagement.yaml", book)
+    eng = m3docs.load_engagement(REPO / "examples" / "engagement-with-schedule.yaml", book)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "pack"
         m3docs.build_pack(book, eng, out)

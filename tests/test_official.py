@@ -477,7 +477,8 @@ def test_blanks_in_a_layout_or_master_are_filled(playbook, engagement, tmp_path)
 
 
 def test_status_deck_many_key_tasks(engagement):
-    """All 25 key tasks of the sample: both slide-1 tables paginate together, inside the slide."""
+    """All 25 key tasks of the sample: both slide-1 tables paginate together, inside the slide.
+    No dates are known, so the "next 30-45 days" activities table has one row per key task."""
     import dataclasses
     from pptx import Presentation
     from m3docs.engagement import TaskStatus
@@ -492,7 +493,7 @@ def test_status_deck_many_key_tasks(engagement):
     _assert_tables_fit(prs, {"MAJOR ACTIVITIES", "MAJOR MILESTONES"})
     acts = _rows(prs, "MAJOR ACTIVITIES", 2, "Activities", "IMS")
     miles = _rows(prs, "MAJOR MILESTONES", 2, "Milestones", "IMS")
-    assert [a for _, a, _ in acts] == [a.text.plain for kt in tasks for a in kt.activities]
+    assert [a for _, a, _ in acts] == [kt.name for kt in tasks]
     assert [m for _, m, _ in miles] == [f"{o.title.plain} complete" for kt in tasks
                                         for o in kt.outputs]
     assert len(miles) > 25

@@ -307,8 +307,8 @@ def test_a_misspelt_people_role_is_warned_with_the_role_it_resembles(tmp_path):
     path.write_text(f"agency: A\nprogram: P\npeople:\n  Chief Sign-off Officer: {{customer: Sam}}\n"
                     f"  {typo}: {{customer: Jo}}\n")
     report = build_pack(book, load_engagement(path, book), tmp_path / "out")
-    hits = [w for w in report.warnings if "people:" in w]
-    assert hits == [f"{path}:5:3: people: {typo!r} is no stakeholder role of the playbook; "
+    hits = [str(w) for w in report.notes if "people:" in w.message]
+    assert hits == [f"{path}:5:3: warning: people: {typo!r} is no stakeholder role of the playbook; "
                     f"did you mean {role!r}? (as written, its people only sign as approvers)"]
 
 

@@ -242,6 +242,7 @@ def test_generic_workbook_activities_and_stakeholders(key_task, generic_template
         assert ws[f"{cols['Key Task']}{row}"].value == f"{key_task.id} {key_task.name}"
         assert ws[f"{cols['Role (produces/uses)']}{row}"].value == "Produces"
         assert ws[f"{cols['#']}{row}"].value == act.number
+        assert ws[f"{cols['IMS #']}{row}"].value == f"{key_task.id}.{act.number}"
         assert ws[f"{cols['Activity']}{row}"].value == act.text.plain
         assert ws[f"{cols['Owner']}{row}"].value == engagement.owner(act)
         assert ws[f"{cols['Status']}{row}"].value == "On track"
@@ -249,8 +250,10 @@ def test_generic_workbook_activities_and_stakeholders(key_task, generic_template
         assert pct.value == status.percent_complete / 100 and pct.number_format == "0%"
         finish = ws[f"{cols['Finish']}{row}"]
         assert finish.value.date() == status.finish and finish.is_date
+        start = ws[f"{cols['Start']}{row}"]
+        assert start.value.date() == status.start and start.is_date
     assert ws.max_row == 3 + len(key_task.activities)
-    assert ws.auto_filter.ref == f"A3:J{ws.max_row}"
+    assert ws.auto_filter.ref == f"A3:L{ws.max_row}"
     (dv,) = ws.data_validations.dataValidation
     assert str(dv.sqref) == f"{cols['Status']}4:{cols['Status']}{ws.max_row}"
     sh = wb["Stakeholders"]

@@ -44,7 +44,7 @@ class Place:
     where: str  # "paragraph 12", "table 2, row 3, cell 1", "slide 3, shape 'Title 1'", "Plan!B4"
 
     def diagnostic(self, severity: str, message: str) -> Diagnostic:
-        return Diagnostic(self.file, 0, 0, severity, message, f": {self.part}: {self.where}")
+        return Diagnostic(self.file, 0, 0, severity, message, f" {self.part}: {self.where}")
 
 
 @dataclass(frozen=True)

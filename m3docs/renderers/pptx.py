@@ -237,15 +237,19 @@ def rich_paragraphs(text: RichText) -> list[list[Run]]:
     return [p for p in paras if p] or [[]]
 
 
+def _status_cell(code: str | None) -> Cell:
+    return (Cell.text(code, fill=STATUS_COLORS[code], bold=True,
+                      color=STATUS_TEXT_COLORS.get(code, "FFFFFF"))
+            if code in STATUS_COLORS else Cell.text(NONE))
+
+
 def _activity_rows(kt: KeyTask, eng: Engagement) -> list[Row]:
-    status = eng.task_status(kt.id)
-    pct = f"{status.percent_complete}%" if status.percent_complete is not None else NONE
-    code = status.status
-    status_cell = (Cell.text(code, fill=STATUS_COLORS[code], bold=True,
-                             color=STATUS_TEXT_COLORS.get(code, "FFFFFF"))
-                   if code in STATUS_COLORS else Cell.text(NONE))
+    """One row per activity, with that activity's own % complete, dates and code."""
     rows = []
     for act in kt.activities:
+        status = eng.activity_status(f"{kt.id}.{act.number}")
+        pct = f"{status.percent_complete}%" if status.percent_complete is not None else NONE
+        status_cell = _status_cell(status.status)
         rows.append({
             "ims": Cell.text(f"{kt.id}.{act.number}"), "number": Cell.text(str(act.number)),
             "activity": Cell(rich_paragraphs(act.text)), "owner": Cell.text(eng.owner(act) or TBD),

@@ -39,6 +39,7 @@ _R = "{%s}" % NS["r"]
 # Header text (lowercase, '*' and extra spaces removed) -> column field; first match wins.
 COLUMN_RULES: tuple[tuple[str, str | None], ...] = (
     (r"fit ?/ ?gap (description|analysis)|resolution", None),
+    (r"^ims\b|^wbs\b", "ims"),
     (r"requirements? (unique )?id|^id\b|unique id", "id"),
     (r"sub ?process", "sub_process"),
     (r"process area", "process_area"),
@@ -64,6 +65,7 @@ COLUMN_RULES: tuple[tuple[str, str | None], ...] = (
     (r"^status", "status"),
     (r"% complete|percent", "percent"),
     (r"^finish|^end date", "finish"),
+    (r"^start", "start"),
     (r"^(stakeholder )?role$", "role"),
     (r"^customer", "customer"),
     (r"^provider", "provider"),
@@ -227,11 +229,6 @@ def parties_label(parties: tuple[Party, ...]) -> str:
     return ", ".join(p.label for p in parties)
 
 
-def status_label(engagement: Engagement, kt: KeyTask) -> str:
-    code = engagement.task_status(kt.id).status
-    return STATUS_CODES.get(code or "", "")
-
-
 def task_role(doc: Document, kt: KeyTask) -> str:
     """Whether a key task produces or uses the document."""
     roles = [name for name, tasks in (("Produces", doc.outputs_of), ("Uses", doc.inputs_of))
@@ -273,16 +270,23 @@ def bullets(items: Iterable[str]) -> str:
 
 
 def activity_records(doc: Document, engagement: Engagement, playbook: Playbook) -> list[Record]:
+    """One row per activity with its IMS number and its own figures. The Status cell holds
+    only a code set by hand (the engagement's, a schedule's Status column): a code the rule
+    computed is left out, so that the workbook read back as a schedule is judged again."""
     out: list[Record] = []
     for kt in doc.key_tasks:
-        st = engagement.task_status(kt.id)
         for act in kt.activities:
+            st = engagement.activity_status(f"{kt.id}.{act.number}")
+            code = st.status if st.source != "rule" else None
             out.append({"key_task": f"{kt.id} {kt.name}", "task_role": task_role(doc, kt),
+                        "ims": f"{kt.id}.{act.number}",
                         "number": act.number, "group": act.group.plain if act.group else "",
                         "activity": act.text.plain, "parties": parties_label(act.parties),
-                        "owner": engagement.owner(act), "status": status_label(engagement, kt),
+                        "owner": engagement.owner(act),
+                        "status": STATUS_CODES.get(code or "", ""),
                         "percent": None if st.percent_complete is None
-                        else st.percent_complete / 100, "finish": st.finish})
+                        else st.percent_complete / 100, "start": st.start,
+                        "finish": st.finish})
     return out
 
 

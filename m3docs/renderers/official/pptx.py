@@ -25,7 +25,8 @@ from ...plan import Document
 from ..common import per_template
 from .placeholders import Filler
 from .tables import DECK_LINES, Block, Feed, TemplateRow, best_feed, context_blocks, \
-    context_placed, fit_blocks, kept_rows_start, prototype_index, row_kind
+    context_placed, fit_blocks, kept_rows_start, prototype_index, row_kind, window_days, \
+    window_feeds
 
 SLIDE_CT = "application/vnd.openxmlformats-officedocument.presentationml.slide+xml"
 DESIGN_TYPES = (".presentationml.slideLayout+xml", ".presentationml.slideMaster+xml")
@@ -51,8 +52,12 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         before = filler.filled
         for p in root.iter(qn("a:p")):
             filler.paragraph(p, qn("a:t"))
-        tables = _fill_tables(root, feeds, deck.codes, deck.slide_height) \
+        days = window_days(deck.texts[part])
+        shown = window_feeds(feeds, doc, engagement, days) if days else feeds
+        tables = _fill_tables(root, shown, deck.codes, deck.slide_height) \
             if part in deck.tables else []
+        for mine, given in zip(feeds, shown):
+            mine.used = mine.used or given.used
         pages = _layout(tables) if tables else []
         warnings += [_too_tall(t, number) for t in tables if t.too_tall]
         # the continuation slides start from the slide as filled so far (tables untouched)

@@ -8,13 +8,16 @@ free; docx.py, xlsx.py and pptx.py find tables and write cells.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from ...engagement import STATUS_CODES, UNNAMED, Engagement
 from ...playbook.model import KeyTask, Party
 from ...playbook.richtext import BULLET
 from ...plan import Document
+from ...status import ActivityStatus, in_window
 from ..common import UNNAMED_LABEL, named_first, unnamed_line
 from .placeholders import long_date
 
@@ -235,21 +238,68 @@ def _party_names(engagement: Engagement, parties: tuple[Party, ...]) -> str:
     return " / ".join(names) or " / ".join(p.label for p in parties)
 
 
-def activity_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list[dict[str, str]]:
+def activity_rows(tasks: tuple[KeyTask, ...], engagement: Engagement,
+                  keep: Callable[[ActivityStatus], bool] | None = None) -> list[dict[str, str]]:
+    """One row per activity with its own figures (``keep``: only the activities it takes)."""
     rows = []
     for kt in tasks:
-        st = engagement.task_status(kt.id)
+        owner_of_task = engagement.task_status(kt.id).owner
         for act in kt.activities:
+            st = engagement.activity_status(f"{kt.id}.{act.number}")
+            if keep is not None and not keep(st):
+                continue
             owner = engagement.owner(act) or " / ".join(p.label for p in act.parties)
             rows.append({
                 "ims": f"{kt.id}.{act.number}", "activity": act.text.plain,
-                "owner": st.owner or owner,
+                "owner": owner_of_task or owner,
                 "percent": f"{st.percent_complete}%" if st.percent_complete is not None else "",
                 "start": _date(st.start), "finish": _date(st.finish),
-                "actual_finish": _date(st.finish) if st.status == "B" else "",
+                "actual_finish": _date(st.actual_finish),
                 "status": st.status or "", "key_task": f"{kt.id} {kt.name}",
                 "workstream": kt.workstream or "", "notes": ""})
     return rows
+
+
+# A slide or table that lists a coming window of time: "Major Activities Over Next 30-45 Days"
+WINDOW = _rx(r"\bnext\s+(\d+)(?:\s*(?:-|\u2013|to)\s*(\d+))?\s+days\b")
+
+
+def window_days(texts: list[str]) -> int | None:
+    """The days a slide's texts say it looks ahead ("next 30-45 days": 45), if any."""
+    for text in texts:
+        m = WINDOW.search(text)
+        if m:
+            return int(m.group(2) or m.group(1))
+    return None
+
+
+def window_rows(tasks: tuple[KeyTask, ...], engagement: Engagement,
+                days: int) -> list[dict[str, str]]:
+    """The activities of a "next N days" list: when dates are known, those in progress or
+    starting or finishing before as_of + N days; else one row per key task."""
+    numbers = [f"{kt.id}.{a.number}" for kt in tasks for a in kt.activities]
+    if any(engagement.activity_status(n).dated for n in numbers):
+        rows = activity_rows(tasks, engagement, lambda st: in_window(st, engagement.as_of, days))
+        horizon = engagement.as_of + dt.timedelta(days=days)
+        return rows or [{"activity": f"No activity in progress or due by {_date(horizon)}"}]
+    out = []
+    for kt in tasks:
+        st = engagement.task_status(kt.id)
+        out.append({"ims": kt.id, "activity": kt.name,
+                    "owner": st.owner or _party_names(engagement, kt.parties),
+                    "percent": f"{st.percent_complete}%" if st.percent_complete is not None
+                    else "", "start": _date(st.start), "finish": _date(st.finish),
+                    "actual_finish": "", "status": st.status or "",
+                    "key_task": f"{kt.id} {kt.name}", "workstream": kt.workstream or "",
+                    "notes": ""})
+    return out
+
+
+def window_feeds(feeds: list[Feed], doc: Document, engagement: Engagement,
+                 days: int) -> list[Feed]:
+    """The feeds with the activities cut to a "next N days" window."""
+    return [Feed(f.rule, window_rows(doc.key_tasks, engagement, days))
+            if f.rule.name == "activities" else f for f in feeds]
 
 
 def milestone_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list[dict[str, str]]:
