@@ -13,6 +13,8 @@ from .playbook.model import (Activity, DocRef, KeyTask, Party, Phase, Playbook, 
                              Stakeholder)
 from .pack import PackReport, build_pack  # noqa: E402
 from .api import render  # noqa: E402
+from .diff import DocumentDiff, PackDiff, diff_packs  # noqa: E402
+from .preview import IndexReport, write_index  # noqa: E402
 
 
 def generate_packs(*args, **kwargs):
@@ -24,4 +26,4 @@ def generate_packs(*args, **kwargs):
 __all__ = ["__version__", "Activity", "Diagnostic", "DocRef", "Engagement", "KeyTask",
            "M3DocsError", "PackReport", "Party", "Phase", "Playbook", "Stakeholder",
            "build_pack", "check_playbook", "generate_packs", "load_engagement", "load_playbook",
-           "render"]
+           "render", "DocumentDiff", "PackDiff", "diff_packs", "IndexReport", "write_index"]
