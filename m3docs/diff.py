@@ -217,8 +217,12 @@ def _align(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list[Chang
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        out += [Change("-", place, text) for place, text in old[i1:i2]]
-        out += [Change("+", place, text) for place, text in new[j1:j2]]
+        gone = [Change("-", place, text) for place, text in old[i1:i2]]
+        came = [Change("+", place, text) for place, text in new[j1:j2]]
+        if len(gone) == len(came):  # line by line: each old line next to its new one
+            out += [c for pair in zip(gone, came) for c in pair]
+        else:
+            out += gone + came
     return out
 
 
