@@ -211,8 +211,10 @@ def _sections(a: list[str], b: list[str]) -> list[str]:
 
 def _align(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list[Change]:
     """Align two (place, text) sequences on their text; the differing runs as changes."""
-    matcher = difflib.SequenceMatcher(None, [t for _, t in old], [t for _, t in new],
-                                      autojunk=False)
+    before, after = [t for _, t in old], [t for _, t in new]
+    if before == after:
+        return []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     out: list[Change] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -279,7 +281,7 @@ class _Reader:
 W_P, W_TBL, W_TR, W_TC, W_SDT = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:sdt")
 W_T, W_TAB, W_BR, W_CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 MC_FALLBACK = qn("mc:Fallback")
-_HEADING_STYLES: dict[tuple[int, int], frozenset[str]] = {}
+_HEADING_STYLES: dict[tuple[int, int], dict[str, int]] = {}
 
 
 class WordReader(_Reader):
@@ -302,59 +304,98 @@ class WordReader(_Reader):
             return [(label, t) for t in (_paragraph_text(p) for p in root.iter(W_P)) if t]
         body = root.find(qn("w:body"))
         out: list[tuple[str, str]] = []
-        self._walk(body if body is not None else root, [START, 0], self.headings(), out)
+        self._walk(body if body is not None else root, _Outline(), self.headings(), out)
         return out
 
-    def _walk(self, parent: etree._Element, state: list, headings: frozenset[str],
+    def _walk(self, parent: etree._Element, outline: "_Outline", headings: dict[str, int],
               out: list[tuple[str, str]]) -> None:
-        """state = [nearest heading, tables seen under it]."""
         for child in parent:
             if child.tag == W_P:
                 text = _paragraph_text(child)
-                if text and _is_heading(child, headings):
-                    state[0], state[1] = text, 0
+                level = _heading_level(child, headings) if text else None
+                if level is not None:
+                    outline.enter(level, text)
                 if text:
-                    out.append((state[0], text))
+                    out.append((outline.place(), text))
             elif child.tag == W_TBL:
-                state[1] += 1
+                outline.tables += 1
                 for r, row in enumerate(child.iter(W_TR), 1):
                     if _owner_table(row) is child:
-                        out.append((f"{state[0]} / table {state[1]} row {r}", _row_text(row)))
+                        out.append((f"{outline.place()} / table {outline.tables} row {r}",
+                                    _row_text(row)))
             elif child.tag == W_SDT:
                 content = child.find(qn("w:sdtContent"))
                 if content is not None:
-                    self._walk(content, state, headings, out)
+                    self._walk(content, outline, headings, out)
 
-    def headings(self) -> frozenset[str]:
-        """Style ids of headings (a name starting "heading" or "title", or an outline
-        level), read once per distinct styles part."""
+    def headings(self) -> dict[str, int]:
+        """Heading style id -> outline level (a title -1), read once per distinct styles
+        part: a style with an outline level, or named "heading N" or "title"."""
         name = next((n for n in self.related(self.main_part()).values()
                      if n.endswith("/styles.xml")), None)
         if name is None or name not in self.pkg.raw:
-            return frozenset()
+            return {}
         raw = self.pkg.raw[name]
         key = (raw.crc, raw.size)
         if key not in _HEADING_STYLES:
-            ids = set()
-            for style in self.pkg.xml(name).iter(qn("w:style")):
-                named = style.find(qn("w:name"))
-                label = (named.get(qn("w:val")) if named is not None else "") or ""
-                level = style.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
-                if re.match(r"(heading|title)\b", label.strip(), re.I) or (
-                        level is not None and level.get(qn("w:val"), "9") < "9"):
-                    ids.add(style.get(qn("w:styleId"), ""))
-            _HEADING_STYLES[key] = frozenset(ids)
+            _HEADING_STYLES[key] = _heading_styles(self.pkg.xml(name))
         return _HEADING_STYLES[key]
 
 
-def _is_heading(p: etree._Element, headings: frozenset[str]) -> bool:
+class _Outline:
+    """The headings above the current paragraph, by outline level."""
+
+    def __init__(self) -> None:
+        self.chain: list[tuple[int, str]] = []
+        self.tables = 0  # tables seen under the nearest heading
+
+    def enter(self, level: int, text: str) -> None:
+        while self.chain and self.chain[-1][0] >= level:
+            self.chain.pop()
+        self.chain.append((level, text))
+        self.tables = 0
+
+    def place(self) -> str:
+        """The heading chain ("Key Task 1.1 > Activities"); the document's title only for
+        the text between it and the first heading."""
+        inner = [text for level, text in self.chain if level >= 0]
+        return " > ".join(inner or [text for _, text in self.chain]) or START
+
+
+def _heading_styles(styles: etree._Element) -> dict[str, int]:
+    found: dict[str, int] = {}
+    based: dict[str, str] = {}
+    for style in styles.iter(qn("w:style")):
+        sid = style.get(qn("w:styleId"), "")
+        named = style.find(qn("w:name"))
+        label = ((named.get(qn("w:val")) if named is not None else "") or "").strip().lower()
+        level = style.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+        parent = style.find(qn("w:basedOn"))
+        if parent is not None:
+            based[sid] = parent.get(qn("w:val"), "")
+        if level is not None and level.get(qn("w:val"), "9").isdigit():
+            if int(level.get(qn("w:val"))) < 9:
+                found[sid] = int(level.get(qn("w:val")))
+        elif m := re.fullmatch(r"heading\s*(\d)", label):
+            found[sid] = max(int(m.group(1)) - 1, 0)
+        elif label == "title":
+            found[sid] = -1
+    for sid, parent in based.items():  # a style based on a heading is one
+        if sid not in found and parent in found:
+            found[sid] = found[parent]
+    return found
+
+
+def _heading_level(p: etree._Element, headings: dict[str, int]) -> int | None:
     ppr = p.find(qn("w:pPr"))
     if ppr is None:
-        return False
-    style = ppr.find(qn("w:pStyle"))
+        return None
     level = ppr.find(qn("w:outlineLvl"))
-    return ((style is not None and style.get(qn("w:val")) in headings) or
-            (level is not None and level.get(qn("w:val"), "9") < "9"))
+    if level is not None and level.get(qn("w:val"), "9").isdigit() and \
+            int(level.get(qn("w:val"))) < 9:
+        return int(level.get(qn("w:val")))
+    style = ppr.find(qn("w:pStyle"))
+    return headings.get(style.get(qn("w:val"), "")) if style is not None else None
 
 
 def _paragraph_text(p: etree._Element) -> str:
