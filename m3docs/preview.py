@@ -186,7 +186,8 @@ def render_page(manifest: dict, entries: list[dict], pictures: dict[str, str], n
     marks = _marks(changes)
     docs = [e for e in entries if "title" in e]
     trackers = [e for e in entries if "title" not in e]
-    body = [f"<header><h1>{_e(title)}</h1>", f"<p class=\"sub\">{_e(_subtitle(eng, docs))}</p>"]
+    body = [f"<header><h1>{_e(title)}</h1>",
+            f"<p class=\"sub\">{_e(_subtitle(eng, docs, bool(trackers)))}</p>"]
     if note:
         body.append(f"<p class=\"note\" id=\"no-pictures\">{_e(note[:1].upper() + note[1:])}.</p>")
     if changes is not None:
@@ -211,8 +212,8 @@ def render_page(manifest: dict, entries: list[dict], pictures: dict[str, str], n
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def _subtitle(eng: dict, docs: list[dict]) -> str:
-    parts = [f"{len(docs)} documents"]
+def _subtitle(eng: dict, docs: list[dict], tracker: bool) -> str:
+    parts = [f"{len(docs)} documents" + (" and the tracker" if tracker else "")]
     if eng.get("as_of"):
         parts.append(f"as of {eng['as_of']}")
     if eng.get("version"):
