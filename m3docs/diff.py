@@ -330,7 +330,8 @@ class WordReader(_Reader):
 
     def headings(self) -> dict[str, int]:
         """Heading style id -> outline level (a title -1), read once per distinct styles
-        part: a style with an outline level, or named "heading N" or "title"."""
+        part: a style with an outline level, named "heading N", "title", or with the word
+        "heading" in its name (level 0)."""
         name = next((n for n in self.related(self.main_part()).values()
                      if n.endswith("/styles.xml")), None)
         if name is None or name not in self.pkg.raw:
@@ -378,6 +379,8 @@ def _heading_styles(styles: etree._Element) -> dict[str, int]:
                 found[sid] = int(level.get(qn("w:val")))
         elif m := re.fullmatch(r"heading\s*(\d)", label):
             found[sid] = max(int(m.group(1)) - 1, 0)
+        elif re.search(r"\bheading\b", label):  # a template's own ("Front Heading")
+            found[sid] = 0
         elif label == "title":
             found[sid] = -1
     for sid, parent in based.items():  # a style based on a heading is one
