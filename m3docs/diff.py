@@ -154,7 +154,7 @@ def _entries(pack: Path) -> dict[tuple, dict]:
     for entry in list(docs) + ([tracker] if isinstance(tracker, dict) else []):
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             raise M3DocsError(f"{pack / MANIFEST}: a document entry has no path")
-        key: tuple = ((entry.get("phase"), entry.get("title")) if "title" in entry
+        key: tuple = ((str(entry.get("phase")), str(entry["title"])) if "title" in entry
                       else ("file", entry["path"]))
         out[key if key not in out else key + (entry["path"],)] = entry
     return out

@@ -59,6 +59,8 @@ def write_index(pack: str | Path, *, since: str | Path | None = None,
     pack = Path(pack).expanduser()
     manifest = read_manifest(pack)
     entries = _entries(manifest, pack)
+    for entry in entries:
+        entry["present"] = (pack / entry["path"]).is_file()
     changes = diff_packs(since, pack) if since is not None else None
     report = IndexReport(pack / INDEX, documents=len(entries))
     if pictures:
@@ -94,8 +96,22 @@ def _entries(manifest: dict, pack: Path) -> list[dict]:
     out += [tracker] if isinstance(tracker, dict) else []
     for entry in out:
         rel = entry.get("path")
-        if not isinstance(rel, str) or rel.startswith("/") or ".." in rel.split("/"):
+        if not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.split("/"):
             raise M3DocsError(f"{pack / MANIFEST}: {rel!r} is not a path inside the pack")
+    return [_plain(e) for e in out]
+
+
+def _plain(entry: dict) -> dict:
+    """An entry with text where the page shows text, and lists of text for key tasks
+    (a hand-edited manifest may hold anything)."""
+    out = dict(entry)
+    for key in ("title", "format", "version"):
+        if key in out and not isinstance(out[key], str):
+            out[key] = "" if out[key] is None else str(out[key])
+    for key in ("titles", "outputs_of", "inputs_of"):
+        value = out.get(key)
+        out[key] = [str(v) for v in value] if isinstance(value, list) else []
+    out["present"] = True
     return out
 
 
@@ -113,8 +129,9 @@ def _pictures(pack: Path, entries: list[dict], report: IndexReport) -> dict[str,
     present = {e["path"]: _digest(pack / e["path"]) for e in entries}
     present = {rel: digest for rel, digest in present.items() if digest}
     for rel in set(record) - set(present):  # pictures of documents no longer in the pack
-        (pack / picture_path(rel)).unlink(missing_ok=True)
         del record[rel]
+        if not rel.startswith("/") and ".." not in rel.split("/") and "\\" not in rel:
+            (pack / picture_path(rel)).unlink(missing_ok=True)
     todo = [rel for rel, digest in present.items()
             if record.get(rel) != digest or not (pack / picture_path(rel)).is_file()]
     if todo and find_soffice() is None:
@@ -129,6 +146,7 @@ def _pictures(pack: Path, entries: list[dict], report: IndexReport) -> dict[str,
                     record.pop(rel, None)
                     if png is not None:
                         target = pack / picture_path(rel)
+                        _inside(pack, target)
                         target.parent.mkdir(parents=True, exist_ok=True)
                         shutil.move(str(png), str(target))
                         record[rel] = present[rel]
@@ -137,8 +155,22 @@ def _pictures(pack: Path, entries: list[dict], report: IndexReport) -> dict[str,
             report.note = f"no pictures of the first pages: {exc}"
             return {}
     _write_record(pack, record)
-    return {rel: picture_path(rel) for rel in present
-            if rel in record and (pack / picture_path(rel)).is_file()}
+    found = {rel: picture_path(rel) for rel in present
+             if rel in record and (pack / picture_path(rel)).is_file()}
+    missing = [e["path"] for e in entries if e["path"] not in found]
+    if missing:
+        report.note = (f"{len(missing)} of {len(entries)} documents have no picture "
+                       f"(missing, or LibreOffice made none: {missing[0]}"
+                       f"{' ...' if len(missing) > 1 else ''})")
+    return found
+
+
+def _inside(pack: Path, target: Path) -> None:
+    """Refuse a picture whose folder leads out of the pack (a symlinked folder)."""
+    root = pack.resolve()
+    real = target.parent.resolve() if target.parent.exists() else target.parent.absolute()
+    if real != root and root not in real.parents:
+        raise M3DocsError(f"{target}: refusing to write outside {pack}")
 
 
 def _digest(path: Path) -> str:
@@ -258,7 +290,7 @@ def _card(entry: dict, pictures: dict[str, str], marks: dict[str, str],
     rel = entry["path"]
     name = title or entry.get("title") or posixpath.basename(rel)
     fmt = FORMATS.get(posixpath.splitext(rel)[1].lstrip(".").lower(), entry.get("format", ""))
-    mark = marks.get(rel)
+    mark = marks.get(rel) or (None if entry.get("present", True) else "missing")
     pic = pictures.get(rel)
     figure = (f"<img src=\"{_href(pic)}\" alt=\"First page of {_e(name)}\">" if pic
               else f"<span class=\"nopic\">{_e(fmt)}</span>")
@@ -288,7 +320,7 @@ def _lineage(docs: list[dict], marks: dict[str, str]) -> str:
     phases = _phases(docs)
     rows: dict[tuple, list[dict]] = {}
     for entry in docs:
-        key = tuple(entry.get("titles") or [entry.get("title")])
+        key = tuple(entry["titles"] or [entry.get("title", "")])
         rows.setdefault(key, []).append(entry)
     ordered = sorted(rows.values(), key=lambda es: (
         min(_num(e.get("phase")) for e in es), _label(es).lower(), _label(es)))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -142,3 +143,25 @@ def test_cli_preview_of_a_folder_that_is_no_pack(tmp_path, capsys):
     assert main(["preview", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "manifest.json" in err
+
+
+def test_a_document_missing_from_the_pack_is_marked_and_a_path_leading_out_refused(
+        packs, tmp_path, no_office, capsys):
+    pack = tmp_path / "pack"
+    shutil.copytree(packs[1], pack)
+    gone = entries(pack)[0]["path"]
+    (pack / gone).unlink()
+    page = Page(write_index(pack).path.read_text(encoding="utf-8"))
+    assert gone in page.cards
+    text = (pack / "index.html").read_text(encoding="utf-8")
+    card = text[text.index(f'data-path="{gone}"'):]
+    assert '<span class="mark">missing</span>' in card[:card.index("</article>")]
+    data = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    data["documents"][0]["path"] = "../outside.docx"
+    (pack / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    assert main(["preview", str(pack)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "../outside.docx" in err
+    assert main(["diff", str(packs[1]), str(pack)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "../outside.docx" in err
