@@ -205,3 +205,32 @@ def test_trouble_is_exit_2_with_one_line(packs, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["diff", str(packs[0])])
     assert exc.value.code == 2
+
+
+def test_the_public_playbook_sample(corpus, tmp_path):
+    """Two packs of the real sample: another program, another status, one key task fewer
+    (the one with the most documents of its own)."""
+    from m3docs import build_pack, load_engagement, load_playbook
+    book = load_playbook(corpus)
+    ids = [kt.id for kt in book.key_tasks]
+
+    def pack(name: str, program: str, status: str, scope: list[str]) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(f"agency: U.S. Department of Examples\nprogram: {program}\n"
+                        f"as_of: 2026-11-24\nscope: {{key_tasks: [{', '.join(scope)}]}}\n"
+                        f"status: {{'{ids[0]}': {{status: {status}}}}}\n", encoding="utf-8")
+        build_pack(book, load_engagement(path, book), tmp_path / name)
+        return tmp_path / name
+
+    old = pack("old", OLD_PROGRAM, "G", ids)
+    own = Counter(e["outputs_of"][0] for e in entries(old) if "title" in e and
+                  len(set(e["outputs_of"] + e["inputs_of"])) == 1 and e["outputs_of"])
+    dropped = own.most_common(1)[0][0]
+    new = pack("new", NEW_PROGRAM, "Y", [i for i in ids if i != dropped])
+    result = diff_packs(old, new)
+    only_dropped = sorted(e["path"] for e in entries(old) if "title" in e and
+                          set(e["outputs_of"] + e["inputs_of"]) == {dropped})
+    assert only_dropped and sorted(result.removed) == only_dropped and not result.added
+    assert {d.path for d in result.changed} == changed_by_reading(old, new)
+    assert all(any(c.op == "+" and NEW_PROGRAM in c.text for c in d.changes)
+               for d in result.changed)
