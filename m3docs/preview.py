@@ -61,6 +61,9 @@ def write_index(pack: str | Path, *, since: str | Path | None = None,
     entries = _entries(manifest, pack)
     for entry in entries:
         entry["present"] = (pack / entry["path"]).is_file()
+        pdf = entry.get("pdf")
+        entry["pdf_present"] = (isinstance(pdf, str) and not pdf.startswith("/") and
+                                ".." not in pdf.split("/") and (pack / pdf).is_file())
     changes = diff_packs(since, pack) if since is not None else None
     report = IndexReport(pack / INDEX, documents=len(entries))
     if pictures:
@@ -303,7 +306,15 @@ def _card(entry: dict, pictures: dict[str, str], marks: dict[str, str],
             f"<p class=\"meta\">{_e(' | '.join(meta))}</p>"
             + (f"<dl>{roles}</dl>" if roles else "") +
             f"<p class=\"file\"><a href=\"{_href(rel)}\">{_e(posixpath.basename(rel))}</a>"
-            "</p></article>")
+            + _pdf_link(entry) + "</p></article>")
+
+
+def _pdf_link(entry: dict) -> str:
+    """A link to the document's PDF when the pack has one (``pack --pdf``)."""
+    pdf = entry.get("pdf")
+    if not entry.get("pdf_present") or not isinstance(pdf, str):
+        return ""
+    return f" <a class=\"pdf\" href=\"{_href(pdf)}\">PDF</a>"
 
 
 def _roles(entry: dict) -> str:

@@ -165,3 +165,18 @@ def test_a_document_missing_from_the_pack_is_marked_and_a_path_leading_out_refus
     assert main(["diff", str(packs[1]), str(pack)]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "../outside.docx" in err
+
+
+def test_a_document_s_pdf_is_linked_when_the_pack_has_it(packs, tmp_path, no_office):
+    pack = tmp_path / "pack"
+    shutil.copytree(packs[1], pack)
+    data = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    first, second = data["documents"][:2]
+    first["pdf"] = first["path"].rsplit(".", 1)[0] + ".pdf"
+    (pack / first["pdf"]).write_bytes(b"%PDF-1.4 stand-in")
+    second["pdf"] = second["path"].rsplit(".", 1)[0] + ".pdf"   # listed, not on disk
+    (pack / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    page = Page(write_index(pack).path.read_text(encoding="utf-8"))
+    pdfs = [h for h in page.card_links[first["path"]] if h.endswith(".pdf")]
+    assert len(pdfs) == 1 and resolves(pack, pdfs[0])
+    assert not [h for h in page.card_links[second["path"]] if h.endswith(".pdf")]
