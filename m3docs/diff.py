@@ -126,6 +126,9 @@ def diff_packs(old: str | Path, new: str | Path) -> PackDiff:
     if not (old.is_dir() and new.is_dir()):
         raise M3DocsError(f"{old} and {new}: compare two packs or two documents, not one of each")
     before, after = _entries(old), _entries(new)
+    for key in [k for k in after if k in before and  # another format: another document
+                _family(before[k]["path"]) != _family(after[k]["path"])]:
+        before[key + ("old",)] = before.pop(key)
     result.removed = [e["path"] for k, e in before.items() if k not in after]
     result.added = [e["path"] for k, e in after.items() if k not in before]
     for key, entry in after.items():
@@ -181,11 +184,13 @@ def diff_documents(old: bytes, new: bytes, old_name: str | Path = "old",
     suffix = Path(str(new_name)).suffix.lower()
     if suffix not in WORD + SHEET + DECK:
         return [Change("-", "file", "(contents differ)"), Change("+", "file", "(contents differ)")]
+    if _family(str(old_name)) != _family(str(new_name)):
+        raise M3DocsError(f"{old_name} and {new_name}: documents of different formats")
     a, b = _package(old, old_name), _package(new, new_name)
     reader = WordReader if suffix in WORD else SheetReader if suffix in SHEET else DeckReader
-    ra, rb = reader(a), reader(b)
     changes: list[Change] = []
     try:
+        ra, rb = reader(a), reader(b)
         for section in _sections(ra.sections(), rb.sections()):
             if ra.same_part(section, rb):
                 continue
@@ -195,6 +200,13 @@ def diff_documents(old: bytes, new: bytes, old_name: str | Path = "old",
     except (etree.XMLSyntaxError, UnsafeXML, ValueError, KeyError) as exc:
         raise M3DocsError(f"{new_name}: cannot read the document: {exc}")
     return changes
+
+
+def _family(name: str) -> str:
+    """"word", "sheet", "deck" or the file's own extension."""
+    suffix = Path(name).suffix.lower()
+    return ("word" if suffix in WORD else "sheet" if suffix in SHEET else
+            "deck" if suffix in DECK else suffix)
 
 
 def _package(data: bytes, name: str | Path) -> Template:

@@ -14,10 +14,11 @@ from docx import Document as WordDocument
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from m3docs import diff_packs
+from m3docs import M3DocsError, build_pack, diff_packs, load_engagement, load_playbook
 from m3docs.cli import main
 from m3docs.diff import diff_documents
-from review_packs import NEW_PROGRAM, OLD_PROGRAM, TASKS, entries, make_pack, make_packs
+from review_packs import (ENGAGEMENT, NEW_PROGRAM, OLD_PROGRAM, TASKS, entries, make_pack,
+                          make_packs, write_playbook)
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +211,6 @@ def test_trouble_is_exit_2_with_one_line(packs, tmp_path, capsys):
 def test_the_public_playbook_sample(corpus, tmp_path):
     """Two packs of the real sample: another program, another status, one key task fewer
     (the one with the most documents of its own)."""
-    from m3docs import build_pack, load_engagement, load_playbook
     book = load_playbook(corpus)
     ids = [kt.id for kt in book.key_tasks]
 
@@ -234,3 +234,19 @@ def test_the_public_playbook_sample(corpus, tmp_path):
     assert {d.path for d in result.changed} == changed_by_reading(old, new)
     assert all(any(c.op == "+" and NEW_PROGRAM in c.text for c in d.changes)
                for d in result.changed)
+
+
+def test_a_document_in_another_format_is_removed_and_added(tmp_path):
+    write_playbook(tmp_path / "playbook")
+    old = make_pack(tmp_path, "old", OLD_PROGRAM, "G", list(TASKS))
+    book = load_playbook(tmp_path / "playbook")
+    path = tmp_path / "formats.yaml"   # the same engagement, one workbook asked for in Word
+    path.write_text(ENGAGEMENT.format(program=OLD_PROGRAM, status="G",
+                                      scope=", ".join(f'"{k}"' for k in TASKS))
+                    + "formats: {Risk Register: docx}\n", encoding="utf-8")
+    build_pack(book, load_engagement(path, book), tmp_path / "new")
+    result = diff_packs(old, tmp_path / "new")
+    assert result.removed == ["Phase 1 Readiness/Risk Register.xlsx"]
+    assert result.added == ["Phase 1 Readiness/Risk Register.docx"]
+    with pytest.raises(M3DocsError, match="different formats"):
+        diff_packs(old / result.removed[0], tmp_path / "new" / result.added[0])
