@@ -250,3 +250,17 @@ def test_a_document_in_another_format_is_removed_and_added(tmp_path):
     assert result.added == ["Phase 1 Readiness/Risk Register.docx"]
     with pytest.raises(M3DocsError, match="different formats"):
         diff_packs(old / result.removed[0], tmp_path / "new" / result.added[0])
+
+
+@pytest.mark.parametrize("body", [b"<w:document", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY'
+                                  b' e SYSTEM "file:///etc/passwd">]><x>&e;</x>'])
+def test_a_damaged_part_is_one_line_and_exit_2(packs, tmp_path, capsys, body):
+    rel = next(e["path"] for e in entries(packs[0]) if e["path"].endswith(".docx"))
+    bad = tmp_path / Path(rel).name
+    with zipfile.ZipFile(packs[0] / rel) as src, zipfile.ZipFile(bad, "w") as out:
+        for info in src.infolist():
+            out.writestr(info.filename, body if info.filename == "word/document.xml"
+                         else src.read(info))
+    code, out, err = run(capsys, packs[0] / rel, bad)
+    assert code == 2 and not out and len(err.splitlines()) == 1 and bad.name in err
+    assert "root:" not in err
