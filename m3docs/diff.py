@@ -194,7 +194,7 @@ def diff_documents(old: bytes, new: bytes, old_name: str | Path = "old",
         for section in _sections(ra.sections(), rb.sections()):
             if ra.same_part(section, rb):
                 continue
-            changes += _align(ra.items(section), rb.items(section))
+            changes += ra.compare(rb, section)
     except PackageError as exc:
         raise M3DocsError(str(exc))
     except (etree.XMLSyntaxError, UnsafeXML, ValueError, KeyError) as exc:
@@ -255,6 +255,10 @@ class _Reader:
 
     def parts_of(self, section: str) -> list[str]:
         return [section]
+
+    def compare(self, other: "_Reader", section: str) -> list[Change]:
+        """The changes in ``section`` from this package to ``other``."""
+        return _align(self.items(section), other.items(section))
 
     def same_part(self, section: str, other: "_Reader") -> bool:
         """Whether the section's parts are stored identically in both (checksum and size)."""
@@ -475,21 +479,46 @@ class SheetReader(_Reader):
                 for si in root.iter(X_SI)]
         return self._strings
 
-    def items(self, section: str) -> list[tuple[str, str]]:
+    def rows(self, section: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        """(row number, ((column, text), ...)) for every row that shows something."""
         part = self.sheets.get(section)
         root = self.xml(part) if part else None
         if root is None:
             return []
-        prefix = _sheet_ref(section)
         out = []
+        number = 0
         for row in root.iter(qn("x:row")):
-            col = 0
+            number = int(row.get("r")) if (row.get("r") or "").isdigit() else number + 1
+            col, cells = 0, []
             for cell in row.iter(X_C):
                 ref = cell.get("r")
                 col = _column(ref) if ref else col + 1
                 text = self.cell_text(cell)
                 if text:
-                    out.append((f"{prefix}!{ref or _col_name(col) + row.get('r', '?')}", text))
+                    cells.append((_col_name(col), text))
+            if cells:
+                out.append((str(number), tuple(cells)))
+        return out
+
+    def items(self, section: str) -> list[tuple[str, str]]:
+        prefix = _sheet_ref(section)
+        return [(f"{prefix}!{col}{number}", text)
+                for number, cells in self.rows(section) for col, text in cells]
+
+    def compare(self, other: "_Reader", section: str) -> list[Change]:
+        """Rows are aligned on their cells (a row that only moved is no change), then the
+        cells of each changed row aligned on their text."""
+        assert isinstance(other, SheetReader)
+        a, b = self.rows(section), other.rows(section)
+        ka, kb = [cells for _, cells in a], [cells for _, cells in b]
+        if ka == kb:
+            return []
+        prefix = _sheet_ref(section)
+        out: list[Change] = []
+        matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag != "equal":
+                out += _block_changes(prefix, a[i1:i2], b[j1:j2])
         return out
 
     def cell_text(self, cell: etree._Element) -> str:
@@ -506,6 +535,31 @@ class SheetReader(_Reader):
         if value is None and cell.findtext(X_F):
             return "=" + cell.findtext(X_F)
         return value or ""
+
+
+def _block_changes(prefix: str, a: list, b: list) -> list[Change]:
+    """Changed rows: those with the same first cell (the row's label) compared cell by cell,
+    or paired in order when both runs are as long; the others removed or added whole."""
+    if len(a) == len(b):
+        return [c for (ra, ca), (rb, cb) in zip(a, b) for c in _row_changes(prefix, ra, ca, rb, cb)]
+    out: list[Change] = []
+    labels = difflib.SequenceMatcher(None, [r[1][0] for r in a], [r[1][0] for r in b],
+                                     autojunk=False)
+    for tag, i1, i2, j1, j2 in labels.get_opcodes():
+        if tag == "equal" or i2 - i1 == j2 - j1:
+            out += [c for (ra, ca), (rb, cb) in zip(a[i1:i2], b[j1:j2])
+                    for c in _row_changes(prefix, ra, ca, rb, cb)]
+            continue
+        out += [Change("-", f"{prefix}!{col}{r}", t) for r, cells in a[i1:i2] for col, t in cells]
+        out += [Change("+", f"{prefix}!{col}{r}", t) for r, cells in b[j1:j2] for col, t in cells]
+    return out
+
+
+def _row_changes(prefix: str, ra: str, ca: tuple, rb: str, cb: tuple) -> list[Change]:
+    """The cells that differ between two rows, aligned on their text as whole rows are (a
+    column taken out shifts the cells after it: no change)."""
+    return _align([(f"{prefix}!{col}{ra}", text) for col, text in ca],
+                  [(f"{prefix}!{col}{rb}", text) for col, text in cb])
 
 
 def _sheet_ref(name: str) -> str:

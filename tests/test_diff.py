@@ -264,3 +264,21 @@ def test_a_damaged_part_is_one_line_and_exit_2(packs, tmp_path, capsys, body):
     code, out, err = run(capsys, packs[0] / rel, bad)
     assert code == 2 and not out and len(err.splitlines()) == 1 and bad.name in err
     assert "root:" not in err
+
+
+def test_sheet_rows_that_only_moved_are_no_change(packs, status_only):
+    """The tracker without key task 1.3's rows: its other rows move up, unreported; in the
+    status-only pair each changed cell is a -/+ pair at its own address."""
+    result = diff_packs(packs[0], packs[1])
+    tracker = next(d for d in result.changed if d.path == entries(packs[1])[-1]["path"])
+    removed_titles = {e["title"] for e in entries(packs[0]) if "title" in e
+                      and e["path"] in result.removed}
+    gone = {c.text for c in tracker.changes if c.op == "-"}
+    assert removed_titles <= gone
+    kept_titles = {e["title"] for e in entries(packs[1]) if "title" in e}
+    assert not kept_titles & {c.text for c in tracker.changes}
+    status = next(d for d in diff_packs(packs[0], status_only).changed
+                  if d.path == entries(status_only)[-1]["path"])
+    pairs = list(zip(status.changes[::2], status.changes[1::2]))
+    assert len(status.changes) % 2 == 0
+    assert all(a.op == "-" and b.op == "+" and a.place == b.place for a, b in pairs)
