@@ -128,6 +128,10 @@ def picture_path(rel: str) -> str:
 def _pictures(pack: Path, entries: list[dict], report: IndexReport) -> dict[str, str]:
     """Document path -> its picture's path, making those missing or out of date."""
     from .pdf import find_soffice, first_pages
+    folder = pack / PICTURES
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        report.note = f"no pictures: {folder} is not a folder of the pack (a link or a file)"
+        return {}
     record = _read_record(pack)
     present = {e["path"]: _digest(pack / e["path"]) for e in entries}
     present = {rel: digest for rel, digest in present.items() if digest}

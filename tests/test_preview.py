@@ -180,3 +180,15 @@ def test_a_document_s_pdf_is_linked_when_the_pack_has_it(packs, tmp_path, no_off
     pdfs = [h for h in page.card_links[first["path"]] if h.endswith(".pdf")]
     assert len(pdfs) == 1 and resolves(pack, pdfs[0])
     assert not [h for h in page.card_links[second["path"]] if h.endswith(".pdf")]
+
+
+def test_a_preview_folder_that_links_out_of_the_pack_is_left_alone(packs, tmp_path):
+    pack, outside = tmp_path / "pack", tmp_path / "outside"
+    shutil.copytree(packs[1], pack)
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine", encoding="utf-8")
+    (pack / "preview").symlink_to(outside, target_is_directory=True)
+    report = write_index(pack)
+    assert report.pictures == 0 and "not a folder of the pack" in report.note
+    assert [p.name for p in outside.iterdir()] == ["keep.txt"]
+    assert "not a folder of the pack" in report.path.read_text(encoding="utf-8")
