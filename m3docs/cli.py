@@ -181,6 +181,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS = {"validate": cmd_validate, "list": cmd_list, "pack": cmd_pack, "batch": cmd_batch}
+
+
 # -- reviewing a pack: diff and the index page ------------------------------------------
 
 def _review_parsers(sub) -> None:
@@ -228,8 +231,7 @@ def _index(pack: str, since: str | None, quiet: bool) -> None:
         print(report.summary())
 
 
-COMMANDS = {"validate": cmd_validate, "list": cmd_list, "pack": cmd_pack, "batch": cmd_batch,
-            "diff": cmd_diff, "preview": cmd_preview}
+COMMANDS.update(diff=cmd_diff, preview=cmd_preview)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
