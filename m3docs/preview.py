@@ -384,6 +384,7 @@ header h1{margin:0 0 4px;font-size:24px}
 nav{margin-top:10px}
 nav a{color:#fff;margin-right:14px;font-size:14px}
 .note,.since{background:#fff4ce;color:#3d3300;border-radius:4px;padding:8px 12px;margin:10px 0 0}
+.since p,.since ul{margin:4px 0}
 main{padding:8px 28px 28px}
 h2{color:#1f3864;border-bottom:2px solid #1f3864;padding-bottom:4px;margin-top:28px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:16px}
