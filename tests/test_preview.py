@@ -137,6 +137,9 @@ def test_cli_preview_and_pack_preview(tmp_path, no_office, capsys):
         manifest["tracker"]["path"]}
     assert main(["preview", str(out)]) == 0
     assert "index.html" in capsys.readouterr().out
+    assert main(["preview", str(out), "--since", str(out), "--quiet"]) == 0
+    assert not capsys.readouterr().out
+    assert "no document changed" in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_cli_preview_of_a_folder_that_is_no_pack(tmp_path, capsys):
