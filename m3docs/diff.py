@@ -16,13 +16,13 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from lxml import etree
 
 from .errors import M3DocsError
 from .ooxml.package import PackageError, Template
-from .ooxml.xml import NS, UnsafeXML, qn
+from .ooxml.xml import UnsafeXML, qn
 
 MANIFEST = "manifest.json"
 WORD, SHEET, DECK = (".docx", ".docm"), (".xlsx", ".xlsm"), (".pptx", ".pptm")

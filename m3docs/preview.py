@@ -24,6 +24,7 @@ from urllib.parse import quote
 from . import __version__
 from .diff import MANIFEST, PackDiff, diff_packs
 from .errors import M3DocsError
+from .pack import atomic_write
 
 INDEX = "index.html"
 PICTURES = "preview"              # folder of first-page pictures, inside the pack
@@ -72,7 +73,6 @@ def write_index(pack: str | Path, *, since: str | Path | None = None,
         found, report.note = {}, "pictures were not asked for"
     page = render_page(manifest, entries, found, report.note, changes,
                        str(since) if since is not None else None)
-    from .pack import atomic_write
     atomic_write(pack / INDEX, page.encode("utf-8"))
     report.pictures = len(found)
     if changes is not None:
@@ -114,7 +114,6 @@ def _plain(entry: dict) -> dict:
     for key in ("titles", "outputs_of", "inputs_of"):
         value = out.get(key)
         out[key] = [str(v) for v in value] if isinstance(value, list) else []
-    out["present"] = True
     return out
 
 
@@ -196,7 +195,6 @@ def _read_record(pack: Path) -> dict[str, str]:
 
 
 def _write_record(pack: Path, record: dict[str, str]) -> None:
-    from .pack import atomic_write
     if record or (pack / RECORD).exists():
         text = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         atomic_write(pack / RECORD, text.encode("utf-8"))

@@ -7,6 +7,7 @@ in CI (the CI environment variable is set) a missing one fails them.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -65,7 +66,6 @@ def test_the_page_in_chromium(indexed, chromium, tmp_path):
     assert report.pictures == len(paths) and not report.note
     with Browser(chromium, tmp_path / "profile") as browser:
         browser.open((new / "index.html").as_uri())
-        import json
         facts = json.loads(browser.evaluate(FACTS))
         requests = browser.requests()
         shot = tmp_path / "index.png"
@@ -77,8 +77,8 @@ def test_the_page_in_chromium(indexed, chromium, tmp_path):
         assert targets and all(t == new / path for t in targets), path
     for url in facts["links"]:
         target = local_file(url)
-        assert target is not None and target.is_file() or \
-            urlsplit(url).fragment and target == new / "index.html", url
+        in_page = bool(urlsplit(url).fragment) and target == new / "index.html"
+        assert target is not None and (target.is_file() or in_page), url
     assert len(facts["images"]) == len(paths)
     assert all(i["complete"] and i["width"] > 0 and i["height"] > 0 for i in facts["images"])
     assert requests and all(u.startswith("file://") for u in requests), \
