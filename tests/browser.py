@@ -17,7 +17,7 @@ from pathlib import Path
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--remote-debugging-pipe"]
+         "--disable-dev-shm-usage", "--remote-debugging-pipe"]
 
 
 def find_chromium() -> str | None:
