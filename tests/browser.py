@@ -53,6 +53,7 @@ class Browser:
         self.session = ""
 
     def close(self) -> None:
+        self.timeout = 5.0
         try:
             self.call("Browser.close", session=False)
         except Exception:
