@@ -17,10 +17,13 @@ from .api import (TemplateCheck, build_context, check_template, render,  # noqa:
 from .batch import generate_packs  # noqa: E402
 from .content import (document_context, key_task_context, to_json,  # noqa: E402
                       tracker_context)
+from .diff import DocumentDiff, PackDiff, diff_packs  # noqa: E402
+from .preview import IndexReport, write_index  # noqa: E402
 
 
 __all__ = ["__version__", "Activity", "Diagnostic", "DocRef", "Engagement", "KeyTask",
            "M3DocsError", "PackReport", "Party", "Phase", "Playbook", "Stakeholder",
-           "TemplateCheck", "build_context", "build_pack", "check_playbook", "check_template",
-           "document_context", "generate_packs", "key_task_context", "load_engagement",
-           "load_playbook", "render", "render_template", "to_json", "tracker_context"]
+           "DocumentDiff", "IndexReport", "PackDiff", "TemplateCheck", "build_context",
+           "build_pack", "check_playbook", "check_template", "diff_packs", "document_context",
+           "generate_packs", "key_task_context", "load_engagement", "load_playbook", "render",
+           "render_template", "to_json", "tracker_context", "write_index"]

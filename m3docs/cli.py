@@ -43,12 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     pk.add_argument("--schedule", metavar="FILE",
                     help="the team's schedule (Master Schedule .xlsx/.xlsm or MS Project XML): "
                          "status activity by activity (overrides the engagement's schedule:)")
+    pk.add_argument("--preview", action="store_true",
+                    help="also write index.html, the pack's index page (see m3docs preview)")
     bt = sub.add_parser("batch", help="write one pack per engagement file")
     bt.add_argument("engagements", nargs="+", metavar="ENGAGEMENT.yaml")
     _pack_args(bt, engagement=False)
     bt.add_argument("--out", required=True, help="output folder (one sub-folder per engagement)")
     _context_parser(sub)
     _template_parsers(sub)
+    _review_parsers(sub)
     return p
 
 
@@ -230,6 +233,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
         convert_pack(Path(args.out), report)
         report.seconds += time.perf_counter() - start
     _finish(report, args)
+    if args.preview:
+        _index(args.out, None, args.quiet)
     return 0
 
 
@@ -360,6 +365,54 @@ def cmd_check_template(args: argparse.Namespace) -> int:
 
 
 COMMANDS.update({"render": cmd_render, "check-template": cmd_check_template})
+# -- reviewing a pack: diff and the index page ------------------------------------------
+
+def _review_parsers(sub) -> None:
+    df = sub.add_parser("diff", help="what changed between two packs or two documents "
+                                     "(exit 0 same, 1 different, 2 trouble)")
+    df.add_argument("old", metavar="OLD", help="earlier pack folder or document")
+    df.add_argument("new", metavar="NEW", help="later pack folder or document")
+    how = df.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true", help="print the differences as JSON")
+    how.add_argument("--stat", action="store_true", help="print a count per document")
+    pv = sub.add_parser("preview", help="write index.html, the pack's index page with a "
+                                        "picture of every document's first page")
+    pv.add_argument("pack", metavar="PACK", help="pack folder")
+    pv.add_argument("--since", metavar="OLD", help="mark the documents changed since pack OLD")
+    pv.add_argument("--quiet", action="store_true", help="no summary")
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from . import diff_packs
+    try:
+        result = diff_packs(args.old, args.new)
+    except M3DocsError as exc:  # trouble is 2, as diff(1) has it; 1 means "they differ"
+        for d in exc.diagnostics:
+            print(d, file=sys.stderr)
+        return 2
+    if args.json:
+        print(result.to_json())
+    else:
+        for line in (result.stat() if args.stat else result.unified()):
+            print(line)
+    return 1 if result else 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    _index(args.pack, args.since, args.quiet)
+    return 0
+
+
+def _index(pack: str, since: str | None, quiet: bool) -> None:
+    from . import write_index
+    report = write_index(pack, since=since)
+    if report.note:
+        print(f"note: {report.note}", file=sys.stderr)
+    if not quiet:
+        print(report.summary())
+
+
+COMMANDS.update(diff=cmd_diff, preview=cmd_preview)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -97,12 +97,14 @@ def _stage(sources: list[Path], folder: Path) -> list[Path]:
     return staged
 
 
-def _run(soffice: str, staged: list[Path], work: Path, timeout: float) -> list[Path]:
-    """One soffice call for every staged file; return the expected PDF paths."""
+def _run(soffice: str, staged: list[Path], work: Path, timeout: float,
+         kind: str = "pdf") -> list[Path]:
+    """One soffice call for every staged file; return the expected output paths
+    (``kind`` is the target: "pdf", or "png" for a picture of the first page)."""
     out = work / "out"
     profile = (work / "profile").as_uri()
     cmd = [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-           "--nolockcheck", "--convert-to", "pdf", "--outdir", str(out), *map(str, staged)]
+           "--nolockcheck", "--convert-to", kind, "--outdir", str(out), *map(str, staged)]
     env = dict(os.environ, HOME=str(work))  # nothing touches the user's own profile
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=env,
@@ -115,7 +117,32 @@ def _run(soffice: str, staged: list[Path], work: Path, timeout: float) -> list[P
         detail = _last_line(proc.stderr) or _last_line(proc.stdout)
         raise M3DocsError(f"PDF conversion: LibreOffice exited with status {proc.returncode}"
                           + (f": {detail}" if detail else ""))
-    return [out / (s.stem + ".pdf") for s in staged]
+    return [out / f"{s.stem}.{kind}" for s in staged]
+
+
+def first_pages(files: Sequence[str | Path], out_dir: str | Path, *,
+                timeout: float | None = None) -> list[Path | None]:
+    """A PNG of each document's first page (slide, sheet page) with one LibreOffice process,
+    written into ``out_dir`` as 00000.png, 00001.png ... in order; None where LibreOffice
+    gave no picture. Raises M3DocsError when LibreOffice is missing or fails as a whole."""
+    sources = [Path(f).resolve() for f in files]
+    if not sources:
+        return []
+    soffice = require_soffice()
+    limit = timeout if timeout is not None else START_SECONDS + SECONDS_PER_DOCUMENT * len(sources)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pictures: list[Path | None] = []
+    with tempfile.TemporaryDirectory(prefix="m3docs-png-") as work:
+        staged = _stage(sources, Path(work) / "in")
+        for made in _run(soffice, staged, Path(work), limit, kind="png"):
+            target = out_dir / made.name
+            if made.is_file() and made.stat().st_size > 0:
+                shutil.move(str(made), str(target))
+                pictures.append(target)
+            else:
+                pictures.append(None)
+    return pictures
 
 
 def _collect(sources: list[Path], produced: list[Path], targets: list[Path]) -> None:
