@@ -398,6 +398,8 @@ class _Builder:
         structural = [f for f in found if f.tag.level and not _in_text(f.tag)]
         # Text tags first (their text elements stay), then elements replaced, outermost first.
         for t, items in by_t.items():
+            if len(items) == 1 and self._whole_rich_run(t, items[0]):
+                continue
             self._split_text(t, [f for f in items if _in_text(f.tag)])
         order = {"tr": 0, "tc": 1, "p": 2, "r": 3}
         for f in sorted(structural, key=lambda f: order.get(f.tag.level, 4)):
@@ -536,6 +538,18 @@ class _Builder:
         k = len(self.runs) - 1
         _swap(element, self.pi(f"{{{{ ({_one_line(tag.body)})|m3p({k}) }}}}", f.place))
 
+    def _whole_rich_run(self, t: etree._Element, f: _Found) -> bool:
+        """A ``{{r }}`` that is all its run holds: the run is replaced by the rich runs."""
+        run = t.getparent()
+        if not (f.tag.kind == "{{" and f.tag.level == "r" and run is not None
+                and run.tag == _R and (t.text or "").strip() == f.tag.text.strip()
+                and all(c is t or c.tag == qn("w:rPr") for c in run)):
+            return False
+        self.runs.append(self._run_site(t, run))
+        code = f"{{{{ ({_one_line(f.tag.body)})|m3r({len(self.runs) - 1}) }}}}"
+        _swap(run, self.pi(code, f.place))
+        return True
+
     def _rich_run(self, t: etree._Element, f: _Found) -> list[etree._Element]:
         """``{{r }}``: the run closes, rich runs follow, and the run reopens for the text
         after the tag (as docxtpl keeps the run's other text)."""
@@ -628,11 +642,12 @@ def _jinja_source(root: etree._Element, builder: _Builder) -> tuple[str, list[Pl
     """The part's XML as Jinja source: literal text protected, instructions swapped for code,
     each instruction on a line of its own (so a compile error finds its place)."""
     text_of = etree._Element.text  # python-docx's classes give CT_P/CT_R a text of their own
-    for el in root.iter():
+    for el in root.iter(tag=etree.Element):  # layout whitespace between elements goes
         if el.tail is not None and not el.tail.strip():
             el.tail = None
         own = text_of.__get__(el)
-        if len(el) and own is not None and not own.strip():
+        if len(el) and own is not None and not own.strip() \
+                and all(isinstance(c.tag, str) for c in el):
             text_of.__set__(el, None)
     xml = etree.tostring(root, encoding="unicode").replace("\n", "&#10;")
     xml = _trim(xml, builder)
