@@ -275,7 +275,12 @@ class _PartReader:
 
     def _number(self) -> None:
         """Places: 'paragraph N' outside tables, 'table T, row R, cell C' inside them."""
-        tables = {tbl: i for i, tbl in enumerate(self.root.iter(_TBL), 1)}
+        cell_where: dict[etree._Element, str] = {}
+        for t, tbl in enumerate(self.root.iter(_TBL), 1):
+            rows = [r for r in tbl.iter(_TR) if next(r.iterancestors(_TBL)) is tbl]
+            for r, tr in enumerate(rows, 1):
+                for c, tc in enumerate((c for c in tr.iter(_TC) if c.getparent() is tr), 1):
+                    cell_where[tc] = f"table {t}, row {r}, cell {c}"
         n = 0
         for p in self.root.iter(_P):
             tc = next(p.iterancestors(_TC), None)
@@ -283,12 +288,7 @@ class _PartReader:
                 n += 1
                 self.where[p] = f"paragraph {n}"
             else:
-                tr = tc.getparent()
-                tbl = next(tc.iterancestors(_TBL))
-                rows = [r for r in tbl.iter(_TR) if next(r.iterancestors(_TBL)) is tbl]
-                cells = [c for c in tr.iter(_TC) if c.getparent() is tr]
-                self.where[p] = (f"table {tables[tbl]}, row {rows.index(tr) + 1}, "
-                                 f"cell {cells.index(tc) + 1}")
+                self.where[p] = cell_where.get(tc, "a table cell")
 
     def place(self, p: etree._Element) -> Place:
         return Place(self.file, self.part, self.where.get(p, "paragraph ?"))
@@ -384,6 +384,7 @@ class _Builder:
         self.errors: list = []
         self.trims: list[tuple[int, Tag]] = []
         self._closing: dict[etree._Element, list[etree._Element]] = {}
+        self.mark = _free_mark(root)
         self.r_prefix = next((k for k, v in root.nsmap.items() if v == R_NS and k), "")
 
     def pi(self, code: str, place: Place) -> etree._Element:
@@ -507,7 +508,7 @@ class _Builder:
         """An attribute value standing for Jinja code (swapped after serializing)."""
         self.code.append(code)
         self.place_of.append(place)
-        return f"_M3J{len(self.code) - 1}_"
+        return f"{self.mark}{len(self.code) - 1}_"
 
     # structural tags -----------------------------------------------------------------------
     def _replace(self, f: _Found) -> None:
@@ -581,6 +582,19 @@ class _Builder:
 def _in_text(tag: Tag) -> bool:
     """Tags that stay in their text element: plain ones and ``{{r }}``."""
     return not tag.level or (tag.kind == "{{" and tag.level == "r")
+
+
+def _drop(node: etree._Element) -> None:
+    """Remove a node, keeping its tail text."""
+    parent = node.getparent()
+    if node.tail:
+        prev = node.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + node.tail
+        else:
+            etree._Element.text.__set__(parent, (etree._Element.text.__get__(parent) or "")
+                                        + node.tail)
+    parent.remove(node)
 
 
 def _attached(element: etree._Element, root: etree._Element) -> bool:
@@ -660,7 +674,8 @@ def _jinja_source(root: etree._Element, builder: _Builder) -> tuple[str, list[Pl
         pos = m.end()
     out.append(_protect(xml[pos:]))
     source = "".join(out)
-    source = re.sub(r"_M3J(\d+)_", lambda m: builder.code[int(m.group(1))], source)
+    source = re.sub(re.escape(builder.mark) + r"(\d+)_", lambda m: builder.code[int(m.group(1))],
+                    source)
     return _DECL.replace("\n", "") + source, places
 
 
@@ -677,18 +692,29 @@ def _trim(xml: str, builder: _Builder) -> str:
         left, right = tag.trim_left, tag.trim_right
         if left:
             prev = xml.rfind("</w:t>", 0, at)
-            if prev >= 0 and not _OTHER_TAG.search(xml, prev, at):
+            if prev >= 0 and not _other_tag(xml, prev, at, builder.mark):
                 xml, at, left = xml[:prev] + xml[at:], prev, False
         if right:
             end = at + len(token)
             nxt = _T_OPEN.search(xml, end)
-            if nxt and not _OTHER_TAG.search(xml, end, nxt.start()):
+            if nxt and not _other_tag(xml, end, nxt.start(), builder.mark):
                 xml, right = xml[:end] + xml[nxt.end():], False
         builder.code[n] = _one_line(replace(tag, trim_left=left, trim_right=right).jinja)
     return xml
 
 
-_OTHER_TAG = re.compile(r"<\?m3j |_M3J\d")
+def _other_tag(xml: str, start: int, end: int, mark: str) -> bool:
+    """Whether another tag's instruction or attribute code stands in ``xml[start:end]``."""
+    return xml.find("<?m3j ", start, end) >= 0 or xml.find(mark, start, end) >= 0
+
+
+def _free_mark(root: etree._Element) -> str:
+    """A marker for code in attribute values that the part's own text never holds."""
+    text = etree.tostring(root, encoding="unicode")
+    mark = "_M3J"
+    while mark in text:
+        mark += "J"
+    return mark
 _T_OPEN = re.compile(r"<w:t(?: [^>]*)?>")
 
 
@@ -855,6 +881,12 @@ def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> 
         return None
     template.xml(part)  # the safe parser's checks (no DTD, well-formed)
     root = docx_parse_xml(data)
+    if root.nsmap.get("w") != W:
+        raise TemplateProblems([Place(file, part, "part").diagnostic(
+            "error", "the part does not write WordprocessingML with the usual w: prefix; "
+                     "save it again from Word")])
+    for pi in list(root.iter(etree.ProcessingInstruction)):  # meaningless to Word
+        _drop(pi)
     reader = _PartReader(file, part, root)
     found, problems = reader.tags()
     if not found and not problems:
