@@ -114,7 +114,6 @@ class _Part:
     rels_name: str = ""
     rels_bytes: bytes | None = None
     next_rid: int = 1
-    is_props: bool = False
 
 
 # -- filters (registered once on the engine's environment) ---------------------------------
@@ -168,11 +167,6 @@ def _f_attr(value: Any) -> Markup:
     return Markup(_escape(text))
 
 
-def _f_prop(value: Any) -> Markup:
-    """A value inside a document property's text."""
-    return _f_attr(value)
-
-
 def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
     """(text, bold, italic, url) for each run of a rich value; a plain value is one run."""
     if isinstance(value, Undefined):
@@ -181,15 +175,16 @@ def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
     if runs is None or isinstance(value, str):
         return [(str(value), False, False, None)]
     return [(str(getattr(r, "text", "")), bool(getattr(r, "bold", False)),
-             bool(getattr(r, "italic", False)), getattr(r, "url", None) or None) for r in runs]
+             bool(getattr(r, "italic", False)), str(getattr(r, "url", None) or "") or None)
+            for r in runs]
 
 
 def _rich_runs(value: Any, site: _RunSite, state: _Render) -> str:
     """Runs (and hyperlinks) for a rich value, in the template run's formatting."""
     out: list[str] = []
     for text, bold, italic, url in _runs_of(value):
-        if url is not None and not _safe_url(str(url)):
-            state.unsafe_links.append(str(url))
+        if url is not None and not _safe_url(url):
+            state.unsafe_links.append(url)
             url = None
         rpr = site.rpr[(bold, italic, url is not None)]
         body = _run_body(text, rpr, state)
@@ -205,20 +200,23 @@ def _rich_runs(value: Any, site: _RunSite, state: _Render) -> str:
     return "".join(out)
 
 
+_BREAKS = re.compile(r"([\n\t\a\f])")
+
+
 def _run_body(text: str, rpr: str, state: _Render) -> str:
-    """One run's XML: ``\\n`` a break, ``\\t`` a tab, ``\\f`` a page break."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text, cut = clean_text(text.replace("\f", "\x01").replace("\a", "\x02"))
-    state.cleaned |= cut
+    """One run's XML: ``\n`` (and ``\a``, which cannot open a paragraph inside a run) a line
+    break, ``\t`` a tab, ``\f`` a page break."""
     parts = [f"<w:r>{rpr}"]
-    for piece in re.split(r"([\n\t\x01\x02])", text):
-        if piece == "\n":
+    for piece in _BREAKS.split(text.replace("\r\n", "\n").replace("\r", "\n")):
+        if piece in ("\n", "\a"):
             parts.append("<w:br/>")
         elif piece == "\t":
             parts.append("<w:tab/>")
-        elif piece in ("\x01", "\x02"):
-            parts.append('<w:br w:type="page"/>' if piece == "\x01" else "<w:br/>")
+        elif piece == "\f":
+            parts.append('<w:br w:type="page"/>')
         elif piece:
+            piece, cut = clean_text(piece)
+            state.cleaned |= cut
             parts.append(f'<w:t xml:space="preserve">{_text_xml(piece)}</w:t>')
     parts.append("</w:r>")
     return "".join(parts)
@@ -239,19 +237,15 @@ def _f_paragraph(value: Any, k: int) -> Markup:
     """``{{p value }}``: paragraphs (one per ``\\a``) in the template paragraph's style."""
     state = _STATE.get()
     site = state.part.runs[k]
-    if isinstance(value, str):
-        texts: list[Any] = value.split("\a")
-    else:
-        texts = [value]
-    texts = [t for t in texts if _runs_of(t) != [("", False, False, None)] and
-             any(text for text, *_rest in _runs_of(t))]
+    texts = value.split("\a") if isinstance(value, str) else [value]
+    texts = [t for t in texts if any(text for text, *_rest in _runs_of(t))]
     if not texts and site.keep_one:  # a table cell needs a paragraph
         return Markup(site.para + "</w:p>")
     return Markup("".join(site.para + _rich_runs(t, site, state) + "</w:p>" for t in texts))
 
 
-FILTERS: dict[str, Callable[..., Any]] = {"m3t": _f_text, "m3a": _f_attr, "m3prop": _f_prop,
-                                          "m3r": _f_runs, "m3p": _f_paragraph}
+FILTERS: dict[str, Callable[..., Any]] = {"m3t": _f_text, "m3a": _f_attr, "m3r": _f_runs,
+                                          "m3p": _f_paragraph}
 ENV = core.make_environment(FILTERS)
 
 
@@ -966,7 +960,7 @@ def _compile_props(template: Template, file: str, part: str, styles: _Styles) ->
         for (s, e, tag), (_tag, place) in zip(core.find_tags(text), items):
             chunks.append(text[pos:s])
             code = "" if tag.kind == "{#" else (
-                f"{{{{ ({_one_line(tag.body)})|m3prop }}}}" if tag.kind == "{{"
+                f"{{{{ ({_one_line(tag.body)})|m3a }}}}" if tag.kind == "{{"
                 else _one_line(tag.jinja))
             chunks.append(builder.pi(code, place))
             pos = e
@@ -982,7 +976,7 @@ def _compile_props(template: Template, file: str, part: str, styles: _Styles) ->
                 last = chunk
     source, places = _jinja_source(root, builder)
     compiled = _compile(source, places, file, part)
-    return _Part(part, compiled, places, is_props=True)
+    return _Part(part, compiled, places)
 
 
 ENGINE = DocxEngine()
