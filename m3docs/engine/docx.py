@@ -11,6 +11,12 @@ and the serialized XML with each instruction swapped for its Jinja code is compi
 Render (per document) is a Jinja render per tagged part, plus hyperlink relationships for the
 links rich text wrote. Parts without tags are copied untouched.
 
+Elements are built with python-docx's oxml classes (``CT_TcPr`` for merges and backgrounds,
+``CT_RPr`` for the bold, italic and link forms of a run's properties), at compile time. At
+render time runs are written as text from those prebuilt pieces: building each run as a
+python-docx element and serializing it measured 152 us a run against 0.3 us for the string
+(a 30-page document renders in about 3 ms in all, so elements per run would dominate it).
+
 Values follow docxtpl's rules for text: in ``{{ value }}`` a ``\\n`` is a line break, ``\\t`` a
 tab, ``\\a`` a new paragraph and ``\\f`` a page break (a paragraph of its own).
 """

@@ -557,3 +557,58 @@ def test_compile_once_render_many_copies_untagged_parts_untouched(tmp_path):
     out = Template(tmp_path / "out.docx", first)
     for name in ("word/styles.xml", "word/header1.xml", "docProps/core.xml"):
         assert out.raw[name] == template.raw[name]
+
+
+def test_paragraph_loops_in_cells_and_nested_tables_render_as_docxtpl(tmp_path):
+    def make(d):
+        t = d.add_table(rows=1, cols=2)
+        cell = t.cell(0, 0)
+        cell.text = "{%p for s in stakeholders %}"
+        cell.add_paragraph("{{ s.role }}: {{ s.people }}")
+        cell.add_paragraph("{%p endfor %}")
+        inner = t.cell(0, 1).add_table(rows=2, cols=1)
+        inner.cell(0, 0).text = "{%tr for p in parties %}"
+        inner.cell(1, 0).text = "{{ p }}"
+        inner._tbl.append(d.add_table(rows=1, cols=1)._tbl.tr_lst[0])
+        inner.cell(2, 0).text = "{%tr endfor %}"
+        d.element.body.remove(d.tables[-1]._tbl)
+    path = build(tmp_path, make)
+    context = {"stakeholders": [{"role": "Sponsor", "people": "A. Lee"},
+                                {"role": "Lead", "people": "B. Cruz"}],
+               "parties": ["Customer", "Provider"]}
+    seen, data = same_as_docxtpl(path, context)
+    inner = docx.Document(io.BytesIO(data)).tables[0].cell(0, 1).tables[0]
+    assert [c.text for row in inner.rows for c in row.cells] == ["Customer", "Provider"]
+    assert seen["tables"][0][0][0] == "Sponsor: A. Lee\nLead: B. Cruz"
+    assert_no_new_audit_errors(path, data, tmp_path)
+
+
+def test_text_that_looks_like_engine_markup_stays_literal(tmp_path):
+    """A template's own text may hold anything: the engine's markers, braces that are no tag;
+    a processing instruction in the part is dropped, never taken for a tag."""
+    def make(d):
+        d.add_paragraph("_M3J0_ and _M3J1_ stay; 50% off {_{ not a tag }_}")
+        t = d.add_table(rows=1, cols=1)
+        t.cell(0, 0).text = "{% cellbg color %}{{ agency }}"
+    path = build(tmp_path, make)
+
+    def plant(parts: dict[str, bytes]) -> None:
+        body = parts["word/document.xml"].decode()
+        parts["word/document.xml"] = body.replace("<w:tbl>", "<?m3j 0?><w:tbl>", 1).encode()
+    edit_zip(path, plant)
+    data = ours(path, {"color": "FFEEDD", "agency": "GSA"})
+    seen = visible(data)
+    assert seen["body"][0] == "_M3J0_ and _M3J1_ stay; 50% off {{ not a tag }}"
+    assert seen["tables"] == [[["GSA"]]]
+    assert b"m3j" not in zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+
+
+def test_render_time_errors_are_located_at_their_tag(tmp_path):
+    def make(d):
+        d.add_paragraph("{{ agency }}")
+        d.add_paragraph("{% for a in count %}{{ a }}{% endfor %}")
+    compiled = ENGINE.compile(Template(build(tmp_path, make)), "t.docx")
+    with pytest.raises(TemplateProblems) as info:
+        compiled.render({"agency": "GSA", "count": 3})
+    (line,) = [str(d) for d in info.value.diagnostics]
+    assert line.startswith("t.docx: word/document.xml: paragraph 2: error: cannot render: ")
