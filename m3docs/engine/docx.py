@@ -692,15 +692,38 @@ def _trim(xml: str, builder: _Builder) -> str:
         left, right = tag.trim_left, tag.trim_right
         if left:
             prev = xml.rfind("</w:t>", 0, at)
-            if prev >= 0 and not _other_tag(xml, prev, at, builder.mark):
+            if prev >= 0 and not _other_tag(xml, prev, at, builder.mark) \
+                    and _mergeable(xml[prev:at]):
                 xml, at, left = xml[:prev] + xml[at:], prev, False
         if right:
             end = at + len(token)
             nxt = _T_OPEN.search(xml, end)
-            if nxt and not _other_tag(xml, end, nxt.start(), builder.mark):
+            if nxt and not _other_tag(xml, end, nxt.start(), builder.mark) \
+                    and _mergeable(xml[end:nxt.end()]):
                 xml, right = xml[:end] + xml[nxt.end():], False
         builder.code[n] = _one_line(replace(tag, trim_left=left, trim_right=right).jinja)
     return xml
+
+
+_MARKUP = re.compile(r"<(/?)([\w:]+)[^>]*?(/?)>")
+
+
+def _mergeable(chunk: str) -> bool:
+    """Whether removing ``chunk`` (XML between two texts) leaves the part well-formed: the
+    elements it closes are the ones it opens again (``</w:t></w:r></w:p><w:p><w:r><w:t>``),
+    not a table's end and a paragraph's start, where docxtpl would break the document."""
+    closed, opened = [], []
+    for end, name, empty in _MARKUP.findall(chunk):
+        if empty:
+            continue
+        if end:
+            if opened:
+                opened.pop()
+            else:
+                closed.append(name)
+        else:
+            opened.append(name)
+    return closed == opened[::-1]
 
 
 def _other_tag(xml: str, start: int, end: int, mark: str) -> bool:

@@ -612,3 +612,20 @@ def test_render_time_errors_are_located_at_their_tag(tmp_path):
         compiled.render({"agency": "GSA", "count": 3})
     (line,) = [str(d) for d in info.value.diagnostics]
     assert line.startswith("t.docx: word/document.xml: paragraph 2: error: cannot render: ")
+
+
+def test_a_dash_tag_never_merges_across_a_table(tmp_path):
+    """docxtpl removes the XML up to the previous text whatever it is; across a table's end
+    that breaks the document. m3docs merges only where the XML closes what it reopens, and
+    otherwise leaves the dash to Jinja (whitespace trimming)."""
+    def make(d):
+        d.add_table(rows=1, cols=1).cell(0, 0).text = "in the table"
+        d.add_paragraph("{%- if x %}")
+        d.add_paragraph("shown")
+        d.add_paragraph("{% endif %}")
+    path = build(tmp_path, make)
+    data = ours(path, {"x": True})
+    seen = visible(data)
+    assert seen["tables"] == [[["in the table"]]]
+    assert seen["body"] == ["", "shown", ""]
+    assert_no_new_audit_errors(path, data, tmp_path)
