@@ -629,3 +629,20 @@ def test_a_dash_tag_never_merges_across_a_table(tmp_path):
     assert seen["tables"] == [[["in the table"]]]
     assert seen["body"] == ["", "shown", ""]
     assert_no_new_audit_errors(path, data, tmp_path)
+
+
+def test_rich_runs_take_any_object_with_runs_and_refuse_unsafe_links(tmp_path):
+    class Piece:  # any object with .runs of text/bold/italic/url works
+        def __init__(self, *runs):
+            self.runs = runs
+
+    path = build(tmp_path, lambda d: (d.add_paragraph("{{r a }}"), d.add_paragraph("{{r b }}"),
+                                      d.add_paragraph("{{r c }}")))
+    data, warnings = render_docx(path, {
+        "a": Piece(Run("click", url="javascript:alert(1)"), Run(" here", italic=True)),
+        "b": "plain\nsecond line", "c": Piece(Run("mail", url="mailto:pmo@agency.gov"))})
+    assert visible(data)["body"] == ["click here", "plain\nsecond line", "mail"]
+    links = list(part_xml(data, "word/document.xml").iter(qn("w:hyperlink")))
+    assert len(links) == 1
+    assert warnings == ["links that are not http, https or mailto were written as plain text: "
+                        "javascript:alert(1)"]
