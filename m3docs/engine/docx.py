@@ -48,6 +48,7 @@ W = NS["w"]
 R_NS = NS["r"]
 _T, _R, _P, _TC, _TR, _TBL = (qn(f"w:{x}") for x in ("t", "r", "p", "tc", "tr", "tbl"))
 _PROOF = qn("w:proofErr")
+_LINK = qn("w:hyperlink")
 _PI = "m3j"
 _PI_RE = re.compile(r"<\?m3j (\d+)\?>")
 _RAW_OPEN = re.compile(r"\{(?=[{%#])")
@@ -106,6 +107,7 @@ class _RunSite:
     para: str            # '<w:p><w:pPr>..</w:pPr>' of the paragraph ({{p }})
     r_prefix: str        # the part's prefix for the relationships namespace ('' if none)
     keep_one: bool = False  # the paragraph is its cell's only one: an empty value keeps it
+    in_link: bool = False   # the run is inside a hyperlink already (links cannot nest)
 
 
 @dataclass
@@ -191,6 +193,8 @@ def _rich_runs(value: Any, site: _RunSite, state: _Render) -> str:
     for text, bold, italic, url in _runs_of(value):
         if url is not None and not _safe_url(url):
             state.unsafe_links.append(url)
+            url = None
+        if site.in_link:
             url = None
         rpr = site.rpr[(bold, italic, url is not None)]
         body = _run_body(text, rpr, state)
@@ -575,8 +579,9 @@ class _Builder:
                     forms[(bold, italic, link)] = self.styles.rpr(base, bold, italic, link)
         cell = next(p.iterancestors(_TC), None) if p is not None else None
         alone = cell is not None and len(cell.findall(_P)) == 1
+        in_link = run is not None and any(a.tag == _LINK for a in run.iterancestors())
         return _RunSite(forms, _open(p, "w:pPr") if p is not None else "<w:p>", self.r_prefix,
-                        alone)
+                        alone, in_link)
 
 
 def _in_text(tag: Tag) -> bool:

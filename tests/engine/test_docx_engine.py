@@ -646,3 +646,23 @@ def test_rich_runs_take_any_object_with_runs_and_refuse_unsafe_links(tmp_path):
     assert len(links) == 1
     assert warnings == ["links that are not http, https or mailto were written as plain text: "
                         "javascript:alert(1)"]
+
+
+def test_rich_runs_inside_a_template_hyperlink_do_not_nest_links(tmp_path):
+    def make(d):
+        raw_paragraph(d, '<w:hyperlink w:anchor="top"><w:r><w:t>{{r text }}</w:t></w:r>'
+                         '</w:hyperlink>')
+    path = build(tmp_path, make)
+    text = RichText((Run("go "), Run("there", url="https://example.org")))
+    data, _warnings = render_docx(path, {"text": text})
+    root = part_xml(data, "word/document.xml")
+    (link,) = root.iter(qn("w:hyperlink"))
+    assert link.get(qn("w:anchor")) == "top" and link.xpath("string(.)") == "go there"
+    assert_no_new_audit_errors(path, data, tmp_path)
+
+
+def test_values_are_escaped_even_when_marked_safe(tmp_path):
+    from markupsafe import Markup
+    path = build(tmp_path, lambda d: d.add_paragraph("{{ a|safe }}|{{ b }}|{{r b }}"))
+    data, _warnings = render_docx(path, {"a": "<w:b/>x", "b": Markup("</w:t>y")})
+    assert visible(data)["body"] == ["<w:b/>x|</w:t>y|</w:t>y"]
