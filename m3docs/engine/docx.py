@@ -716,7 +716,9 @@ _MARKUP = re.compile(r"<(/?)([\w:]+)[^>]*?(/?)>")
 def _mergeable(chunk: str) -> bool:
     """Whether removing ``chunk`` (XML between two texts) leaves the part well-formed: the
     elements it closes are the ones it opens again (``</w:t></w:r></w:p><w:p><w:r><w:t>``),
-    not a table's end and a paragraph's start, where docxtpl would break the document."""
+    not a table's end and a paragraph's start, where docxtpl would break the document. Only
+    lines merge: the XML may close and reopen paragraphs and what holds text inside them,
+    never a cell, a note or a text box."""
     closed, opened = [], []
     for end, name, empty in _MARKUP.findall(chunk):
         if empty:
@@ -728,7 +730,10 @@ def _mergeable(chunk: str) -> bool:
                 closed.append(name)
         else:
             opened.append(name)
-    return closed == opened[::-1]
+    return closed == opened[::-1] and all(name in _LINE for name in closed)
+
+
+_LINE = {"w:t", "w:r", "w:p", "w:hyperlink", "w:ins", "w:smartTag", "w:fldSimple"}
 
 
 def _other_tag(xml: str, start: int, end: int, mark: str) -> bool:

@@ -64,21 +64,22 @@ def add_part(parts: dict[str, bytes], name: str, xml: str, content_type: str, re
                             "</Relationships>").encode()
 
 
-def add_footnotes(path: Path, *texts: str) -> None:
-    """Footnotes 1..n holding ``texts`` (with Word's two separator notes), referenced from
-    a last body paragraph."""
-    notes = "".join(f'<w:footnote w:id="{i}"><w:p><w:r><w:t xml:space="preserve">{t}</w:t>'
-                    f"</w:r></w:p></w:footnote>" for i, t in enumerate(texts, 1))
-    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes {WNS}>'
-           '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
-           '</w:footnote><w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
-           f"<w:continuationSeparator/></w:r></w:p></w:footnote>{notes}</w:footnotes>")
-    refs = "".join(f'<w:r><w:footnoteReference w:id="{i}"/></w:r>'
+def add_footnotes(path: Path, *texts: str, kind: str = "footnote") -> None:
+    """Footnotes (or endnotes) 1..n holding ``texts`` (with Word's two separator notes),
+    referenced from a last body paragraph."""
+    notes = "".join(f'<w:{kind} w:id="{i}"><w:p><w:r><w:t xml:space="preserve">{t}</w:t>'
+                    f"</w:r></w:p></w:{kind}>" for i, t in enumerate(texts, 1))
+    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:{kind}s {WNS}>'
+           f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+           f'</w:{kind}><w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r>'
+           f"<w:continuationSeparator/></w:r></w:p></w:{kind}>{notes}</w:{kind}s>")
+    refs = "".join(f'<w:r><w:{kind}Reference w:id="{i}"/></w:r>'
                    for i in range(1, len(texts) + 1))
 
     def edit(parts: dict[str, bytes]) -> None:
-        add_part(parts, "word/footnotes.xml", xml, FOOTNOTES_TYPE, FOOTNOTES_REL,
-                 "word/_rels/document.xml.rels", "footnotes.xml")
+        add_part(parts, f"word/{kind}s.xml", xml, FOOTNOTES_TYPE.replace("footnote", kind),
+                 FOOTNOTES_REL.replace("footnote", kind), "word/_rels/document.xml.rels",
+                 f"{kind}s.xml")
         body = parts["word/document.xml"].decode()
         parts["word/document.xml"] = body.replace(
             "<w:sectPr", f"<w:p>{refs}</w:p><w:sectPr", 1).encode()
@@ -124,14 +125,14 @@ def theirs(path: Path, context: dict) -> bytes:
     return out.getvalue()
 
 
-def note_texts(data: bytes) -> list[str]:
-    """Footnote paragraphs' text, read as python-docx reads a paragraph (breaks, tabs)."""
+def note_texts(data: bytes, kind: str = "footnote") -> list[str]:
+    """Footnote (or endnote) paragraphs' text, read as python-docx reads a paragraph."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        if "word/footnotes.xml" not in z.namelist():
+        if f"word/{kind}s.xml" not in z.namelist():
             return []
-        root = etree.fromstring(z.read("word/footnotes.xml"))
+        root = etree.fromstring(z.read(f"word/{kind}s.xml"))
     out = []
-    for note in root.iter(qn("w:footnote")):
+    for note in root.iter(qn(f"w:{kind}")):
         if note.get(qn("w:type")):
             continue
         for p in note.iter(qn("w:p")):
@@ -375,6 +376,15 @@ def test_headers_footers_footnotes_and_properties_render_as_docxtpl(tmp_path):
     # docxtpl leaves keywords and category as written; tags work in every property here.
     props = docx.Document(io.BytesIO(data)).core_properties
     assert (props.keywords, props.category) == ("M3, HR", "Deliverable")
+
+
+def test_endnotes_are_filled(tmp_path):
+    """docxtpl renders footnotes but not endnotes; m3docs fills both."""
+    path = build(tmp_path, lambda d: d.add_paragraph("Body"))
+    add_footnotes(path, "End note on {{ agency }}", "{%- if x %}x{% endif %} z", kind="endnote")
+    data = ours(path, {"agency": "GSA", "x": True})
+    assert note_texts(data, "endnote") == ["End note on GSA", "x z"]
+    assert_no_new_audit_errors(path, data, tmp_path)
     assert_no_new_audit_errors(path, data, tmp_path)
 
 
