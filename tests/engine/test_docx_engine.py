@@ -676,3 +676,46 @@ def test_values_are_escaped_even_when_marked_safe(tmp_path):
     path = build(tmp_path, lambda d: d.add_paragraph("{{ a|safe }}|{{ b }}|{{r b }}"))
     data, _warnings = render_docx(path, {"a": "<w:b/>x", "b": Markup("</w:t>y")})
     assert visible(data)["body"] == ["<w:b/>x|</w:t>y|</w:t>y"]
+
+
+def retype(paragraph: Any, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in a paragraph as a person typing in Word would: the new
+    text goes into the run where ``old`` starts, in that run's formatting."""
+    runs = paragraph.runs
+    whole = "".join(r.text for r in runs)
+    start = whole.index(old)
+    end, pos = start + len(old), 0
+    for run in runs:
+        a, b = pos, pos + len(run.text)
+        pos = b
+        if b <= start or a >= end:
+            continue
+        keep_before = run.text[:max(0, start - a)]
+        keep_after = run.text[max(0, end - a):] if end < b else ""
+        run.text = keep_before + (new if a <= start < b else "") + keep_after
+
+
+def test_an_official_template_tagged_by_hand_renders_as_docxtpl(tmp_path, official_dir):
+    source = next(official_dir.glob("*CONOPS*.docx"), None)
+    if source is None:
+        pytest.skip("no official CONOPS template in the sample")
+    d = docx.Document(source)
+    agency = next(p for p in d.paragraphs if "[Name of Customer Agency]" in p.text)
+    retype(agency, "[Name of Customer Agency]", "{{ agency }}")
+    program = next(p for p in d.paragraphs if "[Program Name]" in p.text)
+    retype(program, "[Program Name]", "{{ program }}")
+    for text in ("{%p for kt in key_tasks %}", "{{ kt.id }} {{ kt.name }}", "{%p endfor %}"):
+        program.insert_paragraph_before(text)
+    footer = next(p for s in d.sections for p in s.footer.paragraphs if "Year" in p.text)
+    retype(footer, "Day, Month, Year", "{{ date }}")
+    path = tmp_path / source.name
+    d.save(path)
+    context = {"agency": "General Services Administration", "program": "Core HR",
+               "date": "October 7, 2026",
+               "key_tasks": [{"id": "3.1", "name": "Plan"}, {"id": "3.2", "name": "Do"}]}
+    seen, data = same_as_docxtpl(path, context)
+    assert "General Services Administration" in seen["body"]
+    assert ["3.1 Plan", "3.2 Do", "Core HR"] == [t for t in seen["body"]
+                                                  if t in ("3.1 Plan", "3.2 Do", "Core HR")]
+    assert any("Version 1.0  October 7, 2026" in t for t in seen["footers"])
+    assert_no_new_audit_errors(path, data, tmp_path)
