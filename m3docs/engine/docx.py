@@ -345,9 +345,19 @@ class _PartReader:
                 problems.append(place.diagnostic("error", f"unclosed tag: {text.strip()}"))
             for t in self.texts(p):
                 if t.text and "{" in t.text:
+                    t.text = _straighten(t.text)
                     for _s, _e, tag in core.find_tags(t.text):
                         found.append(_Found(tag, t, place))
         return found, problems
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _straighten(text: str) -> str:
+    """Word's typographic quotes inside tags become the quotes Jinja reads (as docxtpl does);
+    quotes outside tags stay as typed."""
+    return core.TAG.sub(lambda m: m.group(0).translate(_QUOTES), text)
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -766,6 +776,7 @@ def _props_tags(file: str, part: str, root: etree._Element
         if len(el) or not el.text or "{" not in el.text or not isinstance(el.tag, str):
             continue
         place = Place(file, part, f"property {_prop_name(el, root)}")
+        el.text = _straighten(el.text)
         spans = [(s, e) for s, e, _t in core.find_tags(el.text)]
         for m in _UNCLOSED.finditer(_blank(el.text, spans)):
             problems.append(place.diagnostic("error", "unclosed tag: "

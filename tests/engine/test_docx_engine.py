@@ -719,3 +719,12 @@ def test_an_official_template_tagged_by_hand_renders_as_docxtpl(tmp_path, offici
                                                   if t in ("3.1 Plan", "3.2 Do", "Core HR")]
     assert any("Version 1.0  October 7, 2026" in t for t in seen["footers"])
     assert_no_new_audit_errors(path, data, tmp_path)
+
+
+def test_typographic_quotes_inside_tags_read_as_straight_quotes(tmp_path):
+    """Word's AutoFormat turns typed quotes into curly ones; inside a tag they mean quotes."""
+    path = build(tmp_path, lambda d: d.add_paragraph(
+        "A {{ \u2018x\u2019 ~ y }} B {{ \u201cq\u201d }} {% if y == \u2018Y\u2019 %}yes{% endif %}"
+        " outside \u2018quoted\u2019; {{ a > 1 }}"))
+    seen, _data = same_as_docxtpl(path, {"y": "Y", "a": 2})
+    assert seen["body"] == ["A xY B q yes outside \u2018quoted\u2019; True"]
