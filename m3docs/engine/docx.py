@@ -23,6 +23,7 @@ tab, ``\\a`` a new paragraph and ``\\f`` a page break (a paragraph of its own).
 from __future__ import annotations
 
 import contextvars
+import copy
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
@@ -30,19 +31,20 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from docx.enum.text import WD_UNDERLINE
 from docx.oxml.parser import parse_xml as docx_parse_xml
+from docx.shared import RGBColor
 from jinja2 import Undefined
-from jinja2.utils import markupsafe
+from markupsafe import Markup, escape as _escape
 from lxml import etree
 
+from ..errors import Diagnostic
 from ..ooxml.package import Template
 from ..ooxml.xml import NS, RT, clean_text, qn
 from ..playbook.richtext import SAFE_SCHEMES
 from . import core
 from .core import Place, Tag, TemplateProblems
 
-Markup = markupsafe.Markup
-_escape = markupsafe.escape
 
 W = NS["w"]
 R_NS = NS["r"]
@@ -335,10 +337,10 @@ class _PartReader:
             proof.getparent().remove(proof)
         return problems
 
-    def tags(self) -> tuple[list[_Found], list]:
+    def tags(self) -> tuple[list[_Found], list[Diagnostic]]:
         """Every tag of the part (mended), in document order, and the unclosed ones."""
         found: list[_Found] = []
-        problems = []
+        problems: list[Diagnostic] = []
         for p in list(self.root.iter(_P)):
             place = self.place(p)
             for text in self.mend(p):
@@ -395,7 +397,7 @@ class _Builder:
         self.place_of: list[Place] = []
         self.texts: list[_TextSite] = []
         self.runs: list[_RunSite] = []
-        self.errors: list = []
+        self.errors: list[Diagnostic] = []
         self.trims: list[tuple[int, Tag]] = []
         self._closing: dict[etree._Element, list[etree._Element]] = {}
         self.mark = _free_mark(root)
@@ -649,7 +651,6 @@ class _Styles:
         self.has_hyperlink_style = has_hyperlink_style
 
     def rpr(self, base: etree._Element | None, bold: bool, italic: bool, link: bool) -> str:
-        import copy
         rpr = copy.deepcopy(base) if base is not None else docx_parse_xml(
             f'<w:rPr xmlns:w="{W}"/>')
         if bold:
@@ -660,8 +661,6 @@ class _Styles:
             if self.has_hyperlink_style:
                 rpr.style = "Hyperlink"
             else:
-                from docx.enum.text import WD_UNDERLINE
-                from docx.shared import RGBColor
                 rpr.get_or_add_color().val = RGBColor.from_string(_HYPERLINK_COLOR)
                 rpr.u_val = WD_UNDERLINE.SINGLE
         return _xml(rpr) if len(rpr) else ""
@@ -770,8 +769,11 @@ def _protect(text: str) -> str:
 
 # -- compile: document properties ------------------------------------------------------------
 def _props_tags(file: str, part: str, root: etree._Element
-                ) -> tuple[list[tuple[etree._Element, Tag, Place]], list]:
-    found, problems = [], []
+                ) -> tuple[list[tuple[etree._Element, Tag, Place]], list[Diagnostic]]:
+    """Every tag in a properties part's texts, each at its property; structural forms and
+    unclosed tags are errors."""
+    found: list[tuple[etree._Element, Tag, Place]] = []
+    problems: list[Diagnostic] = []
     for el in root.iter():
         if len(el) or not el.text or "{" not in el.text or not isinstance(el.tag, str):
             continue
@@ -950,9 +952,10 @@ def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> 
                  _next_rid(rels))
 
 
-def _check(found: Iterable[_Found]) -> list:
+def _check(found: Iterable[_Found]) -> list[Diagnostic]:
     """core's per-tag and block checks; cell words are checked as the expressions they hold."""
-    tags, problems = [], []
+    tags: list[tuple[Tag, Place]] = []
+    problems: list[Diagnostic] = []
     for f in found:
         tag = f.tag
         if tag.kind == "{%" and not tag.level and tag.word in _CELL_WORDS:
