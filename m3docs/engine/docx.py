@@ -424,36 +424,23 @@ class _Builder:
 
     # text tags -----------------------------------------------------------------------------
     def _split_text(self, t: etree._Element, items: list[_Found]) -> None:
-        """The element's text with each non-structural tag as an instruction; structural tags
-        keep their text (their element is replaced whole afterwards)."""
+        """The element's text with each of ``items`` (its tags that stay in text, in text
+        order) as an instruction; structural tags keep their text (their element is replaced
+        whole afterwards)."""
         if not items:
             return
-        text = t.text or ""
-        pieces: list[tuple[str, _Found | None]] = []
-        pos = 0
-        wanted = {id(f.tag): f for f in items}
-        for s, e, tag in core.find_tags(text):
-            match = next((f for f in items if f.tag.text == tag.text and id(f.tag) in wanted),
-                         None)
-            if match is None:
-                continue
-            del wanted[id(match.tag)]
-            pieces.append((text[pos:s], None))
-            pieces.append(("", match))
-            pos = e
-        pieces.append((text[pos:], None))
-        t.text = pieces[0][0]
+        text, pos, queue = t.text or "", 0, list(items)
+        t.text = None
         last: etree._Element | None = None
-        for chunk, f in pieces[1:]:
-            if f is None:
-                if last is None:
-                    t.text = (t.text or "") + chunk
-                else:
-                    last.tail = (last.tail or "") + chunk
+        for start, end, tag in core.find_tags(text):
+            if not queue or tag.text != queue[0].tag.text:
                 continue
-            for node in self._text_tag(t, f):
+            last = _add_text(t, last, text[pos:start])
+            for node in self._text_tag(t, queue.pop(0)):
                 t.append(node)
                 last = node
+            pos = end
+        last = _add_text(t, last, text[pos:])
         for node in self._closing.pop(t, []):
             t.append(node)
         t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
@@ -594,6 +581,17 @@ class _Builder:
         in_link = run is not None and any(a.tag == _LINK for a in run.iterancestors())
         return _RunSite(forms, _open(p, "w:pPr") if p is not None else "<w:p>", self.r_prefix,
                         alone, in_link)
+
+
+def _add_text(parent: etree._Element, last: etree._Element | None, text: str
+              ) -> etree._Element | None:
+    """Append ``text`` after ``last`` (or to ``parent``'s own text); returns ``last``."""
+    if text:
+        if last is None:
+            parent.text = (parent.text or "") + text
+        else:
+            last.tail = (last.tail or "") + text
+    return last
 
 
 def _in_text(tag: Tag) -> bool:
@@ -991,10 +989,10 @@ def _next_rid(rels: bytes | None) -> int:
 
 
 def _compile_props(template: Template, file: str, part: str, styles: _Styles) -> _Part | None:
-    data = template.bytes_of(part)
-    if b"{" not in data:
+    """A document-properties part: each property's text may hold plain tags and blocks."""
+    if b"{" not in template.bytes_of(part):
         return None
-    root = etree.fromstring(etree.tostring(template.xml(part)))
+    root = copy.deepcopy(template.xml(part))
     found, problems = _props_tags(file, part, root)
     if not found and not problems:
         return None
@@ -1002,34 +1000,26 @@ def _compile_props(template: Template, file: str, part: str, styles: _Styles) ->
     if problems:
         raise TemplateProblems(problems)
     builder = _Builder(root, styles)
-    by_el: dict[etree._Element, list] = {}
-    for el, tag, place in found:
-        by_el.setdefault(el, []).append((tag, place))
-    for el, items in by_el.items():
-        text = el.text
-        el.text = None
-        pos, last = 0, None
-        chunks = []
-        for (s, e, tag), (_tag, place) in zip(core.find_tags(text), items):
-            chunks.append(text[pos:s])
-            code = "" if tag.kind == "{#" else (
-                f"{{{{ ({_one_line(tag.body)})|m3a }}}}" if tag.kind == "{{"
-                else _one_line(tag.jinja))
-            chunks.append(builder.pi(code, place))
-            pos = e
-        chunks.append(text[pos:])
-        for chunk in chunks:
-            if isinstance(chunk, str):
-                if last is None:
-                    el.text = (el.text or "") + chunk
-                else:
-                    last.tail = (last.tail or "") + chunk
-            else:
-                el.append(chunk)
-                last = chunk
-    source, places = _jinja_source(root, builder)
-    compiled = _compile(source, places, file, part)
-    return _Part(part, compiled, places)
+    places = {el: place for el, _tag, place in found}
+    for el, place in places.items():
+        _property_instructions(el, place, builder)
+    source, line_places = _jinja_source(root, builder)
+    return _Part(part, _compile(source, line_places, file, part), line_places)
+
+
+def _property_instructions(el: etree._Element, place: Place, builder: _Builder) -> None:
+    """A property's text with each tag as an instruction (values escaped, nothing else)."""
+    text, pos = el.text, 0
+    el.text = None
+    last: etree._Element | None = None
+    for start, end, tag in core.find_tags(text):
+        last = _add_text(el, last, text[pos:start])
+        code = ("" if tag.kind == "{#" else f"{{{{ ({_one_line(tag.body)})|m3a }}}}"
+                if tag.kind == "{{" else _one_line(tag.jinja))
+        last = builder.pi(code, place)
+        el.append(last)
+        pos = end
+    _add_text(el, last, text[pos:])
 
 
 ENGINE = DocxEngine()
