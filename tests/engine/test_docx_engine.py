@@ -13,6 +13,8 @@ from typing import Any, Callable
 import docx
 import pytest
 from docx.oxml import parse_xml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from docx.oxml.ns import qn
 from lxml import etree
 
@@ -728,3 +730,26 @@ def test_typographic_quotes_inside_tags_read_as_straight_quotes(tmp_path):
         " outside \u2018quoted\u2019; {{ a > 1 }}"))
     seen, _data = same_as_docxtpl(path, {"y": "Y", "a": 2})
     assert seen["body"] == ["A xY B q yes outside \u2018quoted\u2019; True"]
+
+
+@pytest.fixture(scope="module")
+def value_template(tmp_path_factory):
+    path = build(tmp_path_factory.mktemp("values"), lambda d: (
+        d.add_paragraph("[{{ v }}]"), d.add_paragraph("{{r v }}"),
+        d.add_table(rows=1, cols=1).cell(0, 0).paragraphs[0].add_run("{{ v }}")))
+    return ENGINE.compile(Template(path), "t.docx")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_any_text_value_gives_a_well_formed_document_that_shows_it(value_template, value):
+    """Whatever a value holds (markup, entities, braces, control characters, line breaks),
+    the document opens and shows the value, cleaned of what XML cannot hold."""
+    from m3docs.ooxml.xml import clean_text
+    data, _warnings = value_template.render({"v": value})
+    document = docx.Document(io.BytesIO(data))  # parses every part it reads
+    shown = clean_text(value.replace("\r\n", "\n").replace("\r", "\n"))[0]
+    if not any(c in value for c in "\a\f"):
+        assert document.paragraphs[0].text == f"[{shown}]"
+        assert document.paragraphs[1].text == shown
+        assert document.tables[0].cell(0, 0).text == shown
