@@ -52,6 +52,7 @@ _T, _R, _P, _TC, _TR, _TBL = (qn(f"w:{x}") for x in ("t", "r", "p", "tc", "tr", 
 _PROOF = qn("w:proofErr")
 _LINK = qn("w:hyperlink")
 _PI = "m3j"
+_GRID = "m3grid"
 _PI_RE = re.compile(r"<\?m3j (\d+)\?>")
 _RAW_OPEN = re.compile(r"\{(?=[{%#])")
 _UNCLOSED = re.compile(r"\{\{|\{%|\{#")
@@ -124,6 +125,7 @@ class _Part:
     rels_name: str = ""
     rels_bytes: bytes | None = None
     next_rid: int = 1
+    regrid: bool = False  # a column loop: table grids are rebuilt after rendering
 
 
 # -- filters (registered once on the engine's environment) ---------------------------------
@@ -401,6 +403,7 @@ class _Builder:
         self.trims: list[tuple[int, Tag]] = []
         self._closing: dict[etree._Element, list[etree._Element]] = {}
         self.mark = _free_mark(root)
+        self.regrid = False
         self.r_prefix = next((k for k, v in root.nsmap.items() if v == R_NS and k), "")
 
     def pi(self, code: str, place: Place) -> etree._Element:
@@ -532,6 +535,8 @@ class _Builder:
                     "error", f"{tag.text.strip()} is lost: the element holding it is replaced "
                              f"by another structural tag"))
             return
+        if tag.level == "tc":
+            self._regrid(element)
         if tag.kind == "{#":
             element.getparent().remove(element)
             return
@@ -541,6 +546,15 @@ class _Builder:
         self.runs.append(self._run_site(f.t, element))
         k = len(self.runs) - 1
         _swap(element, self.pi(f"{{{{ ({_one_line(tag.body)})|m3p({k}) }}}}", f.place))
+
+    def _regrid(self, tc: etree._Element) -> None:
+        """A column loop changes its table's column count: the grid is rebuilt after each
+        render (as docxtpl does: the table's width shared equally by its columns)."""
+        grid = next(tc.iterancestors(_TBL)).find(qn("w:tblGrid"))
+        if grid is None or any(not isinstance(c.tag, str) for c in grid):
+            return
+        grid.append(etree.ProcessingInstruction(_GRID))
+        self.regrid = True
 
     def _whole_rich_run(self, t: etree._Element, f: _Found) -> bool:
         """A ``{{r }}`` that is all its run holds: the run is replaced by the rich runs."""
@@ -824,7 +838,8 @@ class CompiledDocx:
                 raise _located(exc, part) from None
             finally:
                 _STATE.reset(token)
-            package.put(part.name, text.replace("\n", "").encode("utf-8"))
+            data = text.replace("\n", "").encode("utf-8")
+            package.put(part.name, _regrid(data) if part.regrid else data)
             if state.links:
                 package.put(part.rels_name, _with_links(part.rels_bytes, state.links))
             cleaned |= state.cleaned
@@ -837,6 +852,34 @@ class CompiledDocx:
             warnings.append("links that are not http, https or mailto were written as plain "
                             f"text: {', '.join(sorted(set(unsafe)))}")
         return package.to_bytes(), warnings
+
+
+def _regrid(data: bytes) -> bytes:
+    """Each marked table grid rebuilt for the columns its widest row has now, sharing the
+    table's width equally (only parts with column loops pay for this parse)."""
+    root = etree.fromstring(data)
+    for pi in list(root.iter(etree.ProcessingInstruction)):
+        if pi.target != _GRID:
+            continue
+        grid = pi.getparent()
+        grid.remove(pi)
+        rows = grid.getparent().findall(qn("w:tr"))
+        count = max((sum(_span(tc) for tc in tr.findall(qn("w:tc"))) for tr in rows),
+                    default=0)
+        widths = [int(c.get(qn("w:w"), "0")) for c in grid.findall(qn("w:gridCol"))]
+        if not count or count == len(widths):
+            continue
+        for col in grid.findall(qn("w:gridCol")):
+            grid.remove(col)
+        for _ in range(count):
+            etree.SubElement(grid, qn("w:gridCol")).set(qn("w:w"), str(sum(widths) // count))
+    return (_DECL + etree.tostring(root, encoding="unicode")).encode("utf-8")
+
+
+def _span(tc: etree._Element) -> int:
+    span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+    value = span.get(qn("w:val"), "1") if span is not None else "1"
+    return int(value) if value.isdigit() else 1
 
 
 def _located(exc: TemplateProblems, part: _Part) -> TemplateProblems:
@@ -946,7 +989,7 @@ def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> 
     compiled = _compile(source, places, file, part)
     rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
     rels = template.bytes_of(rels_name) if rels_name in template.raw else None
-    return _Part(part, compiled, places, builder.texts, builder.runs, rels_name, rels,
+    return _Part(part, compiled, places, builder.texts, builder.runs, rels_name, rels, builder.regrid,
                  _next_rid(rels))
 
 

@@ -280,6 +280,10 @@ def test_table_rows_cells_runs_and_comments_render_as_docxtpl(tmp_path):
     assert seen["body"] == ["Before after", "Status: LATE (checked)"]
     assert seen["tables"][0] == [["Activity", "Owner", "Status"],
                                  ["3.14.1", "Customer", "Done"], ["3.14.2", "Provider", "Open"]]
+    # The column loop's table gets a grid for the columns it has now, its width kept.
+    grid = docx.Document(io.BytesIO(data)).tables[1]._tbl.tblGrid
+    assert [c.w for c in grid.gridCol_lst] == [docx.Document(path).tables[1]._tbl.tblGrid
+                                              .gridCol_lst[0].w * 4 // 3] * 3
     assert_no_new_audit_errors(path, data, tmp_path)
 
 
