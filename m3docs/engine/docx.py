@@ -923,7 +923,7 @@ class DocxEngine:
 
     def compile(self, template: Template, name: str) -> CompiledDocx:
         parts: list[_Part] = []
-        problems: list = []
+        problems: list[Diagnostic] = []
         styles = _Styles(_has_hyperlink_style(template))
         for part, kind in _tagged_parts(template):
             try:
