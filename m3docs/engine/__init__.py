@@ -6,7 +6,6 @@ sheet rows and slides into Jinja source.
 """
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
@@ -44,12 +43,11 @@ def engine_for(fmt: str) -> Engine:
     return importlib.import_module(f"{__name__}.{ENGINE_MODULES[fmt]}").ENGINE
 
 
-_COMPILED: "weakref.WeakKeyDictionary[Template, CompiledTemplate]" = weakref.WeakKeyDictionary()
-
-
 def compiled(template: Template, fmt: str) -> CompiledTemplate:
-    """The template compiled once per process (raises ``core.TemplateProblems``)."""
-    found = _COMPILED.get(template)
+    """The template compiled once per process (raises ``core.TemplateProblems``); kept on the
+    Template itself, so it lives as long as the template cache keeps the template."""
+    found = getattr(template, "compiled_template", None)
     if found is None:
-        found = _COMPILED[template] = engine_for(fmt).compile(template, Path(template.path).name)
+        found = engine_for(fmt).compile(template, Path(template.path).name)
+        template.compiled_template = found
     return found
