@@ -12,13 +12,13 @@ from typing import Iterable, Iterator
 
 from lxml import etree
 
+from ..ooxml.cells import cell_ref, col_index, col_letter, split_ref
 from ..ooxml.xml import NS, clean_text, qn
 
 X = NS["x"]
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 MAX_CELL_CHARS = 32_767
 EXCEL_EPOCH = dt.date(1899, 12, 30)
-_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
 
 # The order of a worksheet's children (CT_Worksheet), for inserting new ones in place.
 WORKSHEET_ORDER = (
@@ -31,36 +31,7 @@ WORKSHEET_ORDER = (
     "controls", "webPublishItems", "tableParts", "extLst")
 
 
-# -- references ----------------------------------------------------------------------
-def col_letter(index: int) -> str:
-    """1 -> 'A', 27 -> 'AA'."""
-    out = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def col_index(letters: str) -> int:
-    """'A' -> 1, 'AA' -> 27."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def split_ref(ref: str) -> tuple[int, int]:
-    """'B7' -> (column 2, row 7)."""
-    m = _REF.match(ref.strip().upper())
-    if not m:
-        raise ValueError(f"not a cell reference: {ref!r}")
-    return col_index(m.group(1)), int(m.group(2))
-
-
-def cell_ref(col: int, row: int) -> str:
-    return f"{col_letter(col)}{row}"
-
-
+# -- references (owned by m3docs.ooxml.cells) ------------------------------------------
 def range_ref(c1: int, r1: int, c2: int, r2: int) -> str:
     return f"{cell_ref(c1, r1)}:{cell_ref(c2, r2)}"
 
