@@ -92,10 +92,12 @@ def _endpoint(text: str) -> tuple[str, str, bool, int] | None:
     return col, "$" if row.startswith("$") else "", row.startswith("$"), int(row.lstrip("$"))
 
 
-def move_ref(ref: str, rows: RowMap, local: tuple[int, int, int] | None = None) -> str | None:
+def move_ref(ref: str, rows: RowMap, local: tuple[int, int, int] | None = None,
+             grow: bool = False) -> str | None:
     """A cell, cell range or row range (no sheet) after the rows moved; None when every
     row it covered vanished. ``local`` (first, last, offset): relative references into
-    rows first..last are that copy's rows (a formula inside a generated row)."""
+    rows first..last are that copy's rows (a formula inside a generated row). ``grow``: a
+    single cell is a range of one row too (a format or validation on a repeated cell)."""
     a, colon, b = ref.partition(":")
     if not colon:
         end = _endpoint(a)
@@ -104,6 +106,13 @@ def move_ref(ref: str, rows: RowMap, local: tuple[int, int, int] | None = None) 
         col, dollar, absolute, r = end
         if local and not absolute and local[0] <= r <= local[1]:
             return f"{col}{r + local[2]}"
+        if grow:
+            got = rows.span(r, r)
+            if got is None:
+                return None
+            if got[0] != got[1]:
+                return f"{col}{dollar}{got[0]}:{col}{dollar}{got[1]}"
+            return f"{col}{dollar}{got[0]}"
         new = move_row(r, rows)
         return None if new is None else f"{col}{dollar}{new}"
     m = ROWS.fullmatch(ref)
@@ -126,11 +135,11 @@ def move_ref(ref: str, rows: RowMap, local: tuple[int, int, int] | None = None) 
     return f"{ea[0]}{ea[1]}{top}:{eb[0]}{eb[1]}{bottom}"
 
 
-def move_sqref(sqref: str, rows: RowMap) -> str:
+def move_sqref(sqref: str, rows: RowMap, grow: bool = False) -> str:
     """A space-separated range list after the rows moved ("" when all vanished)."""
     out = []
     for part in sqref.split():
-        moved = move_ref(part, rows)
+        moved = move_ref(part, rows, grow=grow)
         if moved is not None:
             out.append(moved)
     return " ".join(out)

@@ -23,6 +23,8 @@ SQREF_TAGS = ("x:conditionalFormatting", "x:dataValidation", "x:hyperlink", "x:m
 # Elements that are nothing once every row they cover vanished.
 _DROPPABLE = {qn(t) for t in ("x:conditionalFormatting", "x:dataValidation", "x:hyperlink",
                               "x:mergeCell", "x:protectedRange", "x:ignoredError")}
+_GROW = ("x:conditionalFormatting", "x:dataValidation", "x:hyperlink", "x:protectedRange",
+         "x:ignoredError")
 _XM_SQREF = f"{{{NS['xm']}}}sqref"
 _XM_F = f"{{{NS['xm']}}}f"
 _FORMULA_TAGS = (qn("x:f"), qn("x:formula"), qn("x:formula1"), qn("x:formula2"), _XM_F)
@@ -57,19 +59,21 @@ def refers_to(root: etree._Element, rows: RowMap, own: bool = False) -> bool:
     return any(el.text and points_at(el.text, rows, own) for el in formulas(root))
 
 
-def move_ranges(ws: etree._Element, rows: RowMap) -> None:
+def move_ranges(ws: etree._Element, rows: RowMap, grow: bool = False) -> None:
     """The sheet's range lists (merges, formats, validations, links, selections...), the
-    x14 ones and its row breaks; elements left with no range are dropped."""
+    x14 ones and its row breaks; elements left with no range are dropped. ``grow``: a
+    single cell of a format, validation or link grows over the rows it became."""
     for tag in SQREF_TAGS:
         for el in list(ws.iter(qn(tag))):
             for attr in ("sqref", "ref", "activeCell"):
                 if el.get(attr):
-                    el.set(attr, move_sqref(el.get(attr), rows))
+                    el.set(attr, move_sqref(el.get(attr), rows,
+                                            grow and attr != "activeCell" and tag in _GROW))
             if el.tag in _DROPPABLE and not (el.get("sqref") or el.get("ref")):
                 _drop(el)
     for el in list(ws.iter(_XM_SQREF)):
         if el.text:
-            el.text = move_sqref(el.text, rows)
+            el.text = move_sqref(el.text, rows, grow)
             if not el.text:
                 _drop(el.getparent())
     for brk in ws.iterfind(f"{qn('x:rowBreaks')}/{qn('x:brk')}"):

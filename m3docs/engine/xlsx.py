@@ -1,0 +1,921 @@
+"""The workbook engine: docxtpl's tags in any cell, sheet header/footer and document property.
+
+Compile (once per template): each sheet's ``sheetData`` becomes one Jinja template. Cells
+without tags stay as their XML text; a cell with tags becomes Jinja that writes an inline
+string (so no text can ever be read as a formula, and the shared strings part is never
+rewritten per document); a cell that is exactly one ``{{ expr }}`` writes a number, a
+boolean, a date or text according to the value. A row holding a ``{%tr ... %}`` tag is a
+control row: it is replaced by its statement, so the rows between ``{%tr for %}`` and
+``{%tr endfor %}`` repeat and the control rows vanish.
+
+Render (per document): the Jinja output is parsed, its rows are numbered (each generated
+row after the one before, the rows below moved by what the loops added), and a
+``LoopRows`` map of where every template row went moves everything else that points at
+rows, through ``m3docs.ooxml.rowmove``: formulas on every sheet, merges, validations,
+conditional formats (x14 too), defined names and print areas, tables, hyperlinks, drawing
+anchors, notes and page breaks. Ranges over a loop's rows grow to cover every generated row.
+"""
+from __future__ import annotations
+
+import bisect
+import contextvars
+import copy
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+from xml.sax.saxutils import escape as xml_escape, quoteattr, unescape as xml_unescape
+
+from lxml import etree
+from markupsafe import Markup, escape
+from openpyxl.formula.translate import Translator, TranslatorError
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+from ..ooxml import rowmove
+from ..ooxml.cells import col_index, move_formula, move_sqref, split_ref
+from ..ooxml.package import Package, Template, resolve_target
+from ..ooxml.xml import NS, RT, clean_text, parse_xml, qn, serialize
+from ..renderers.sheetml import child as sheet_child
+from . import core
+from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
+
+X = NS["x"]
+MAX_CELL_CHARS = 32_767
+RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+RT_CALC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
+RT_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+DOC_PROPS = ("docProps/core.xml", "docProps/app.xml", "docProps/custom.xml")
+HEADER_FOOTER = ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader",
+                 "firstFooter")
+LINK_COLOR = "FF0563C1"  # the colour of Excel's Hyperlink cell style
+_HELPERS = frozenset({"m3_value", "m3_rich"})
+_MARK = re.compile(r"<\?m3 (\d+)\?>")
+_TAGGED = re.compile(r"\{\{|\{%|\{#|\{_\{|\}_\}|\{_%|%_\}")
+_XMLNS = re.compile(r' xmlns(?::\w+)?="[^"]*"')
+_EPOCH = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
+_notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("m3docs_xlsx_notes",
+                                                                         default=None)
+_UNESCAPE = {"&#34;": '"', "&#39;": "'"}
+
+
+# -- values written by the template (Jinja globals) -----------------------------------------
+def m3_value(value: Any, style: int, date_style: int, date1904: int) -> Markup:
+    """The rest of a ``<c r="B">`` cell for a value: a number, a boolean, a date (serial,
+    with a date style) or an inline string. Never a formula."""
+    s = f' s="{style}"' if style else ""
+    if isinstance(value, bool):
+        return Markup(f'{s} t="b"><v>{int(value)}</v>')
+    if isinstance(value, (int, float, Decimal)) and math.isfinite(value):
+        return Markup(f"{s}><v>{_number(value)}</v>")
+    if isinstance(value, (dt.date, dt.time)):
+        serial, kind = _serial(value, bool(date1904))
+        mark = "" if date_style else f' m3d="{kind}"'
+        return Markup(f"{s}{mark}><v>{_number(serial)}</v>")
+    text = _fit(str(value))
+    if not text:
+        return Markup(f"{s}>")
+    return Markup(f'{s} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is>')
+
+
+def m3_rich(value: Any) -> Markup:
+    """Inline rich runs for ``{{r x }}``: ``x.runs`` (text, bold, italic, url) or text. The
+    first link is marked for the cell's hyperlink."""
+    runs = getattr(value, "runs", None)
+    if runs is None:
+        runs = [(str(value), False, False, None)]
+    else:
+        runs = [(str(getattr(r, "text", "")), getattr(r, "bold", False),
+                 getattr(r, "italic", False), getattr(r, "url", None)) for r in runs]
+    out, link = [], None
+    for text, bold, italic, url in runs:
+        if not text:
+            continue
+        props = ("<b/>" if bold else "") + ("<i/>" if italic else "")
+        if url:
+            link = link or url
+            props += f'<u/><color rgb="{LINK_COLOR}"/>'
+        props = f"<rPr>{props}</rPr>" if props else ""
+        out.append(f'<r>{props}<t xml:space="preserve">{escape(_fit(text))}</t></r>')
+    if link:
+        out.append(f"<m3link u={quoteattr(str(link))}/>")
+    return Markup("".join(out))
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else str(int(value))
+    return str(value)
+
+
+def _serial(value: dt.date | dt.time, date1904: bool) -> tuple[float, str]:
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400, "time"
+    if isinstance(value, dt.datetime):
+        delta = value.replace(tzinfo=None) - _EPOCH[date1904]
+        return delta.days + delta.seconds / 86400, "datetime"
+    return (value - _EPOCH[date1904].date()).days, "date"
+
+
+def _fit(text: str) -> str:
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    notes = _notes.get()
+    if notes is not None:
+        notes.append(f"text cut to Excel's limit of {MAX_CELL_CHARS} characters")
+    return text[:MAX_CELL_CHARS]
+
+
+# -- the workbook's structure ----------------------------------------------------------------
+@dataclass
+class Book:
+    """Where a workbook's parts are, read from its relationships."""
+
+    template: Template
+    main: str = ""
+    sheets: list[tuple[str, str]] = field(default_factory=list)   # (name, part)
+    sst: list[etree._Element] = field(default_factory=list)
+    styles: str = ""
+    calc: str = ""
+    date1904: bool = False
+
+    def __post_init__(self) -> None:
+        t = self.template
+        for rel in t.xml("_rels/.rels"):
+            if rel.get("Type") == RT_DOC:
+                self.main = resolve_target("", rel.get("Target", ""))
+        wb = t.xml(self.main)
+        rels = {r.get("Id"): r for r in t.xml(_rels_name(self.main))}
+        for sheet in wb.iter(qn("x:sheet")):
+            rel = rels.get(sheet.get(qn("r:id")))
+            if rel is not None:
+                self.sheets.append((sheet.get("name"), resolve_target(self.main,
+                                                                      rel.get("Target"))))
+        for rel in rels.values():
+            part = resolve_target(self.main, rel.get("Target", ""))
+            kind = rel.get("Type")
+            if kind == RT_SST and part in t.raw:
+                self.sst = t.xml(part).findall(qn("x:si"))
+            elif kind == RT_STYLES:
+                self.styles = part
+            elif kind == RT_CALC:
+                self.calc = part
+        pr = wb.find(qn("x:workbookPr"))
+        self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
+
+    def date_styles(self) -> set[int]:
+        """The cell styles (cellXfs indexes) that show dates."""
+        if not self.styles or self.styles not in self.template.raw:
+            return set()
+        root = self.template.xml(self.styles)
+        codes = dict(BUILTIN_FORMATS)
+        for fmt in root.iter(qn("x:numFmt")):
+            codes[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
+        xfs = root.find(qn("x:cellXfs"))
+        return {i for i, xf in enumerate(xfs if xfs is not None else [])
+                if is_date_format(codes.get(int(xf.get("numFmtId", "0")), ""))}
+
+
+def _rels_name(part: str) -> str:
+    folder, _, base = part.rpartition("/")
+    return f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+
+
+# -- where the rows went -----------------------------------------------------------------------
+@dataclass
+class Block:
+    """Template rows ``top``..``bottom`` (control rows included) that a render may repeat
+    or drop; ``start`` and ``made`` are filled per render."""
+
+    top: int
+    bottom: int
+    start: int = 0
+    made: int = 0
+
+
+class LoopRows:
+    """A ``cells.RowMap``: where each template row of a sheet went in one render."""
+
+    def __init__(self, sheet: str, blocks: list[Block], out: dict[int, list[int]]):
+        self.sheet = sheet
+        self.blocks = blocks
+        self.out = out          # template row -> [first, last] generated row
+        self.tops = [b.top for b in blocks]
+        self.after: list[int] = []  # the row shift below each block
+        shift = 0
+        for b in blocks:
+            shift += b.made - (b.bottom - b.top + 1)
+            self.after.append(shift)
+
+    def _block(self, r: int) -> int:
+        i = bisect.bisect_right(self.tops, r) - 1
+        return i
+
+    def _first_last(self, r: int) -> tuple[int, int]:
+        i = self._block(r)
+        if i < 0 or r > self.blocks[i].bottom:
+            new = r + (self.after[i] if i >= 0 else 0)
+            return new, new
+        if r in self.out:
+            first, last = self.out[r]
+            return first, last
+        block = self.blocks[i]
+        before = [self.out[u][1] for u in range(block.top, r) if u in self.out]
+        pos = max(before) + 1 if before else block.start
+        return pos, pos - 1
+
+    def span(self, top: int, bottom: int) -> tuple[int, int] | None:
+        first = self._first_last(top)[0]
+        last = self._first_last(bottom)[1]
+        return (first, last) if last >= first else None
+
+    def position(self, row: int) -> int:
+        return self._first_last(row)[0]
+
+
+# -- one compiled sheet ----------------------------------------------------------------------
+@dataclass
+class TextField:
+    """A text with tags outside the cells: a header or footer, a document property."""
+
+    index: int                 # the element's position in its part's ``iter()`` order
+    compiled: Compiled
+    place: Place
+
+    def render(self, root_items: list[etree._Element], context: Mapping[str, Any],
+               record: RenderRecord) -> None:
+        out = core.render_recorded(self.compiled, context, record, self.place)
+        root_items[self.index].text = xml_unescape(out, _UNESCAPE)
+
+
+@dataclass
+class SheetPlan:
+    name: str
+    part: str
+    skeleton: etree._Element                     # the worksheet without its rows
+    compiled: Compiled | None = None
+    blocks: list[Block] = field(default_factory=list)
+    formula_rows: set[int] = field(default_factory=set)
+    rich_rows: set[int] = field(default_factory=set)
+    body_merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    fields: list[TextField] = field(default_factory=list)
+
+
+@dataclass
+class _Cell:
+    """A tagged cell's text, as runs (rPr XML or "", text)."""
+
+    el: etree._Element
+    ref: str
+    runs: list[tuple[str, str]]
+
+    @property
+    def text(self) -> str:
+        return "".join(t for _, t in self.runs)
+
+
+class SheetCompiler:
+    """Turns one worksheet into a ``SheetPlan`` (errors collected, not raised)."""
+
+    def __init__(self, engine: "XlsxEngine", book: Book, file: str, name: str, part: str,
+                 date_styles: set[int]):
+        self.env = engine.env
+        self.book, self.file, self.name, self.part = book, file, name, part
+        self.date_styles = date_styles
+        self.errors: list = []
+        self.fragments: list[tuple[str, Place]] = []
+
+    def place(self, where: str) -> Place:
+        return Place(self.file, self.part, where)
+
+    def compile(self) -> SheetPlan | None:
+        ws = copy.deepcopy(self.book.template.xml(self.part))
+        data = ws.find(qn("x:sheetData"))
+        plan = SheetPlan(self.name, self.part, ws)
+        plan.fields = self._header_fields(ws)
+        if data is None:
+            return plan if plan.fields else None
+        tagged = self._tagged_cells(data)
+        if not tagged and not plan.fields:
+            return None
+        if tagged:
+            self._plan_rows(ws, data, tagged, plan)
+        return plan
+
+    # -- finding tags -------------------------------------------------------------------
+    def _tagged_cells(self, data: etree._Element) -> dict[int, list[_Cell]]:
+        out: dict[int, list[_Cell]] = {}
+        for row in data.iter(qn("x:row")):
+            for c in row.iter(qn("x:c")):
+                runs = self._runs(c)
+                if runs and _TAGGED.search("".join(t for _, t in runs)):
+                    out.setdefault(int(row.get("r")), []).append(_Cell(c, c.get("r"), runs))
+        return out
+
+    def _runs(self, c: etree._Element) -> list[tuple[str, str]] | None:
+        t = c.get("t")
+        if t == "s":
+            v = c.find(qn("x:v"))
+            try:
+                si = self.book.sst[int(v.text)]
+            except (AttributeError, TypeError, ValueError, IndexError):
+                return None
+        elif t == "inlineStr":
+            si = c.find(qn("x:is"))
+            if si is None:
+                return None
+        else:
+            return None
+        runs = si.findall(qn("x:r"))
+        if not runs:
+            return [("", "".join(x.text or "" for x in si.findall(qn("x:t"))))]
+        out = []
+        for r in runs:
+            props = r.find(qn("x:rPr"))
+            xml = _XMLNS.sub("", etree.tostring(props, encoding="unicode")) \
+                if props is not None else ""
+            out.append((xml, "".join(x.text or "" for x in r.findall(qn("x:t")))))
+        return out
+
+    def _check(self, tags: list[tuple[Tag, Place]]) -> list[tuple[Tag, Place]]:
+        """Each tag on its own; returns the tags (broken ones marked)."""
+        for tag, place in tags:
+            message = core.check_tag(self.env, tag)
+            if message:
+                self.errors.append(place.diagnostic("error", message))
+                self.broken.add(id(tag))
+            elif tag.level == "tc":
+                self.errors.append(place.diagnostic(
+                    "error", f"{tag.text.strip()}: column tags ({{%tc %}}) have no meaning in "
+                             f"a workbook; use {{%tr %}} rows"))
+        return tags
+
+    # -- rows and loops -----------------------------------------------------------------
+    def _plan_rows(self, ws: etree._Element, data: etree._Element,
+                   tagged: dict[int, list[_Cell]], plan: SheetPlan) -> None:
+        self.broken: set[int] = set()
+        self.control_place: dict[int, Place] = {}
+        control: dict[int, list[Tag]] = {}
+        row_tags: list[tuple[Tag, Place]] = []
+        cell_source: dict[int, str] = {}
+        for r in sorted(tagged):
+            for cell in tagged[r]:
+                place = self.place(f"{self.name}!{cell.ref}")
+                tags = [(tag, place) for _, _, tag in core.find_tags(cell.text)]
+                self._check(tags)
+                tr = [(tag, p) for tag, p in tags if tag.level == "tr"]
+                if tr:
+                    control.setdefault(r, []).extend(tag for tag, _ in tr)
+                    self.control_place.setdefault(r, place)
+                    row_tags.extend(tr)
+                    continue
+                self.errors += core.check_blocks(tags, frozenset(self.broken))
+                cell_source[id(cell.el)] = self._cell_source(cell)
+        self.errors += core.check_blocks(row_tags, frozenset(self.broken))
+        plan.blocks = _blocks(control)
+        if plan.blocks:
+            _fill_gaps(data, plan.blocks)
+            _expand_shared_formulas(data)
+            plan.body_merges = _take_body_merges(ws, plan.blocks)
+        plan.formula_rows = {int(row.get("r")) for row in data.iter(qn("x:row"))
+                             if row.find(f"{qn('x:c')}/{qn('x:f')}") is not None}
+        plan.rich_rows = set(tagged) - set(control)
+        plan.compiled = self._compile(data, control, cell_source)
+        data.getparent().replace(data, etree.Element(qn("x:sheetData")))
+
+    def _compile(self, data: etree._Element, control: dict[int, list[Tag]],
+                 cell_source: dict[int, str]) -> Compiled | None:
+        """The sheetData as Jinja source: literal XML, cells and control rows as marks."""
+        fragments: list[tuple[str, Place]] = []
+        for row in list(data.iter(qn("x:row"))):
+            r = int(row.get("r"))
+            for c in row.iter(qn("x:c")):
+                c.set("r", (c.get("r") or "").rstrip("0123456789"))
+                if id(c) in cell_source:
+                    fragments.append((cell_source[id(c)],
+                                      self.place(f"{self.name}!{c.get('r')}{r}")))
+                    c.addprevious(etree.ProcessingInstruction("m3", str(len(fragments) - 1)))
+                    c.getparent().remove(c)
+            if r in control:
+                body = "".join(t.jinja for t in control[r] if t.kind == "{%")
+                fragments.append((body, self.control_place[r]))
+                row.addprevious(etree.ProcessingInstruction("m3", str(len(fragments) - 1)))
+                row.getparent().remove(row)
+        if self.errors:
+            return None
+        text = etree.tostring(data, encoding="unicode")
+        pieces = _MARK.split(text)
+        source, lines, line = [], [(1, self.place(self.name))], 1
+        for i, piece in enumerate(pieces):
+            if i % 2:
+                jinja, place = fragments[int(piece)]
+                source.append("\n" + jinja)
+                line += 1
+                lines.append((line, place))
+                line += jinja.count("\n")
+            else:
+                source.append(_raw(piece))
+                line += piece.count("\n")
+
+        def locate(n: int) -> Place:
+            return [p for start, p in lines if start <= n][-1]
+
+        try:
+            return core.compile_source(self.env, "".join(source), locate)
+        except TemplateProblems as exc:
+            self.errors += exc.diagnostics
+            return None
+
+    def _cell_source(self, cell: _Cell) -> str:
+        """Jinja for one tagged cell (the whole ``<c>``, its ``r`` the column only)."""
+        c = cell.el
+        col = cell.ref.rstrip("0123456789")
+        style = int(c.get("s", "0") or 0)
+        tags = list(core.find_tags(cell.text))
+        text = cell.text
+        if len(tags) == 1 and tags[0][2].kind == "{{" and tags[0][2].level in ("", "p") \
+                and not text[:tags[0][0]].strip() and not text[tags[0][1]:].strip():
+            date = int(style in self.date_styles)
+            return (f'<c r="{col}"{{{{ m3_value(({tags[0][2].body}), {style}, {date}, '
+                    f'{int(self.book.date1904)}) }}}}</c>')
+        s = f' s="{style}"' if style else ""
+        head = f'<c r="{col}"{s} t="inlineStr"><is>'
+        if any(tag.kind == "{{" and tag.level == "r" for _, _, tag in tags):
+            return head + _rich_source(text) + "</is></c>"
+        runs = cell.runs
+        if len(runs) > 1 and _tags_within_runs(runs):
+            body = "".join(f'<r>{props}<t xml:space="preserve">{_text_source(t)}</t></r>'
+                           for props, t in runs)
+        else:
+            body = f'<t xml:space="preserve">{_text_source(text)}</t>'
+        return head + body + "</is></c>"
+
+    def _header_fields(self, ws: etree._Element) -> list[TextField]:
+        hf = ws.find(qn("x:headerFooter"))
+        if hf is None:
+            return []
+        items = list(ws.iter())
+        out = []
+        for el in hf:
+            local = etree.QName(el).localname
+            if local in HEADER_FOOTER and el.text and _TAGGED.search(el.text):
+                field_ = text_field(self, items.index(el), el.text,
+                                    self.place(f"{self.name}!{local}"))
+                if field_:
+                    out.append(field_)
+        return out
+
+
+def text_field(compiler: Any, index: int, text: str, place: Place) -> TextField | None:
+    """A header, footer or property text as a small Jinja template (errors collected)."""
+    tags = [(tag, place) for _, _, tag in core.find_tags(text)]
+    before = len(compiler.errors)
+    for tag, p in tags:
+        message = core.check_tag(compiler.env, tag)
+        if message:
+            compiler.errors.append(p.diagnostic("error", message))
+    if len(compiler.errors) == before:
+        compiler.errors += core.check_blocks(tags)
+    if len(compiler.errors) != before:
+        return None
+    try:
+        return TextField(index, core.compile_source(compiler.env, _text_source(text),
+                                                    lambda n: place), place)
+    except TemplateProblems as exc:
+        compiler.errors += exc.diagnostics
+        return None
+
+
+def _raw(xml: str) -> str:
+    """Literal XML as Jinja source."""
+    if "{{" in xml or "{%" in xml or "{#" in xml:
+        return "{% raw %}" + xml + "{% endraw %}"
+    return xml
+
+
+def _text_source(text: str) -> str:
+    """Cell or field text with tags as Jinja source writing XML text."""
+    out, pos = [], 0
+    for start, end, tag in core.find_tags(text):
+        out.append(core.literal(xml_escape(text[pos:start])))
+        if tag.kind != "{#":
+            out.append(tag.jinja)
+        pos = end
+    out.append(core.literal(xml_escape(text[pos:])))
+    return "".join(out)
+
+
+def _rich_source(text: str) -> str:
+    """A cell with ``{{r }}``: literal text and plain tags as plain runs, rich tags as runs."""
+    out, pos = [], 0
+
+    def plain(piece: str) -> None:
+        if piece:
+            out.append(f'<r><t xml:space="preserve">{piece}</t></r>')
+
+    for start, end, tag in core.find_tags(text):
+        plain(core.literal(xml_escape(text[pos:start])))
+        if tag.kind == "{{" and tag.level == "r":
+            out.append("{{ m3_rich((%s)) }}" % tag.body)
+        elif tag.kind == "{{":
+            plain(tag.jinja)
+        elif tag.kind == "{%":
+            out.append(tag.jinja)
+        pos = end
+    plain(core.literal(xml_escape(text[pos:])))
+    return "".join(out)
+
+
+def _tags_within_runs(runs: list[tuple[str, str]]) -> bool:
+    text, bounds, pos = "".join(t for _, t in runs), [], 0
+    for _, t in runs:
+        pos += len(t)
+        bounds.append(pos)
+    for start, end, _ in core.find_tags(text):
+        if any(start < b < end for b in bounds):
+            return False
+    return True
+
+
+def _blocks(control: dict[int, list[Tag]]) -> list[Block]:
+    """Top-level spans of control rows: from a row opening a ``{%tr %}`` block to the row
+    that closes it (a row with only a comment or a ``set`` is a block of its own)."""
+    blocks, depth, top = [], 0, 0
+    for r in sorted(control):
+        if depth == 0:
+            top = r
+        for tag in control[r]:
+            word = tag.word
+            if word in core._BLOCKS or (word == "set" and "=" not in tag.body):
+                depth += 1
+            elif word.startswith("end") and depth:
+                depth -= 1
+        if depth == 0:
+            blocks.append(Block(top, r))
+    if depth:
+        blocks.append(Block(top, max(control)))
+    return blocks
+
+
+def _fill_gaps(data: etree._Element, blocks: list[Block]) -> None:
+    """Empty rows inside a loop are repeated too: give each one an element."""
+    rows = {int(row.get("r")): row for row in data.findall(qn("x:row"))}
+    for block in blocks:
+        for r in range(block.top + 1, block.bottom):
+            if r not in rows:
+                new = etree.Element(qn("x:row"), r=str(r))
+                later = [n for n in rows if n > r]
+                if later:
+                    rows[min(later)].addprevious(new)
+                else:
+                    data.append(new)
+                rows[r] = new
+
+
+def _expand_shared_formulas(data: etree._Element) -> None:
+    """Shared formulas written out in each cell (their rows may repeat or move)."""
+    masters: dict[str, tuple[str, str]] = {}
+    for c in data.iter(qn("x:c")):
+        f = c.find(qn("x:f"))
+        if f is None or f.get("t") != "shared":
+            continue
+        si = f.get("si", "")
+        if f.text:
+            masters[si] = (f.text, c.get("r"))
+        elif si in masters:
+            text, origin = masters[si]
+            try:
+                f.text = Translator("=" + text, origin).translate_formula(c.get("r"))[1:]
+            except TranslatorError:
+                continue
+        for attr in ("t", "si", "ref"):
+            f.attrib.pop(attr, None)
+
+
+def _take_body_merges(ws: etree._Element, blocks: list[Block]) -> list[tuple[int, int, int, int]]:
+    """Merges inside a loop's body repeat with its rows: taken out here, added per render."""
+    out = []
+    merges = ws.find(qn("x:mergeCells"))
+    for el in list(merges if merges is not None else []):
+        a, _, b = el.get("ref", "").partition(":")
+        try:
+            (c1, r1), (c2, r2) = split_ref(a), split_ref(b or a)
+        except ValueError:
+            continue
+        if any(blk.top < r1 and r2 < blk.bottom for blk in blocks):
+            out.append((c1, r1, c2, r2))
+            merges.remove(el)
+    return out
+
+
+# -- the engine ------------------------------------------------------------------------------
+class XlsxEngine:
+    """docxtpl's tags in workbooks."""
+
+    format = "xlsx"
+
+    def __init__(self) -> None:
+        self.env = core.make_environment()
+        self.env.globals.update(m3_value=m3_value, m3_rich=m3_rich)
+
+    def compile(self, template: Template, name: str) -> "CompiledWorkbook":
+        book = Book(template)
+        date_styles = book.date_styles()
+        errors, sheets, props = [], [], []
+        for sheet, part in book.sheets:
+            compiler = SheetCompiler(self, book, name, sheet, part, date_styles)
+            plan = compiler.compile()
+            errors += compiler.errors
+            if plan is not None and not compiler.errors:
+                sheets.append(plan)
+        for part in DOC_PROPS:
+            if part in template.raw:
+                found, problems = self._prop_fields(template, name, part)
+                errors += problems
+                if found:
+                    props.append((part, found))
+        if errors:
+            raise TemplateProblems(errors)
+        return CompiledWorkbook(template, name, book, sheets, props)
+
+    def _prop_fields(self, template: Template, name: str, part: str):
+        holder = _Collector(self.env)
+        items = list(template.xml(part).iter())
+        found = []
+        for i, el in enumerate(items):
+            if isinstance(el.tag, str) and el.text and _TAGGED.search(el.text):
+                where = etree.QName(el).localname
+                made = text_field(holder, i, el.text, Place(name, part, where))
+                if made:
+                    found.append(made)
+        return found, holder.errors
+
+
+@dataclass
+class _Collector:
+    env: Any
+    errors: list = field(default_factory=list)
+
+
+class CompiledWorkbook:
+    """A workbook template, checked and compiled; ``render`` fills one document."""
+
+    def __init__(self, template: Template, name: str, book: Book, sheets: list[SheetPlan],
+                 props: list[tuple[str, list[TextField]]]):
+        self.name = name
+        self.template, self.book, self.sheets, self.props = template, book, sheets, props
+        names: set[str] = set()
+        for plan in sheets:
+            if plan.compiled:
+                names |= plan.compiled.names
+            for f in plan.fields:
+                names |= f.compiled.names
+        for _, fields in props:
+            for f in fields:
+                names |= f.compiled.names
+        self.names = frozenset(names - _HELPERS)
+
+    def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+        pkg = self.template.new()
+        record, notes = RenderRecord(), []
+        token = _notes.set(notes)
+        try:
+            job = _Render(self, pkg, context, record, notes)
+            job.run()
+        finally:
+            _notes.reset(token)
+        return pkg.to_bytes(), record.warnings() + sorted(set(notes))
+
+
+class _Render:
+    """One document's render of a compiled workbook."""
+
+    def __init__(self, wb: CompiledWorkbook, pkg: Package, context: Mapping[str, Any],
+                 record: RenderRecord, notes: list[str]):
+        self.wb, self.pkg, self.context, self.record, self.notes = wb, pkg, context, record, notes
+        self.maps: list[LoopRows] = []
+        self.date_xf: dict[tuple[int, str], int] = {}
+        self.formulas_moved = False
+
+    def run(self) -> None:
+        for plan in self.wb.sheets:
+            self.sheet(plan)
+        for part, fields in self.wb.props:
+            root = self.pkg.xml(part)
+            items = list(root.iter())
+            for f in fields:
+                f.render(items, self.context, self.record)
+        book = self.wb.book
+        for rows in self.maps:
+            rowmove.move_names(self.pkg, book.main, rows)
+        if self.maps:
+            self.formulas_moved |= rowmove.move_other_sheets(self.pkg, book.sheets, self.maps)
+        if self.formulas_moved:
+            self._recalculate()
+
+    def sheet(self, plan: SheetPlan) -> None:
+        ws = copy.deepcopy(plan.skeleton)
+        items = list(ws.iter())
+        for f in plan.fields:
+            f.render(items, self.context, self.record)
+        if plan.compiled is None:
+            self.pkg.put(plan.part, ws)
+            return
+        place = Place(self.wb.name, plan.part, plan.name)
+        text = core.render_recorded(plan.compiled, self.context, self.record, place)
+        text, cleaned = clean_text(text)
+        if cleaned:
+            self.notes.append(f"{plan.name}: removed characters that are not allowed in XML")
+        data = parse_xml(text.encode("utf-8"))
+        rows = self.number_rows(plan, data)
+        if rows is not None:
+            self.formulas_moved |= rowmove.move_formulas(ws, rows, own=True)
+            rowmove.move_ranges(ws, rows, grow=True)
+            self.repeat_merges(plan, ws, rows)
+            dim = ws.find(qn("x:dimension"))
+            if dim is not None and dim.get("ref"):
+                dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
+            rowmove.move_sheet_parts(self.pkg, plan.part, rows)
+            self.maps.append(rows)
+        ws.replace(ws.find(qn("x:sheetData")), data)
+        self.cells(plan, ws, data, rows)
+        self.pkg.put(plan.part, ws)
+
+    def number_rows(self, plan: SheetPlan, data: etree._Element) -> LoopRows | None:
+        """Give every rendered row its number; the map of where template rows went."""
+        blocks = [Block(b.top, b.bottom) for b in plan.blocks]
+        out: dict[int, list[int]] = {}
+        self.origin: list[tuple[etree._Element, int, int]] = []  # (row, template row, new)
+        shift, done, current = 0, 0, -1
+        tops = [b.top for b in blocks]
+        for row in data.iterchildren(qn("x:row")):
+            t = int(row.get("r"))
+            i = bisect.bisect_right(tops, t) - 1
+            inside = i >= 0 and t <= blocks[i].bottom
+            while done < len(blocks) and blocks[done].bottom < t:
+                shift = _close(blocks[done], shift, done == current)
+                done += 1
+            if not inside:
+                new = t + shift
+            else:
+                if current != i:
+                    current = i
+                    blocks[i].start = blocks[i].top + shift
+                new = blocks[i].start + blocks[i].made
+                blocks[i].made += 1
+            if new != t:
+                row.set("r", str(new))
+            span = out.setdefault(t, [new, new])
+            span[1] = new
+            self.origin.append((row, t, new))
+        while done < len(blocks):
+            shift = _close(blocks[done], shift, done == current)
+            done += 1
+        return LoopRows(plan.name, blocks, out) if blocks else None
+
+    def cells(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
+              rows: LoopRows | None) -> None:
+        """Cell references, formulas that follow the rows, dates' styles, links."""
+        tag_c, tag_f, tag_v = qn("x:c"), qn("x:f"), qn("x:v")
+        bodies = [(b.top + 1, b.bottom - 1) for b in plan.blocks]
+        links: list[tuple[str, str]] = []
+        for row, t, new in self.origin:
+            suffix = str(new)
+            special = t in plan.rich_rows
+            formulas = rows is not None and t in plan.formula_rows
+            for c in row.iterchildren(tag_c):
+                ref = c.get("r") + suffix
+                c.set("r", ref)
+                if special:
+                    self.special_cell(c, ref, links)
+                if formulas:
+                    f = c.find(tag_f)
+                    if f is not None and f.text:
+                        self.formula(f, t, new, rows, bodies)
+                        v = c.find(tag_v)
+                        if v is not None:
+                            c.remove(v)
+        if links:
+            self.add_links(plan, ws, links)
+
+    def formula(self, f: etree._Element, t: int, new: int, rows: LoopRows,
+                bodies: list[tuple[int, int]]) -> None:
+        local = next(((lo, hi, new - t) for lo, hi in bodies if lo <= t <= hi), None)
+        text = move_formula(f.text, rows, own=True, local=local)
+        if text != f.text or new != t:
+            f.text = text
+            self.formulas_moved = True
+        if f.get("ref"):
+            f.set("ref", f.get("ref").rstrip("0123456789") + str(new)
+                  if ":" not in f.get("ref") else move_sqref(f.get("ref"), rows))
+
+    def special_cell(self, c: etree._Element, ref: str, links: list[tuple[str, str]]) -> None:
+        kind = c.get("m3d")
+        if kind:
+            del c.attrib["m3d"]
+            c.set("s", str(self.date_style(int(c.get("s", "0")), kind)))
+            return
+        is_ = c.find(qn("x:is"))
+        if is_ is None:
+            return
+        for mark in is_.findall(qn("x:m3link")):
+            is_.remove(mark)
+            if not any(r == ref for r, _ in links[-1:]):
+                links.append((ref, mark.get("u")))
+
+    def date_style(self, base: int, kind: str) -> int:
+        """A cell style like ``base`` showing a date (added to styles.xml once per render)."""
+        key = (base, kind)
+        if key not in self.date_xf:
+            part = self.wb.book.styles
+            if not part or part not in self.pkg:
+                return base
+            xfs = self.pkg.xml(part).find(qn("x:cellXfs"))
+            if xfs is None or base >= len(xfs):
+                return base
+            xf = copy.deepcopy(xfs[base])
+            xf.set("numFmtId", {"date": "14", "datetime": "22", "time": "21"}[kind])
+            xf.set("applyNumberFormat", "1")
+            xfs.append(xf)
+            xfs.set("count", str(len(xfs)))
+            self.date_xf[key] = len(xfs) - 1
+        return self.date_xf[key]
+
+    def repeat_merges(self, plan: SheetPlan, ws: etree._Element, rows: LoopRows) -> None:
+        """Merges of a loop's body, once per generated copy of their first row."""
+        if not plan.body_merges:
+            return
+        merges = sheet_child(ws, "mergeCells")
+        for c1, r1, c2, r2 in plan.body_merges:
+            for row, t, new in self.origin:
+                if t == r1:
+                    ref = f"{_col(c1)}{new}:{_col(c2)}{new + r2 - r1}"
+                    etree.SubElement(merges, qn("x:mergeCell"), ref=ref)
+        merges.set("count", str(len(merges)))
+
+    def add_links(self, plan: SheetPlan, ws: etree._Element,
+                  links: list[tuple[str, str]]) -> None:
+        """Each rich cell's first link becomes its hyperlink (one relationship per URL)."""
+        rels = self.pkg.rels(plan.part)
+        ids = {el.get("Id") for el in rels}
+        by_url: dict[str, str] = {}
+        n = len(ids)
+        holder = sheet_child(ws, "hyperlinks")
+        for ref, url in links:
+            if url not in by_url:
+                n += 1
+                while f"rId{n}" in ids:
+                    n += 1
+                etree.SubElement(rels, qn("rel:Relationship"), Id=f"rId{n}",
+                                 Type=RT["hyperlink"], Target=url, TargetMode="External")
+                by_url[url] = f"rId{n}"
+            etree.SubElement(holder, qn("x:hyperlink"), {"ref": ref,
+                                                         qn("r:id"): by_url[url]})
+
+    def _recalculate(self) -> None:
+        """Formulas moved: Excel recalculates on opening and rebuilds its calculation chain."""
+        book, pkg = self.wb.book, self.pkg
+        if book.calc and book.calc in pkg:
+            pkg.remove(book.calc)
+            rels = pkg.xml(_rels_name(book.main))
+            for rel in list(rels):
+                if rel.get("Type") == RT_CALC:
+                    rels.remove(rel)
+        wb = pkg.xml(book.main)
+        calc = wb.find(qn("x:calcPr"))
+        if calc is None:
+            calc = etree.Element(qn("x:calcPr"))
+            anchor = next((el for el in wb if etree.QName(el).localname in (
+                "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")), None)
+            if anchor is not None:
+                anchor.addprevious(calc)
+            else:
+                wb.append(calc)
+        calc.set("fullCalcOnLoad", "1")
+
+
+def _close(block: Block, shift: int, started: bool) -> int:
+    if not started:
+        block.start = block.top + shift
+    return shift + block.made - (block.bottom - block.top + 1)
+
+
+def _col(index: int) -> str:
+    from ..ooxml.cells import col_letter
+    return col_letter(index)
+
+
+ENGINE = XlsxEngine()
+
+
+def render_xlsx(template_path: str | Path, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+    """Fill a workbook template: its bytes and the warnings."""
+    template = Template(template_path)
+    return ENGINE.compile(template, Path(template_path).name).render(context)
+
+
+__all__ = ["ENGINE", "CompiledWorkbook", "LoopRows", "XlsxEngine", "render_xlsx"]
