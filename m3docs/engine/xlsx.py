@@ -295,15 +295,11 @@ class SheetCompiler:
         ws = copy.deepcopy(self.book.template.xml(self.part))
         data = ws.find(qn("x:sheetData"))
         plan = SheetPlan(self.name, self.part, ws)
-        plan.fields = self._header_fields(ws)
-        if data is None:
-            return plan if plan.fields else None
-        tagged = self._tagged_cells(data)
-        if not tagged and not plan.fields:
-            return None
+        tagged = self._tagged_cells(data) if data is not None else {}
         if tagged:
             self._plan_rows(ws, data, tagged, plan)
-        return plan
+        plan.fields = self._header_fields(ws)   # indexes into the worksheet without its rows
+        return plan if tagged or plan.fields else None
 
     # -- finding tags -------------------------------------------------------------------
     def _tagged_cells(self, data: etree._Element) -> dict[int, list[_Cell]]:
