@@ -75,7 +75,7 @@ def m3_value(value: Any, style: int, date_style: int, date1904: int) -> Markup:
         serial, kind = _serial(value, bool(date1904))
         mark = "" if date_style else f' m3d="{kind}"'
         return Markup(f"{s}{mark}><v>{_number(serial)}</v>")
-    text = _fit(str(value))
+    text = "" if value is None else _fit(str(value))
     if not text:
         return Markup(f"{s}>")
     return Markup(f'{s} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is>')
@@ -734,7 +734,7 @@ class _Render:
             dim = ws.find(qn("x:dimension"))
             if dim is not None and dim.get("ref"):
                 dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
-            rowmove.move_sheet_parts(self.pkg, plan.part, rows)
+            rowmove.move_sheet_parts(self.pkg, plan.part, rows, charts=True)
             self.maps.append(rows)
         ws.replace(ws.find(qn("x:sheetData")), data)
         self.cells(plan, ws, data, rows)

@@ -157,21 +157,22 @@ def formula_tokens(text: str) -> tuple[tuple[bool, str], ...]:
 
 
 def move_formula(text: str, rows: RowMap, own: bool,
-                 local: tuple[int, int, int] | None = None) -> str:
+                 local: tuple[int, int, int] | None = None, grow: bool = False) -> str:
     """A formula's references to the moved sheet, moved. ``own``: the formula sits on
-    that sheet, so references without a sheet name point there too."""
+    that sheet, so references without a sheet name point there too; ``grow``: a single
+    cell grows over the rows it became (a chart's series)."""
     out = []
     for is_ref, piece in formula_tokens(text):
-        out.append(_move_operand(piece, rows, own, local) if is_ref else piece)
+        out.append(_move_operand(piece, rows, own, local, grow) if is_ref else piece)
     return "".join(out)
 
 
 def _move_operand(operand: str, rows: RowMap, own: bool,
-                  local: tuple[int, int, int] | None) -> str:
+                  local: tuple[int, int, int] | None, grow: bool) -> str:
     sheet, ref = Translator.strip_ws_name(operand)
     if not (same_sheet(sheet[:-1], rows.sheet) if sheet else own):
         return operand
-    moved = move_ref(ref, rows, local if not sheet else None)
+    moved = move_ref(ref, rows, local if not sheet else None, grow)
     return sheet + (REF_ERROR if moved is None else moved)
 
 

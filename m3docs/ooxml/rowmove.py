@@ -67,8 +67,10 @@ def move_ranges(ws: etree._Element, rows: RowMap, grow: bool = False) -> None:
         for el in list(ws.iter(qn(tag))):
             for attr in ("sqref", "ref", "activeCell"):
                 if el.get(attr):
-                    el.set(attr, move_sqref(el.get(attr), rows,
-                                            grow and attr != "activeCell" and tag in _GROW))
+                    moved = move_sqref(el.get(attr), rows,
+                                       grow and attr != "activeCell" and tag in _GROW)
+                    if moved or el.tag in _DROPPABLE:   # a selection keeps its old cell
+                        el.set(attr, moved)
             if el.tag in _DROPPABLE and not (el.get("sqref") or el.get("ref")):
                 _drop(el)
     for el in list(ws.iter(_XM_SQREF)):
@@ -112,8 +114,10 @@ def move_sheet(ws: etree._Element, rows: RowMap) -> bool:
     return changed
 
 
-def move_sheet_parts(pkg: Package, sheet_part: str, rows: RowMap) -> None:
-    """The sheet's tables, drawing anchors and notes follow its rows."""
+def move_sheet_parts(pkg: Package, sheet_part: str, rows: RowMap,
+                     charts: bool = False) -> None:
+    """The sheet's tables, drawing anchors and notes follow its rows; with ``charts``,
+    the series of the charts drawn on it too (wherever their data is)."""
     rels_name = pkg.rels_name(sheet_part)
     if rels_name not in pkg:
         return
@@ -126,6 +130,8 @@ def move_sheet_parts(pkg: Package, sheet_part: str, rows: RowMap) -> None:
             move_table(pkg, part, rows)
         elif kind == RT["drawing"]:
             move_anchors(pkg, part, rows)
+            if charts:
+                move_charts(pkg, part, rows)
         elif kind == RT["comments"]:
             move_comments(pkg, part, rows)
         elif kind == RT["vmlDrawing"]:
@@ -186,6 +192,24 @@ def move_anchors(pkg: Package, part: str, rows: RowMap) -> None:
         return
     for el in pkg.xml(part).iter(tag):
         el.text = moved(el.text)
+
+
+def move_charts(pkg: Package, drawing: str, rows: RowMap) -> None:
+    """The data ranges (``c:f``) of the charts a drawing holds follow the moved rows."""
+    rels_name = pkg.rels_name(drawing)
+    if rels_name not in pkg:
+        return
+    tag = f"{{{NS['c']}}}f"
+    for rel in pkg.view(rels_name):
+        if rel.get("Type") != RT["chart"] or rel.get("TargetMode") == "External":
+            continue
+        part = resolve_target(drawing, rel.get("Target", ""))
+        if part not in pkg or not any(el.text and points_at(el.text, rows, own=False)
+                                      for el in pkg.view(part).iter(tag)):
+            continue
+        for el in pkg.xml(part).iter(tag):
+            if el.text:
+                el.text = move_formula(el.text, rows, own=False, grow=True)
 
 
 def move_names(pkg: Package, main: str, rows: RowMap) -> bool:

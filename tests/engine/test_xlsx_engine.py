@@ -12,9 +12,12 @@ import openpyxl
 import pytest
 from lxml import etree
 from openpyxl.cell.rich_text import TextBlock
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table
 
 from m3docs.engine.core import TemplateProblems
@@ -226,6 +229,34 @@ def test_a_table_over_the_loop_grows(tmp_path):
     table = wb["Plan"].tables["Items"]
     assert table.ref == "A2:E9"
     assert table.autoFilter.ref == "A2:E9"
+
+
+def test_links_notes_page_breaks_and_charts_follow_their_rows(tmp_path):
+    path = plan_book(tmp_path / "book.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Plan"]
+    ws["A8"].hyperlink = "https://example.gov/sign"
+    ws["C6"].comment = Comment("checked by finance", "m3")
+    ws.row_breaks.append(Break(id=7))
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=4, min_row=4, max_row=4))
+    ws.add_chart(chart, "G7")
+    wb.save(path)
+    wb, data, _ = rendered(path, CONTEXT)
+    ws = wb["Plan"]
+    assert ws["A12"].hyperlink.target == "https://example.gov/sign"
+    assert ws["C10"].comment.text == "checked by finance"
+    assert [b.id for b in ws.row_breaks.brk] == [11]
+    anchor = part(data, "xl/drawings/drawing1.xml")
+    rows = [el.text for el in anchor.iter(
+        "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}row")]
+    assert rows[0] == "10"                                      # G7 (row index 6) -> G11
+    series = part(data, "xl/charts/chart1.xml")
+    refs = [el.text for el in series.iter("{http://schemas.openxmlformats.org/drawingml/2006/chart}f")]
+    assert refs == ["'Plan'!$D$3:$D$9"]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        vml = z.read("xl/drawings/commentsDrawing1.vml")
+    assert re.search(rb"<(\w+:)?Row>9</(\w+:)?Row>", vml)            # C10, zero-based
 
 
 def test_nested_control_flow_and_two_loops_on_one_sheet(tmp_path):
