@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Mapping
 from xml.sax.saxutils import escape as xml_escape, quoteattr, unescape as xml_unescape
 
 from lxml import etree
@@ -34,9 +34,9 @@ from openpyxl.formula.translate import Translator, TranslatorError
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from ..ooxml import rowmove
-from ..ooxml.cells import col_index, move_formula, move_sqref, split_ref
+from ..ooxml.cells import col_letter, move_formula, move_sqref, split_ref
 from ..ooxml.package import Package, Template, resolve_target
-from ..ooxml.xml import NS, RT, clean_text, parse_xml, qn, serialize
+from ..ooxml.xml import NS, RT, clean_text, parse_xml, qn
 from ..renderers.sheetml import child as sheet_child
 from . import core
 from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
@@ -260,6 +260,7 @@ class SheetPlan:
     part: str
     skeleton: etree._Element                     # the worksheet without its rows
     compiled: Compiled | None = None
+    locate: Callable[[int], Place] | None = None   # a source line's cell
     blocks: list[Block] = field(default_factory=list)
     formula_rows: set[int] = field(default_factory=set)
     body_merges: list[tuple[int, int, int, int]] = field(default_factory=list)
@@ -381,6 +382,7 @@ class SheetCompiler:
         plan.formula_rows = {int(row.get("r")) for row in data.iter(qn("x:row"))
                              if row.find(f"{qn('x:c')}/{qn('x:f')}") is not None}
         plan.compiled = self._compile(data, control, cell_source)
+        plan.locate = getattr(self, "locate", None)
         data.getparent().replace(data, etree.Element(qn("x:sheetData")))
 
     def _compile(self, data: etree._Element, control: dict[int, list[Tag]],
@@ -420,6 +422,7 @@ class SheetCompiler:
         def locate(n: int) -> Place:
             return [p for start, p in lines if start <= n][-1]
 
+        self.locate = locate
         try:
             return core.compile_source(self.env, "".join(source), locate)
         except TemplateProblems as exc:
@@ -725,7 +728,10 @@ class _Render:
             self.pkg.put(plan.part, ws)
             return
         place = Place(self.wb.name, plan.part, plan.name)
-        text = core.render_recorded(plan.compiled, self.context, self.record, place)
+        try:
+            text = core.render_recorded(plan.compiled, self.context, self.record, place)
+        except TemplateProblems as exc:
+            raise TemplateProblems([_relocate(d, exc, plan.locate) for d in exc.diagnostics])
         text, cleaned = clean_text(text)
         if cleaned:
             self.notes.append(f"{plan.name}: removed characters that are not allowed in XML")
@@ -841,7 +847,7 @@ class _Render:
         for c1, r1, c2, r2 in plan.body_merges:
             for row, t, new in self.origin:
                 if t == r1:
-                    ref = f"{_col(c1)}{new}:{_col(c2)}{new + r2 - r1}"
+                    ref = f"{col_letter(c1)}{new}:{col_letter(c2)}{new + r2 - r1}"
                     etree.SubElement(merges, qn("x:mergeCell"), ref=ref)
         merges.set("count", str(len(merges)))
 
@@ -887,15 +893,24 @@ class _Render:
         calc.set("fullCalcOnLoad", "1")
 
 
+def _relocate(diagnostic: Any, exc: TemplateProblems,
+              locate: Callable[[int], Place] | None) -> Any:
+    """A render error placed at its cell: the template line Jinja's traceback names."""
+    cause = exc.__cause__ or exc.__context__
+    tb, line = getattr(cause, "__traceback__", None), 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if not line or locate is None:
+        return diagnostic
+    return locate(line).diagnostic(diagnostic.severity, diagnostic.message)
+
+
 def _close(block: Block, shift: int, started: bool) -> int:
     if not started:
         block.start = block.top + shift
     return shift + block.made - (block.bottom - block.top + 1)
-
-
-def _col(index: int) -> str:
-    from ..ooxml.cells import col_letter
-    return col_letter(index)
 
 
 ENGINE = XlsxEngine()

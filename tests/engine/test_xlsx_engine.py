@@ -487,3 +487,14 @@ def test_the_audit_finds_no_new_error(tmp_path):
     out = tmp_path / "out.xlsx"
     out.write_bytes(data)
     assert audit_errors(out) - audit_errors(path) == set()
+
+
+def test_an_error_while_rendering_names_its_cell(tmp_path):
+    path = plan_book(tmp_path / "book.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Plan"]["C4"] = "{{ item.amount / item.zero }}"
+    wb.save(path)
+    with pytest.raises(TemplateProblems) as err:
+        render_xlsx(path, dict(CONTEXT, items=[{"amount": 1, "zero": 0}]))
+    (line,) = [str(d) for d in err.value.diagnostics]
+    assert line.startswith("book.xlsx: xl/worksheets/sheet1.xml: Plan!C4: error: cannot render")
