@@ -36,12 +36,11 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from ..ooxml import rowmove
 from ..ooxml.cells import col_letter, move_formula, move_sqref, split_ref
 from ..ooxml.package import Package, Template, resolve_target
-from ..ooxml.xml import NS, RT, clean_text, parse_xml, qn
+from ..ooxml.xml import NS, RT, parse_xml, qn
 from ..renderers.sheetml import child as sheet_child
 from . import core
 from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
 
-X = NS["x"]
 MAX_CELL_CHARS = 32_767
 RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
@@ -53,6 +52,11 @@ HEADER_FOOTER = ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHea
 LINK_COLOR = "FF0563C1"  # the colour of Excel's Hyperlink cell style
 _HELPERS = frozenset({"m3_value", "m3_rich"})
 _MARK = re.compile(r"<\?m3 (\d+)\?>")
+# A cell's row number is written where this mark stands, after its column (``r="B\0"``):
+# a character XML cannot hold, so no text carries it (values are cleaned of it).
+ROW_MARK = "\x00"
+_CELL_COLUMN = re.compile(r'(<c r="[A-Z]{1,3})"')
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _TAGGED = re.compile(r"\{\{|\{%|\{#|\{_\{|\}_\}|\{_%|%_\}")
 _XMLNS = re.compile(r' xmlns(?::\w+)?="[^"]*"')
 _EPOCH = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
@@ -63,7 +67,24 @@ _UNESCAPE = {"&#34;": '"', "&#39;": "'"}
 
 # -- values written by the template (Jinja globals) -----------------------------------------
 def _xml(text: str) -> str:
+    """Text as XML character data: characters XML cannot hold removed (noted), markup
+    escaped. Every value a sheet writes passes here (the sheet is rendered without
+    autoescape: Markup objects cost a third of a 5,000-row render, measured)."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+        _note("removed characters that are not allowed in XML")
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _note(message: str) -> None:
+    notes = _notes.get()
+    if notes is not None:
+        notes.append(message)
+
+
+def m3_text(value: Any) -> str:
+    """A value written into a cell's text (``None`` and undefined as nothing)."""
+    return "" if value is None else _xml(str(value))
 
 
 def m3_value(value: Any, style: int, date_style: int, date1904: int) -> str:
@@ -126,9 +147,7 @@ def _serial(value: dt.date | dt.time, date1904: bool) -> tuple[float, str]:
 def _fit(text: str) -> str:
     if len(text) <= MAX_CELL_CHARS:
         return text
-    notes = _notes.get()
-    if notes is not None:
-        notes.append(f"text cut to Excel's limit of {MAX_CELL_CHARS} characters")
+    _note(f"text cut to Excel's limit of {MAX_CELL_CHARS} characters")
     return text[:MAX_CELL_CHARS]
 
 
@@ -289,7 +308,6 @@ class SheetCompiler:
         self.book, self.file, self.name, self.part = book, file, name, part
         self.date_styles = date_styles
         self.errors: list = []
-        self.fragments: list[tuple[str, Place]] = []
 
     def place(self, where: str) -> Place:
         return Place(self.file, self.part, where)
@@ -391,8 +409,9 @@ class SheetCompiler:
         fragments: list[tuple[str, Place]] = []
         for row in list(data.iter(qn("x:row"))):
             r = int(row.get("r"))
+            _r_first(row, row.get("r"))
             for c in row.iter(qn("x:c")):
-                c.set("r", (c.get("r") or "").rstrip("0123456789"))
+                _r_first(c, (c.get("r") or "").rstrip("0123456789"))
                 if id(c) in cell_source:
                     fragments.append((cell_source[id(c)],
                                       self.place(f"{self.name}!{c.get('r')}{r}")))
@@ -405,7 +424,7 @@ class SheetCompiler:
                 row.getparent().remove(row)
         if self.errors:
             return None
-        text = etree.tostring(data, encoding="unicode")
+        text = _CELL_COLUMN.sub("\\1" + ROW_MARK + '"', etree.tostring(data, encoding="unicode"))
         pieces = _MARK.split(text)
         source, lines, line = [], [(1, self.place(self.name))], 1
         for i, piece in enumerate(pieces):
@@ -423,8 +442,9 @@ class SheetCompiler:
             return [p for start, p in lines if start <= n][-1]
 
         self.locate = locate
-        try:
-            return core.compile_source(self.env, "".join(source), locate)
+        try:   # values are escaped by the filters that write them (see _xml)
+            return core.compile_source(self.env, "{% autoescape false %}" + "".join(source)
+                                       + "{% endautoescape %}", locate)
         except TemplateProblems as exc:
             self.errors += exc.diagnostics
             return None
@@ -439,19 +459,18 @@ class SheetCompiler:
         if len(tags) == 1 and tags[0][2].kind == "{{" and tags[0][2].level in ("", "p") \
                 and not text[:tags[0][0]].strip() and not text[tags[0][1]:].strip():
             date = int(style in self.date_styles)
-            # m3_value escapes what it writes: autoescape off spares a Markup per cell
-            return (f'<c r="{col}"{{% autoescape false %}}{{{{ ({tags[0][2].body}) | m3_value('
-                    f'{style}, {date}, {int(self.book.date1904)}) }}}}{{% endautoescape %}}</c>')
+            return (f'<c r="{col}{ROW_MARK}"{{{{ ({tags[0][2].body}) | m3_value('
+                    f'{style}, {date}, {int(self.book.date1904)}) }}}}</c>')
         s = f' s="{style}"' if style else ""
-        head = f'<c r="{col}"{s} t="inlineStr"><is>'
+        head = f'<c r="{col}{ROW_MARK}"{s} t="inlineStr"><is>'
         if any(tag.kind == "{{" and tag.level == "r" for _, _, tag in tags):
             return head + _rich_source(text) + "</is></c>"
         runs = cell.runs
         if len(runs) > 1 and _tags_within_runs(runs):
-            body = "".join(f'<r>{props}<t xml:space="preserve">{_text_source(t)}</t></r>'
+            body = "".join(f'<r>{props}<t xml:space="preserve">{_text_source(t, True)}</t></r>'
                            for props, t in runs)
         else:
-            body = f'<t xml:space="preserve">{_text_source(text)}</t>'
+            body = f'<t xml:space="preserve">{_text_source(text, True)}</t>'
         return head + body + "</is></c>"
 
     def _header_fields(self, ws: etree._Element) -> list[TextField]:
@@ -490,6 +509,15 @@ def text_field(compiler: Any, index: int, text: str, place: Place) -> TextField 
         return None
 
 
+def _r_first(el: etree._Element, value: str) -> None:
+    """``r`` set to ``value`` and written as the element's first attribute."""
+    attrs = [(k, v) for k, v in el.attrib.items() if k != "r"]
+    el.attrib.clear()
+    el.set("r", value)
+    for k, v in attrs:
+        el.set(k, v)
+
+
 def _raw(xml: str) -> str:
     """Literal XML as Jinja source."""
     if "{{" in xml or "{%" in xml or "{#" in xml:
@@ -497,12 +525,15 @@ def _raw(xml: str) -> str:
     return xml
 
 
-def _text_source(text: str) -> str:
-    """Cell or field text with tags as Jinja source writing XML text."""
+def _text_source(text: str, in_sheet: bool = False) -> str:
+    """Cell or field text with tags as Jinja source writing XML text (``in_sheet``: its
+    values are escaped by ``m3_text``, the sheet being rendered without autoescape)."""
     out, pos = [], 0
     for start, end, tag in core.find_tags(text):
         out.append(core.literal(xml_escape(text[pos:start])))
-        if tag.kind != "{#":
+        if tag.kind == "{{" and in_sheet:
+            out.append(_escaped(tag))
+        elif tag.kind != "{#":
             out.append(tag.jinja)
         pos = end
     out.append(core.literal(xml_escape(text[pos:])))
@@ -520,15 +551,20 @@ def _rich_source(text: str) -> str:
     for start, end, tag in core.find_tags(text):
         plain(core.literal(xml_escape(text[pos:start])))
         if tag.kind == "{{" and tag.level == "r":
-            out.append("{%% autoescape false %%}{{ (%s) | m3_rich }}{%% endautoescape %%}"
-                       % tag.body)
+            out.append("{{ (%s) | m3_rich }}" % tag.body)
         elif tag.kind == "{{":
-            plain(tag.jinja)
+            plain(_escaped(tag))
         elif tag.kind == "{%":
             out.append(tag.jinja)
         pos = end
     plain(core.literal(xml_escape(text[pos:])))
     return "".join(out)
+
+
+def _escaped(tag: Tag) -> str:
+    """A ``{{ }}`` tag whose value is escaped by ``m3_text`` (trim markers kept)."""
+    left, right = "-" if tag.trim_left else "", "-" if tag.trim_right else ""
+    return "{{%s (%s) | m3_text %s}}" % (left, tag.body, right)
 
 
 def _tags_within_runs(runs: list[tuple[str, str]]) -> bool:
@@ -622,7 +658,8 @@ class XlsxEngine:
     def __init__(self) -> None:
         # filters, not globals: Jinja calls filters directly, while every call of a global
         # goes through the sandbox's checks (0.7 s of 2 s for 25,000 typed cells, measured)
-        self.env = core.make_environment({"m3_value": m3_value, "m3_rich": m3_rich})
+        self.env = core.make_environment({"m3_value": m3_value, "m3_rich": m3_rich,
+                                          "m3_text": m3_text})
 
     def compile(self, template: Template, name: str) -> "CompiledWorkbook":
         book = Book(template)
@@ -732,75 +769,47 @@ class _Render:
             text = core.render_recorded(plan.compiled, self.context, self.record, place)
         except TemplateProblems as exc:
             raise TemplateProblems([_relocate(d, exc, plan.locate) for d in exc.diagnostics])
-        text, cleaned = clean_text(text)
-        if cleaned:
-            self.notes.append(f"{plan.name}: removed characters that are not allowed in XML")
+        numbering = Numbering(plan)
+        text = numbering.apply(text)
+        rows = numbering.map()
         data = parse_xml(text.encode("utf-8"))
-        rows = self.number_rows(plan, data)
         if rows is not None:
             self.formulas_moved |= rowmove.move_formulas(ws, rows, own=True)
             rowmove.move_ranges(ws, rows, grow=True)
-            self.repeat_merges(plan, ws, rows)
+            self.repeat_merges(plan, ws, rows, numbering.order)
             dim = ws.find(qn("x:dimension"))
             if dim is not None and dim.get("ref"):
                 dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
             rowmove.move_sheet_parts(self.pkg, plan.part, rows, charts=True)
             self.maps.append(rows)
+            if plan.formula_rows:
+                self.formulas(plan, data, rows, numbering.order)
         ws.replace(ws.find(qn("x:sheetData")), data)
-        self.cells(plan, ws, data, rows, text)
+        self.marks(plan, ws, data, text)
         self.pkg.put(plan.part, ws)
 
-    def number_rows(self, plan: SheetPlan, data: etree._Element) -> LoopRows | None:
-        """Give every rendered row its number; the map of where template rows went."""
-        blocks = [Block(b.top, b.bottom) for b in plan.blocks]
-        out: dict[int, list[int]] = {}
-        self.origin: list[tuple[etree._Element, int, int]] = []  # (row, template row, new)
-        shift, done, current = 0, 0, -1
-        tops = [b.top for b in blocks]
-        for row in data.iterchildren(qn("x:row")):
-            t = int(row.get("r"))
-            i = bisect.bisect_right(tops, t) - 1
-            inside = i >= 0 and t <= blocks[i].bottom
-            while done < len(blocks) and blocks[done].bottom < t:
-                shift = _close(blocks[done], shift, done == current)
-                done += 1
-            if not inside:
-                new = t + shift
-            else:
-                if current != i:
-                    current = i
-                    blocks[i].start = blocks[i].top + shift
-                new = blocks[i].start + blocks[i].made
-                blocks[i].made += 1
-            if new != t:
-                row.set("r", str(new))
-            span = out.setdefault(t, [new, new])
-            span[1] = new
-            self.origin.append((row, t, new))
-        while done < len(blocks):
-            shift = _close(blocks[done], shift, done == current)
-            done += 1
-        return LoopRows(plan.name, blocks, out) if blocks else None
-
-    def cells(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
-              rows: LoopRows | None, text: str) -> None:
-        """Cell references, formulas that follow the rows, dates' styles, links."""
-        tag_c = qn("x:c")
-        formula_rows = plan.formula_rows if rows is not None else ()
+    def formulas(self, plan: SheetPlan, data: etree._Element, rows: LoopRows,
+                 order: list[tuple[int, int]]) -> None:
+        """Formulas of the rendered rows follow the rows; in a generated row, relative
+        references into the loop's body are that copy's rows."""
         bodies = [(b.top + 1, b.bottom - 1) for b in plan.blocks]
-        for row, t, new in self.origin:
-            suffix = str(new)
-            for c in row.iterchildren(tag_c):
-                c.set("r", c.get("r") + suffix)
-            if t in formula_rows:
+        path = f"{qn('x:c')}/{qn('x:f')}"
+        for row, (t, new) in zip(data.iterchildren(qn("x:row")), order):
+            if t in plan.formula_rows:
                 local = next(((lo, hi, new - t) for lo, hi in bodies if lo <= t <= hi), None)
-                for f in row.iterfind(f"{tag_c}/{qn('x:f')}"):
+                for f in row.iterfind(path):
                     self.formula(f, t, new, rows, local)
-        if 'm3d="' in text:  # a date in a cell whose style shows no date
+
+    def marks(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
+              text: str) -> None:
+        """Dates in cells whose style shows no date get a date style; a rich text's first
+        link becomes its cell's hyperlink."""
+        tag_c = qn("x:c")
+        if 'm3d="' in text:
             for c in data.iterfind(f".//{tag_c}[@m3d]"):
                 kind = c.attrib.pop("m3d")
                 c.set("s", str(self.date_style(int(c.get("s", "0")), kind)))
-        if "<m3link" in text:  # a rich text's first link is its cell's hyperlink
+        if "<m3link" in text:
             links: dict[str, str] = {}
             for mark in list(data.iter(qn("x:m3link"))):
                 links.setdefault(mark.getparent().getparent().get("r"), mark.get("u"))
@@ -839,13 +848,14 @@ class _Render:
             self.date_xf[key] = len(xfs) - 1
         return self.date_xf[key]
 
-    def repeat_merges(self, plan: SheetPlan, ws: etree._Element, rows: LoopRows) -> None:
+    def repeat_merges(self, plan: SheetPlan, ws: etree._Element, rows: LoopRows,
+                      order: list[tuple[int, int]]) -> None:
         """Merges of a loop's body, once per generated copy of their first row."""
         if not plan.body_merges:
             return
         merges = sheet_child(ws, "mergeCells")
         for c1, r1, c2, r2 in plan.body_merges:
-            for row, t, new in self.origin:
+            for t, new in order:
                 if t == r1:
                     ref = f"{col_letter(c1)}{new}:{col_letter(c2)}{new + r2 - r1}"
                     etree.SubElement(merges, qn("x:mergeCell"), ref=ref)
@@ -893,6 +903,64 @@ class _Render:
         calc.set("fullCalcOnLoad", "1")
 
 
+class Numbering:
+    """Numbers the rendered rows and their cells, in the text, as they come: a row outside
+    a loop moves by what the loops above it added; the rows a loop made follow one another
+    from where the loop began. Done on the text (a split and one replace per row) because
+    setting each cell's reference in the tree cost a third of a 5,000-row render (measured),
+    and a regular expression per cell as much."""
+
+    def __init__(self, plan: SheetPlan):
+        self.sheet = plan.name
+        self.blocks = [Block(b.top, b.bottom) for b in plan.blocks]
+        self.tops = [b.top for b in self.blocks]
+        self.out: dict[int, list[int]] = {}
+        self.order: list[tuple[int, int]] = []      # (template row, new row) in order
+        self.shift, self.done, self.current = 0, 0, -1
+
+    def apply(self, text: str) -> str:
+        """The rendered rows with their numbers (every ``<row`` has ``r`` first)."""
+        pieces = text.split("<row r=\"")
+        for i in range(1, len(pieces)):
+            piece = pieces[i]
+            end = piece.index('"')
+            new = str(self._number(int(piece[:end])))
+            pieces[i] = new + piece[end:].replace(ROW_MARK, new)
+        while self.done < len(self.blocks):
+            self._close()
+        return "<row r=\"".join(pieces)
+
+    def map(self) -> LoopRows | None:
+        return LoopRows(self.sheet, self.blocks, self.out) if self.blocks else None
+
+    def _close(self) -> None:
+        block = self.blocks[self.done]
+        if self.done != self.current:
+            block.start = block.top + self.shift
+        self.shift += block.made - (block.bottom - block.top + 1)
+        self.done += 1
+
+    def _number(self, t: int) -> int:
+        new = self._place(t)
+        self.order.append((t, new))
+        span = self.out.setdefault(t, [new, new])
+        span[1] = new
+        return new
+
+    def _place(self, t: int) -> int:
+        while self.done < len(self.blocks) and self.blocks[self.done].bottom < t:
+            self._close()
+        i = bisect.bisect_right(self.tops, t) - 1
+        if i < 0 or t > self.blocks[i].bottom:
+            return t + self.shift
+        block = self.blocks[i]
+        if self.current != i:
+            self.current = i
+            block.start = block.top + self.shift
+        block.made += 1
+        return block.start + block.made - 1
+
+
 def _relocate(diagnostic: Any, exc: TemplateProblems,
               locate: Callable[[int], Place] | None) -> Any:
     """A render error placed at its cell: the template line Jinja's traceback names."""
@@ -905,12 +973,6 @@ def _relocate(diagnostic: Any, exc: TemplateProblems,
     if not line or locate is None:
         return diagnostic
     return locate(line).diagnostic(diagnostic.severity, diagnostic.message)
-
-
-def _close(block: Block, shift: int, started: bool) -> int:
-    if not started:
-        block.start = block.top + shift
-    return shift + block.made - (block.bottom - block.top + 1)
 
 
 ENGINE = XlsxEngine()
