@@ -772,7 +772,11 @@ class _Render:
         numbering = Numbering(plan)
         text = numbering.apply(text)
         rows = numbering.map()
-        data = parse_xml(text.encode("utf-8"))
+        try:
+            data = parse_xml(text.encode("utf-8"))
+        except etree.XMLSyntaxError as exc:  # e.g. {% filter upper %} over escaped text
+            raise TemplateProblems([place.diagnostic(
+                "error", f"the template wrote cells that are not well-formed XML ({exc})")])
         if rows is not None:
             self.formulas_moved |= rowmove.move_formulas(ws, rows, own=True)
             rowmove.move_ranges(ws, rows, grow=True)

@@ -498,3 +498,12 @@ def test_an_error_while_rendering_names_its_cell(tmp_path):
         render_xlsx(path, dict(CONTEXT, items=[{"amount": 1, "zero": 0}]))
     (line,) = [str(d) for d in err.value.diagnostics]
     assert line.startswith("book.xlsx: xl/worksheets/sheet1.xml: Plan!C4: error: cannot render")
+
+
+def test_a_filter_block_that_breaks_the_markup_is_an_error_not_a_crash(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "{% filter upper %}a & b{% endfilter %}"
+    wb.save(tmp_path / "book.xlsx")
+    with pytest.raises(TemplateProblems) as err:
+        render_xlsx(tmp_path / "book.xlsx", {})
+    assert str(err.value).startswith("book.xlsx: xl/worksheets/sheet1.xml: Sheet: error: ")
