@@ -50,7 +50,7 @@ DOC_PROPS = ("docProps/core.xml", "docProps/app.xml", "docProps/custom.xml")
 HEADER_FOOTER = ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader",
                  "firstFooter")
 LINK_COLOR = "FF0563C1"  # the colour of Excel's Hyperlink cell style
-_HELPERS = frozenset({"m3_value", "m3_rich"})
+LINK_SCHEMES = ("http:", "https:", "mailto:")  # what a cell's hyperlink may open
 _MARK = re.compile(r"<\?m3 (\d+)\?>")
 # A cell's row number is written where this mark stands, after its column (``r="B\0"``):
 # a character XML cannot hold, so no text carries it (values are cleaned of it).
@@ -65,7 +65,7 @@ _notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("m3doc
 _UNESCAPE = {"&#34;": '"', "&#39;": "'"}
 
 
-# -- values written by the template (Jinja globals) -----------------------------------------
+# -- values written by the template (Jinja filters) -----------------------------------------
 def _xml(text: str) -> str:
     """Text as XML character data: characters XML cannot hold removed (noted), markup
     escaped. Every value a sheet writes passes here (the sheet is rendered without
@@ -120,7 +120,9 @@ def m3_rich(value: Any) -> str:
             continue
         props = ("<b/>" if bold else "") + ("<i/>" if italic else "")
         if url:
-            link = link or url
+            url = _ILLEGAL.sub("", str(url)).strip()
+            if url.lower().startswith(LINK_SCHEMES):
+                link = link or url
             props += f'<u/><color rgb="{LINK_COLOR}"/>'
         props = f"<rPr>{props}</rPr>" if props else ""
         out.append(f'<r>{props}<t xml:space="preserve">{_xml(_fit(text))}</t></r>')
@@ -269,8 +271,12 @@ class TextField:
 
     def render(self, root_items: list[etree._Element], context: Mapping[str, Any],
                record: RenderRecord) -> None:
-        out = core.render_recorded(self.compiled, context, record, self.place)
-        root_items[self.index].text = xml_unescape(out, _UNESCAPE)
+        out = xml_unescape(core.render_recorded(self.compiled, context, record, self.place),
+                           _UNESCAPE)
+        if _ILLEGAL.search(out):
+            out = _ILLEGAL.sub("", out)
+            _note(f"{self.place.where}: removed characters that are not allowed in XML")
+        root_items[self.index].text = out
 
 
 @dataclass
@@ -716,7 +722,7 @@ class CompiledWorkbook:
         for _, fields in props:
             for f in fields:
                 names |= f.compiled.names
-        self.names = frozenset(names - _HELPERS)
+        self.names = frozenset(names)
 
     def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
         pkg = self.template.new()

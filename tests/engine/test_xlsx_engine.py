@@ -338,12 +338,15 @@ def test_rich_text_runs_and_the_first_link(tmp_path):
     wb.save(path)
     note = RichText((Run("See "), Run("the guide", bold=True, url="https://example.gov/g"),
                      Run(" now", italic=True), Run("also", url="https://example.gov/h")))
+    script = RichText((Run("run me", url="javascript:alert(1)"),))
     wb, data, _ = rendered(path, dict(CONTEXT, items=[{"note": note, "amount": 1},
-                                                      {"note": "plain <text>", "amount": 2}]))
+                                                      {"note": "plain <text>", "amount": 2},
+                                                      {"note": script, "amount": 3}]))
     ws = wb["Plan"]
     assert ws["A3"].value == "See the guide nowalso"
     assert ws["A3"].hyperlink.target == "https://example.gov/g"
     assert ws["A4"].value == "plain <text>" and ws["A4"].hyperlink is None
+    assert ws["A5"].value == "run me" and ws["A5"].hyperlink is None   # only web and mail links
     rich = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)["Plan"]["A3"].value
     bold = [str(block) for block in rich if isinstance(block, TextBlock) and block.font.b]
     assert bold == ["the guide"]
@@ -373,7 +376,8 @@ def test_headers_footers_and_document_properties(tmp_path):
     wb["Notes"].oddFooter.left.text = "For {{ provider }}"
     wb.properties.title = "{{ agency }}: {{ items | length }} items"
     wb.save(path)
-    wb, data, _ = rendered(path, CONTEXT)
+    wb, data, warnings = rendered(path, dict(CONTEXT, agency="G\x02SA"))
+    assert any("Plan!oddHeader: removed characters" in w for w in warnings), warnings
     assert wb["Plan"].oddHeader.center.text == "GSA plan"
     assert wb["Notes"].oddFooter.left.text == "For Acme <Federal> & Co"
     assert wb.properties.title == "GSA: 7 items"
