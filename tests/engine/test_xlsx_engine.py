@@ -511,3 +511,20 @@ def test_a_filter_block_that_breaks_the_markup_is_an_error_not_a_crash(tmp_path)
     with pytest.raises(TemplateProblems) as err:
         render_xlsx(tmp_path / "book.xlsx", {})
     assert str(err.value).startswith("book.xlsx: xl/worksheets/sheet1.xml: Sheet: error: ")
+
+
+def test_a_tag_split_across_runs_of_a_shared_string(tmp_path):
+    path = plan_book(tmp_path / "book.xlsx")
+    to_shared_strings(path, rich={"Plan for {{ agency }}": [(True, "Plan for {{ age"),
+                                                            (False, "ncy }}")]})
+    wb, _, _ = rendered(path, CONTEXT)
+    assert wb["Plan"]["A1"].value == "Plan for GSA"
+
+
+def test_dates_in_a_1904_workbook(tmp_path):
+    path = plan_book(tmp_path / "book.xlsx")
+    rewrite(path, {"xl/workbook.xml": lambda b: re.sub(
+        rb"<workbookPr[^>]*/>", b'<workbookPr date1904="1"/>', b)})
+    _, data, _ = rendered(path, CONTEXT)
+    cell = [c for c in part(data, "xl/worksheets/sheet1.xml").iter(f"{X}c") if c.get("r") == "B3"]
+    assert cell[0].findtext(f"{X}v") == str((dt.date(2026, 1, 1) - dt.date(1904, 1, 1)).days)
