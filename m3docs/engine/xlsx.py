@@ -34,10 +34,10 @@ from openpyxl.formula.translate import Translator, TranslatorError
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from ..ooxml import rowmove
-from ..ooxml.cells import col_letter, move_formula, move_sqref, split_ref
+from ..ooxml.cells import col_index, col_letter, move_formula, move_sqref, split_ref
 from ..ooxml.package import Package, Template, resolve_target
 from ..ooxml.xml import NS, RT, parse_xml, qn
-from ..renderers.sheetml import child as sheet_child
+from ..renderers.sheetml import child as sheet_child, column_widths, row_height
 from . import core
 from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
 
@@ -190,6 +190,15 @@ class Book:
         pr = wb.find(qn("x:workbookPr"))
         self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
 
+    def wrap_styles(self) -> set[int]:
+        """The cell styles (cellXfs indexes) that wrap their text."""
+        if not self.styles or self.styles not in self.template.raw:
+            return set()
+        xfs = self.template.xml(self.styles).find(qn("x:cellXfs"))
+        return {i for i, xf in enumerate(xfs if xfs is not None else [])
+                if (al := xf.find(qn("x:alignment"))) is not None
+                and al.get("wrapText") in ("1", "true")}
+
     def date_styles(self) -> set[int]:
         """The cell styles (cellXfs indexes) that show dates."""
         if not self.styles or self.styles not in self.template.raw:
@@ -289,6 +298,7 @@ class SheetPlan:
     blocks: list[Block] = field(default_factory=list)
     formula_rows: set[int] = field(default_factory=set)
     body_merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    fit_rows: dict[int, dict[str, float]] = field(default_factory=dict)
     fields: list[TextField] = field(default_factory=list)
 
 
@@ -405,9 +415,33 @@ class SheetCompiler:
             plan.body_merges = _take_body_merges(ws, plan.blocks)
         plan.formula_rows = {int(row.get("r")) for row in data.iter(qn("x:row"))
                              if row.find(f"{qn('x:c')}/{qn('x:f')}") is not None}
+        plan.fit_rows = self._fit_rows(ws, data, tagged, control)
         plan.compiled = self._compile(data, control, cell_source)
         plan.locate = getattr(self, "locate", None)
         data.getparent().replace(data, etree.Element(qn("x:sheetData")))
+
+    def _fit_rows(self, ws: etree._Element, data: etree._Element,
+                  tagged: dict[int, list[_Cell]], control: dict[int, list[Tag]]
+                  ) -> dict[int, dict[str, float]]:
+        """Rows whose height follows their text: tagged cells that wrap, in a row whose
+        height the author did not fix; per row, column -> width (characters)."""
+        wrap = self.book.wrap_styles()
+        if not wrap:
+            return {}
+        widths = column_widths(ws)
+        pr = ws.find(qn("x:sheetFormatPr"))
+        default = float(pr.get("defaultColWidth", "0") or 0) if pr is not None else 0.0
+        default = default or 8.43
+        rows = {int(row.get("r")): row for row in data.iter(qn("x:row"))}
+        out: dict[int, dict[str, float]] = {}
+        for r, cells in tagged.items():
+            if r in control or rows[r].get("customHeight") in ("1", "true"):
+                continue
+            for cell in cells:
+                if int(cell.el.get("s", "0") or 0) in wrap:
+                    col = cell.ref.rstrip("0123456789")
+                    out.setdefault(r, {})[col] = widths.get(col_index(col), default)
+        return out
 
     def _compile(self, data: etree._Element, control: dict[int, list[Tag]],
                  cell_source: dict[int, str]) -> Compiled | None:
@@ -794,6 +828,8 @@ class _Render:
             self.maps.append(rows)
             if plan.formula_rows:
                 self.formulas(plan, data, rows, numbering.order)
+        if plan.fit_rows:
+            self.fit_heights(plan, data, numbering.order)
         ws.replace(ws.find(qn("x:sheetData")), data)
         self.marks(plan, ws, data, text)
         self.pkg.put(plan.part, ws)
@@ -809,6 +845,33 @@ class _Render:
                 local = next(((lo, hi, new - t) for lo, hi in bodies if lo <= t <= hi), None)
                 for f in row.iterfind(path):
                     self.formula(f, t, new, rows, local)
+
+    def fit_heights(self, plan: SheetPlan, data: etree._Element,
+                    order: list[tuple[int, int]]) -> None:
+        """A row whose wrapped text needs more lines than its height shows grows to fit
+        (the estimate of ``sheetml.row_height``)."""
+        tag_c, plain = qn("x:c"), f"{qn('x:is')}/{qn('x:t')}"
+        for row, (t, _) in zip(data.iterchildren(qn("x:row")), order):
+            widths = plan.fit_rows.get(t)
+            if not widths:
+                continue
+            texts = []
+            for c in row.iterchildren(tag_c):
+                width = widths.get(c.get("r", "").rstrip("0123456789"))
+                if width is None or c.get("t") != "inlineStr":
+                    continue
+                text = c.findtext(plain)
+                if text is None:  # rich runs
+                    text = "".join(c.itertext())
+                if len(text) > width * 1.2 - 2 or "\n" in text:  # else one line (the model)
+                    texts.append((text, width))
+            if not texts:
+                continue
+            base = float(row.get("ht") or 15)
+            height = row_height(texts, minimum=base)
+            if height > row_height([], minimum=base):   # more than one line
+                row.set("ht", f"{height:g}")
+                row.set("customHeight", "1")
 
     def marks(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
               text: str) -> None:

@@ -15,6 +15,7 @@ from openpyxl.cell.rich_text import TextBlock
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
@@ -528,3 +529,18 @@ def test_dates_in_a_1904_workbook(tmp_path):
     _, data, _ = rendered(path, CONTEXT)
     cell = [c for c in part(data, "xl/worksheets/sheet1.xml").iter(f"{X}c") if c.get("r") == "B3"]
     assert cell[0].findtext(f"{X}v") == str((dt.date(2026, 1, 1) - dt.date(1904, 1, 1)).days)
+
+
+def test_rows_with_wrapped_text_grow_to_show_it(tmp_path):
+    path = plan_book(tmp_path / "book.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Plan"]
+    ws.row_dimensions[4].height = None
+    ws["A4"].alignment = Alignment(wrap_text=True)
+    ws.column_dimensions["A"].width = 20
+    wb.save(path)
+    items = [{"name": "short"}, {"name": "a much longer name " * 6}]
+    wb, _, _ = rendered(path, dict(CONTEXT, items=items))
+    ws = wb["Plan"]
+    assert ws.row_dimensions[3].height is None
+    assert ws.row_dimensions[4].height >= 4 * 12.75
