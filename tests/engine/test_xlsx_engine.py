@@ -544,3 +544,29 @@ def test_rows_with_wrapped_text_grow_to_show_it(tmp_path):
     ws = wb["Plan"]
     assert ws.row_dimensions[3].height is None
     assert ws.row_dimensions[4].height >= 4 * 12.75
+
+
+def test_libreoffice_opens_a_rendered_workbook_and_computes_its_totals(tmp_path):
+    """A real office suite reads what the engine writes: the loop's rows, the moved total
+    (recomputed: moved formulas carry no stale cached value) and the other sheet's."""
+    import shutil
+    import subprocess
+
+    from m3docs.pdf import find_soffice
+    soffice = find_soffice()
+    if not soffice or not shutil.which("pdftotext"):
+        pytest.skip("LibreOffice or pdftotext is not installed")
+    data, _ = render_xlsx(plan_book(tmp_path / "book.xlsx"), CONTEXT)
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(data)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+                   check=True, capture_output=True, timeout=240)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "out.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert "Plan for GSA" in lines
+    assert [line for line in lines if re.fullmatch(r"Item 6 1/7/2026 due \S+ 9 18", line)]
+    assert "Total 31.5" in lines
+    assert "Signed: Acme <Federal> & Co" in lines
+    assert lines.count("31.5") == 2          # the summary sheet's =Plan!D10 and its SUM
