@@ -37,7 +37,7 @@ from ..ooxml import rowmove
 from ..ooxml.cells import col_index, col_letter, move_formula, move_sqref, split_ref
 from ..ooxml.package import Package, Template, resolve_target
 from ..ooxml.xml import NS, RT, parse_xml, qn
-from ..renderers.sheetml import child as sheet_child, column_widths, row_height
+from ..ooxml.worksheet import child as sheet_child, column_widths, row_height
 from . import core
 from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
 
