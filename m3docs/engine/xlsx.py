@@ -791,6 +791,7 @@ class _Render:
         book = self.wb.book
         for rows in self.maps:
             rowmove.move_names(self.pkg, book.main, rows)
+            rowmove.move_charts(self.pkg, rows)
         if self.maps:
             self.formulas_moved |= rowmove.move_other_sheets(self.pkg, book.sheets, self.maps)
         if self.formulas_moved:
@@ -824,7 +825,7 @@ class _Render:
             dim = ws.find(qn("x:dimension"))
             if dim is not None and dim.get("ref"):
                 dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
-            rowmove.move_sheet_parts(self.pkg, plan.part, rows, charts=True)
+            rowmove.move_sheet_parts(self.pkg, plan.part, rows)
             self.maps.append(rows)
             if plan.formula_rows:
                 self.formulas(plan, data, rows, numbering.order)

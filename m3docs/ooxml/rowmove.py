@@ -114,10 +114,8 @@ def move_sheet(ws: etree._Element, rows: RowMap) -> bool:
     return changed
 
 
-def move_sheet_parts(pkg: Package, sheet_part: str, rows: RowMap,
-                     charts: bool = False) -> None:
-    """The sheet's tables, drawing anchors and notes follow its rows; with ``charts``,
-    the series of the charts drawn on it too (wherever their data is)."""
+def move_sheet_parts(pkg: Package, sheet_part: str, rows: RowMap) -> None:
+    """The sheet's tables, drawing anchors and notes follow its rows."""
     rels_name = pkg.rels_name(sheet_part)
     if rels_name not in pkg:
         return
@@ -130,8 +128,6 @@ def move_sheet_parts(pkg: Package, sheet_part: str, rows: RowMap,
             move_table(pkg, part, rows)
         elif kind == RT["drawing"]:
             move_anchors(pkg, part, rows)
-            if charts:
-                move_charts(pkg, part, rows)
         elif kind == RT["comments"]:
             move_comments(pkg, part, rows)
         elif kind == RT["vmlDrawing"]:
@@ -194,22 +190,23 @@ def move_anchors(pkg: Package, part: str, rows: RowMap) -> None:
         el.text = moved(el.text)
 
 
-def move_charts(pkg: Package, drawing: str, rows: RowMap) -> None:
-    """The data ranges (``c:f``) of the charts a drawing holds follow the moved rows."""
-    rels_name = pkg.rels_name(drawing)
-    if rels_name not in pkg:
-        return
+def move_charts(pkg: Package, rows: RowMap) -> bool:
+    """The data ranges (``c:f``) of every chart of the workbook, on whatever sheet it is
+    drawn, follow the moved rows (a series over a loop's row grows with it); charts that
+    do not point at them are left untouched. True when one did."""
     tag = f"{{{NS['c']}}}f"
-    for rel in pkg.view(rels_name):
-        if rel.get("Type") != RT["chart"] or rel.get("TargetMode") == "External":
+    changed = False
+    for part in pkg.names:
+        if not (part.startswith("xl/charts/") and part.endswith(".xml")):
             continue
-        part = resolve_target(drawing, rel.get("Target", ""))
-        if part not in pkg or not any(el.text and points_at(el.text, rows, own=False)
-                                      for el in pkg.view(part).iter(tag)):
+        if not any(el.text and points_at(el.text, rows, own=False)
+                   for el in pkg.view(part).iter(tag)):
             continue
         for el in pkg.xml(part).iter(tag):
             if el.text:
                 el.text = move_formula(el.text, rows, own=False, grow=True)
+        changed = True
+    return changed
 
 
 def move_names(pkg: Package, main: str, rows: RowMap) -> bool:

@@ -242,6 +242,9 @@ def test_links_notes_page_breaks_and_charts_follow_their_rows(tmp_path):
     chart = BarChart()
     chart.add_data(Reference(ws, min_col=4, min_row=4, max_row=4))
     ws.add_chart(chart, "G7")
+    elsewhere = BarChart()                           # drawn on another sheet
+    elsewhere.add_data(Reference(ws, min_col=4, min_row=2, max_row=6))
+    wb["Summary"].add_chart(elsewhere, "C1")
     wb.save(path)
     wb, data, _ = rendered(path, CONTEXT)
     ws = wb["Plan"]
@@ -252,9 +255,9 @@ def test_links_notes_page_breaks_and_charts_follow_their_rows(tmp_path):
     rows = [el.text for el in anchor.iter(
         "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}row")]
     assert rows[0] == "10"                                      # G7 (row index 6) -> G11
-    series = part(data, "xl/charts/chart1.xml")
-    refs = [el.text for el in series.iter("{http://schemas.openxmlformats.org/drawingml/2006/chart}f")]
-    assert refs == ["'Plan'!$D$3:$D$9"]
+    refs = [el.text for n in (1, 2) for el in part(data, f"xl/charts/chart{n}.xml").iter(
+        "{http://schemas.openxmlformats.org/drawingml/2006/chart}f")]
+    assert sorted(refs) == ["'Plan'!$D$2:$D$10", "'Plan'!$D$3:$D$9"]
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         vml = z.read("xl/drawings/commentsDrawing1.vml")
     assert re.search(rb"<(\w+:)?Row>9</(\w+:)?Row>", vml)            # C10, zero-based
