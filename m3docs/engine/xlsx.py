@@ -42,6 +42,7 @@ from . import core
 from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
 
 MAX_CELL_CHARS = 32_767
+MAX_ROWS = 1_048_576
 RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 RT_CALC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
@@ -813,6 +814,9 @@ class _Render:
         numbering = Numbering(plan)
         text = numbering.apply(text)
         rows = numbering.map()
+        if numbering.order and max(new for _, new in numbering.order) > MAX_ROWS:
+            raise TemplateProblems([place.diagnostic(
+                "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
         try:
             data = parse_xml(text.encode("utf-8"))
         except etree.XMLSyntaxError as exc:  # e.g. {% filter upper %} over escaped text

@@ -573,3 +573,15 @@ def test_libreoffice_opens_a_rendered_workbook_and_computes_its_totals(tmp_path)
     assert "Total 31.5" in lines
     assert "Signed: Acme <Federal> & Co" in lines
     assert lines.count("31.5") == 2          # the summary sheet's =Plan!D10 and its SUM
+
+
+def test_more_rows_than_a_sheet_holds_is_an_error(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1048570"] = "{%tr for x in xs %}"
+    ws["A1048571"] = "{{ x }}"
+    ws["A1048572"] = "{%tr endfor %}"
+    wb.save(tmp_path / "book.xlsx")
+    assert render_xlsx(tmp_path / "book.xlsx", {"xs": range(6)})[1] == []
+    with pytest.raises(TemplateProblems, match="more rows than a worksheet holds"):
+        render_xlsx(tmp_path / "book.xlsx", {"xs": range(8)})
