@@ -807,13 +807,8 @@ class _Render:
             self.pkg.put(plan.part, ws)
             return
         place = Place(self.wb.name, plan.part, plan.name)
-        try:
-            text = core.render_recorded(plan.compiled, self.context, self.record, place)
-        except TemplateProblems as exc:
-            raise TemplateProblems([_relocate(d, exc, plan.locate) for d in exc.diagnostics])
         numbering = Numbering(plan)
-        text = numbering.apply(text)
-        rows = numbering.map()
+        text = numbering.apply(self.render_rows(plan, place))
         if numbering.order and max(new for _, new in numbering.order) > MAX_ROWS:
             raise TemplateProblems([place.diagnostic(
                 "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
@@ -822,22 +817,36 @@ class _Render:
         except etree.XMLSyntaxError as exc:  # e.g. {% filter upper %} over escaped text
             raise TemplateProblems([place.diagnostic(
                 "error", f"the template wrote cells that are not well-formed XML ({exc})")])
+        rows = numbering.map()
         if rows is not None:
-            self.formulas_moved |= rowmove.move_formulas(ws, rows, own=True)
-            rowmove.move_ranges(ws, rows, grow=True)
-            self.repeat_merges(plan, ws, rows, numbering.order)
-            dim = ws.find(qn("x:dimension"))
-            if dim is not None and dim.get("ref"):
-                dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
-            rowmove.move_sheet_parts(self.pkg, plan.part, rows)
-            self.maps.append(rows)
-            if plan.formula_rows:
-                self.formulas(plan, data, rows, numbering.order)
+            self.follow(plan, ws, data, rows, numbering.order)
         if plan.fit_rows:
             self.fit_heights(plan, data, numbering.order)
         ws.replace(ws.find(qn("x:sheetData")), data)
         self.marks(plan, ws, data, text)
         self.pkg.put(plan.part, ws)
+
+    def render_rows(self, plan: SheetPlan, place: Place) -> str:
+        """The sheet's rows as Jinja writes them; an error is placed at its cell."""
+        try:
+            return core.render_recorded(plan.compiled, self.context, self.record, place)
+        except TemplateProblems as exc:
+            raise TemplateProblems([_relocate(d, exc, plan.locate) for d in exc.diagnostics])
+
+    def follow(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
+               rows: LoopRows, order: list[tuple[int, int]]) -> None:
+        """What points at the sheet's rows follows them: its formulas and ranges, merges
+        repeated with the loop's rows, its dimension, tables, drawings and notes."""
+        self.formulas_moved |= rowmove.move_formulas(ws, rows, own=True)
+        rowmove.move_ranges(ws, rows, grow=True)
+        self.repeat_merges(plan, ws, rows, order)
+        dim = ws.find(qn("x:dimension"))
+        if dim is not None and dim.get("ref"):
+            dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
+        rowmove.move_sheet_parts(self.pkg, plan.part, rows)
+        self.maps.append(rows)
+        if plan.formula_rows:
+            self.formulas(plan, data, rows, order)
 
     def formulas(self, plan: SheetPlan, data: etree._Element, rows: LoopRows,
                  order: list[tuple[int, int]]) -> None:
