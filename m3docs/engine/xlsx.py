@@ -63,7 +63,8 @@ _XMLNS = re.compile(r' xmlns(?::\w+)?="[^"]*"')
 _EPOCH = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
 _notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("m3docs_xlsx_notes",
                                                                          default=None)
-_UNESCAPE = {"&#34;": '"', "&#39;": "'"}
+_UNESCAPE = {"&#34;": '"', "&#39;": "'", "&#13;": "\r"}
+_CR = {"\r": "&#13;"}
 
 
 # -- values written by the template (Jinja filters) -----------------------------------------
@@ -74,7 +75,8 @@ def _xml(text: str) -> str:
     if _ILLEGAL.search(text):
         text = _ILLEGAL.sub("", text)
         _note("removed characters that are not allowed in XML")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;") if "\r" in text else text  # XML reads a bare CR as LF
 
 
 def _note(message: str) -> None:
@@ -100,10 +102,10 @@ def m3_value(value: Any, style: int, date_style: int, date1904: int) -> str:
         serial, kind = _serial(value, bool(date1904))
         mark = "" if date_style else f' m3d="{kind}"'
         return f"{s}{mark}><v>{_number(serial)}</v>"
-    text = "" if value is None else _fit(str(value))
+    text = "" if value is None else _xml(_fit(str(value)))
     if not text:
         return f"{s}>"
-    return f'{s} t="inlineStr"><is><t xml:space="preserve">{_xml(text)}</t></is>'
+    return f'{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is>'
 
 
 def m3_rich(value: Any) -> str:
@@ -571,13 +573,13 @@ def _text_source(text: str, in_sheet: bool = False) -> str:
     values are escaped by ``m3_text``, the sheet being rendered without autoescape)."""
     out, pos = [], 0
     for start, end, tag in core.find_tags(text):
-        out.append(core.literal(xml_escape(text[pos:start])))
+        out.append(core.literal(xml_escape(text[pos:start], _CR)))
         if tag.kind == "{{" and in_sheet:
             out.append(_escaped(tag))
         elif tag.kind != "{#":
             out.append(tag.jinja)
         pos = end
-    out.append(core.literal(xml_escape(text[pos:])))
+    out.append(core.literal(xml_escape(text[pos:], _CR)))
     return "".join(out)
 
 
@@ -590,7 +592,7 @@ def _rich_source(text: str) -> str:
             out.append(f'<r><t xml:space="preserve">{piece}</t></r>')
 
     for start, end, tag in core.find_tags(text):
-        plain(core.literal(xml_escape(text[pos:start])))
+        plain(core.literal(xml_escape(text[pos:start], _CR)))
         if tag.kind == "{{" and tag.level == "r":
             out.append("{{ (%s) | m3_rich }}" % tag.body)
         elif tag.kind == "{{":
@@ -598,7 +600,7 @@ def _rich_source(text: str) -> str:
         elif tag.kind == "{%":
             out.append(tag.jinja)
         pos = end
-    plain(core.literal(xml_escape(text[pos:])))
+    plain(core.literal(xml_escape(text[pos:], _CR)))
     return "".join(out)
 
 

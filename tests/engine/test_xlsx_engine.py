@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 from openpyxl.cell.rich_text import TextBlock
 from openpyxl.chart import BarChart, Reference
@@ -585,3 +586,34 @@ def test_more_rows_than_a_sheet_holds_is_an_error(tmp_path):
     assert render_xlsx(tmp_path / "book.xlsx", {"xs": range(6)})[1] == []
     with pytest.raises(TemplateProblems, match="more rows than a worksheet holds"):
         render_xlsx(tmp_path / "book.xlsx", {"xs": range(8)})
+
+
+@pytest.fixture(scope="module")
+def text_book(tmp_path_factory) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "{{ value }}", "[{{ value }}]"
+    ws["A2"] = "{%tr for v in values %}"
+    ws["A3"], ws["B3"] = "{{ v }}", "{{r v }}"
+    ws["A4"] = "{%tr endfor %}"
+    path = tmp_path_factory.mktemp("text") / "text.xlsx"
+    wb.save(path)
+    return path
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=40), st.lists(st.text(max_size=20), max_size=3))
+def test_any_text_comes_back_as_text(text_book, value, values):
+    """Whatever a value holds (markup, quotes, formula signs, characters XML cannot hold),
+    the cell shows it as text, minus only what XML cannot hold."""
+    data, warnings = render_xlsx(text_book, {"value": value, "values": values})
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+
+    def shown(text: str) -> str | None:
+        cleaned = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]", "", text)
+        return cleaned or None
+
+    assert ws["A1"].value == shown(value) and ws["B1"].value == shown(f"[{value}]")
+    for row, v in enumerate(values, 2):   # an empty rich cell reads as "" (no runs)
+        assert ws.cell(row, 1).value == shown(v) == (ws.cell(row, 2).value or None)
+    assert all(c.data_type == "s" for row in ws.iter_rows() for c in row if c.value is not None)
