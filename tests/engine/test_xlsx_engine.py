@@ -291,9 +291,20 @@ def test_nested_control_flow_and_two_loops_on_one_sheet(tmp_path):
 
 
 def test_a_loop_that_makes_no_rows(tmp_path):
-    """The rows vanish; a formula over nothing but them is #REF!, as when rows are deleted."""
-    wb, _, _ = rendered(plan_book(tmp_path / "book.xlsx"), dict(CONTEXT, items=[]))
+    """The rows vanish; a formula over nothing but them is #REF!, as when rows are deleted;
+    a validation or format over nothing but them goes, one over more keeps the rest."""
+    path = plan_book(tmp_path / "book.xlsx")
+    wb = openpyxl.load_workbook(path)
+    dv = DataValidation(type="whole")
+    dv.add("D4")
+    wb["Plan"].add_data_validation(dv)
+    wb["Plan"].conditional_formatting.add("D4 D6", CellIsRule(operator="greaterThan",
+                                                              formula=["5"]))
+    wb.save(path)
+    wb, data, _ = rendered(path, dict(CONTEXT, items=[]))
     ws = wb["Plan"]
+    assert list(ws.data_validations.dataValidation) == []
+    assert [str(cf.sqref) for cf in ws.conditional_formatting] == ["D3"]
     assert ws["C3"].value == "Total" and ws["D3"].value == "=SUM(#REF!)"
     assert wb["Summary"]["A1"].value == "=Plan!D3"
     assert ws["A5"].value == "Signed: Acme <Federal> & Co"
