@@ -332,7 +332,10 @@ class SheetCompiler:
         return Place(self.file, self.part, where)
 
     def compile(self) -> SheetPlan | None:
-        ws = copy.deepcopy(self.book.template.xml(self.part))
+        source = self.book.template.xml(self.part)
+        if not self._has_tags(source):   # untouched: copied as it is
+            return None
+        ws = copy.deepcopy(source)
         data = ws.find(qn("x:sheetData"))
         plan = SheetPlan(self.name, self.part, ws)
         tagged = self._tagged_cells(data) if data is not None else {}
@@ -342,6 +345,15 @@ class SheetCompiler:
         return plan if tagged or plan.fields else None
 
     # -- finding tags -------------------------------------------------------------------
+    def _has_tags(self, ws: etree._Element) -> bool:
+        hf = ws.find(qn("x:headerFooter"))
+        if hf is not None and any(el.text and _TAGGED.search(el.text) for el in hf):
+            return True
+        data = ws.find(qn("x:sheetData"))
+        return data is not None and any(
+            (runs := self._runs(c)) and _TAGGED.search("".join(t for _, t in runs))
+            for c in data.iter(qn("x:c")) if c.get("t") in ("s", "inlineStr"))
+
     def _tagged_cells(self, data: etree._Element) -> dict[int, list[_Cell]]:
         out: dict[int, list[_Cell]] = {}
         for row in data.iter(qn("x:row")):
