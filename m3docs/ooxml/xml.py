@@ -22,6 +22,7 @@ NS: dict[str, str] = {
     "x14": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main",
     "xm": "http://schemas.microsoft.com/office/excel/2006/main",
     "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+    "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
 }
 RT = {
     "hyperlink": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
@@ -31,6 +32,7 @@ RT = {
     "worksheet": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet",
     "table": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table",
     "drawing": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing",
+    "chart": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart",
     "comments": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments",
     "vmlDrawing": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing",
 }

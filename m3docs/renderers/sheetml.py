@@ -6,61 +6,22 @@ ever be read as a formula, whatever character it starts with.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from lxml import etree
 
+from ..ooxml.cells import cell_ref, col_index, col_letter, split_ref
+from ..ooxml.worksheet import WORKSHEET_ORDER, child, column_widths, row_height
 from ..ooxml.xml import NS, clean_text, qn
 
 X = NS["x"]
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 MAX_CELL_CHARS = 32_767
 EXCEL_EPOCH = dt.date(1899, 12, 30)
-_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
-
-# The order of a worksheet's children (CT_Worksheet), for inserting new ones in place.
-WORKSHEET_ORDER = (
-    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
-    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
-    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
-    "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
-    "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
-    "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
-    "controls", "webPublishItems", "tableParts", "extLst")
 
 
-# -- references ----------------------------------------------------------------------
-def col_letter(index: int) -> str:
-    """1 -> 'A', 27 -> 'AA'."""
-    out = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def col_index(letters: str) -> int:
-    """'A' -> 1, 'AA' -> 27."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def split_ref(ref: str) -> tuple[int, int]:
-    """'B7' -> (column 2, row 7)."""
-    m = _REF.match(ref.strip().upper())
-    if not m:
-        raise ValueError(f"not a cell reference: {ref!r}")
-    return col_index(m.group(1)), int(m.group(2))
-
-
-def cell_ref(col: int, row: int) -> str:
-    return f"{col_letter(col)}{row}"
-
-
+# -- references (owned by m3docs.ooxml.cells) ------------------------------------------
 def range_ref(c1: int, r1: int, c2: int, r2: int) -> str:
     return f"{cell_ref(c1, r1)}:{cell_ref(c2, r2)}"
 
@@ -140,17 +101,6 @@ def new_row(number: int, height: float | None = None) -> etree._Element:
     return row
 
 
-def row_height(texts: Iterable[tuple[str, float]], line_points: float = 12.75,
-               pad: float = 3.0, minimum: float = 15.0) -> float:
-    """An estimated height for 10-point wrapped text: (text, column width in chars) per cell."""
-    lines = 1
-    for text, width in texts:
-        per_line = max(1.0, width * 1.2 - 2)
-        n = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
-        lines = max(lines, n)
-    return max(minimum, round(lines * line_points + pad, 1))
-
-
 def cell_text(cell: etree._Element, shared: list[str]) -> str:
     """The text a cell shows (shared, inline or plain value; '' for formulas' results)."""
     t = cell.get("t")
@@ -189,22 +139,6 @@ def cells_of(row: etree._Element) -> Iterator[tuple[int, etree._Element]]:
 
 
 # -- worksheet structure ---------------------------------------------------------------
-def child(sheet: etree._Element, name: str, create: bool = True) -> etree._Element | None:
-    """The worksheet's child ``name``, inserted in schema order when missing."""
-    el = sheet.find(qn(f"x:{name}"))
-    if el is not None or not create:
-        return el
-    el = etree.Element(qn(f"x:{name}"))
-    rank = WORKSHEET_ORDER.index(name)
-    for i, existing in enumerate(sheet):
-        local = etree.QName(existing).localname
-        if local in WORKSHEET_ORDER and WORKSHEET_ORDER.index(local) > rank:
-            sheet.insert(i, el)
-            return el
-    sheet.append(el)
-    return el
-
-
 def used_range(sheet_data: etree._Element) -> tuple[int, int, int, int] | None:
     """(c1, r1, c2, r2) of every cell in sheetData, or None when empty."""
     cols, rows = [], []
@@ -280,19 +214,6 @@ def _split_segment(segments: list, i: int) -> list:
                 out.append((i + 1, hi, dict(attrs)))
         else:
             out.append((lo, hi, attrs))
-    return out
-
-
-def column_widths(sheet: etree._Element) -> dict[int, float]:
-    """The widths the <cols> element sets, per column index."""
-    out: dict[int, float] = {}
-    cols = sheet.find(qn("x:cols"))
-    if cols is None:
-        return out
-    for col in cols.findall(qn("x:col")):
-        if col.get("width"):
-            for i in range(int(col.get("min")), int(col.get("max")) + 1):
-                out[i] = float(col.get("width"))
     return out
 
 
