@@ -12,11 +12,13 @@ from .engine.core import TemplateProblems
 from .errors import Diagnostic, M3DocsError, error
 from .ooxml.package import PackageError, Template
 from .ooxml.xml import UnsafeXML
-from .pack import atomic_write, file_type, plan_pack, select_scope, sha256
+from .manifest import document_entry, file_type, sha256
+from .paths import atomic_write
+from .plan import plan_pack, select_scope
 from .playbook.model import Playbook
 from .plan import FORMAT_OF_EXTENSION, Document, title_keys
-from .renderers import render_document
 from .templates import TemplateChain, open_template
+from .workers import render_with_fallback
 
 
 def find_document(playbook: Playbook, engagement: Engagement, title: str,
@@ -38,15 +40,11 @@ def render(document: Document | str, playbook: Playbook, engagement: Engagement,
     chain = TemplateChain.build(engagement.templates, templates, base)
     doc = find_document(playbook, engagement, document, chain) if isinstance(document, str) \
         else document
-    template, choice, problems = chain.load(doc.deliverable)
-    result = render_document(doc, template, engagement, playbook, official=choice.official)
+    result, choice, problems = render_with_fallback(doc, chain, engagement, playbook)
     atomic_write(Path(out_path).expanduser(), result.data)
-    return {"path": str(out_path), "title": doc.title,
-            "format": file_type(choice.path),
-            "template": choice.name, "official": choice.official, "phase": doc.phase,
-            "outputs_of": [k.id for k in doc.outputs_of],
-            "inputs_of": [k.id for k in doc.inputs_of], "sha256": sha256(result.data),
-            "warnings": problems + result.warnings}
+    entry = document_entry(doc, choice.name, choice.official, sha256(result.data))
+    return entry | {"path": str(out_path), "format": file_type(choice.path),
+                    "warnings": problems + result.warnings}
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from .engagement import Engagement, load_engagement
-from .pack import (Outcome, PackReport, make_plan, render_all, tracker_bytes,
-                   write_pack)
+from .pack import PackReport, tracker_bytes, write_pack
+from .plan import make_plan
+from .workers import Outcome, render_all
 from .paths import safe_stem
 from .playbook.model import Playbook
 

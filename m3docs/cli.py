@@ -210,20 +210,23 @@ def _finish(report, args: argparse.Namespace) -> None:
         print(report.summary())
 
 
+def _engagement(path: str | None, book: Playbook, doing: str, schedule: str | None = None):
+    """The engagement file, or the built-in demo engagement (said so on stderr)."""
+    if path:
+        return load_engagement(path, book, schedule)
+    eng = example_engagement()
+    print(f"note: no --engagement: {doing} the built-in demo engagement ({eng.agency}, "
+          f"{eng.program})", file=sys.stderr)
+    return _with_schedule(eng, book, schedule) if schedule else eng
+
+
 def cmd_pack(args: argparse.Namespace) -> int:
     from .pack import build_pack
     if args.pdf:  # before any work, so a missing LibreOffice costs nothing
         from .pdf import require_soffice
         require_soffice()
     book = _playbook(args.playbook, args.base_url)
-    if args.engagement:
-        eng = load_engagement(args.engagement, book, args.schedule)   # warnings: in the report
-    else:
-        eng = example_engagement()
-        print(f"note: no --engagement: packing the built-in demo engagement ({eng.agency}, "
-              f"{eng.program})", file=sys.stderr)
-        if args.schedule:
-            eng = _with_schedule(eng, book, args.schedule)
+    eng = _engagement(args.engagement, book, "packing", args.schedule)  # warnings: in the report
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
                         phases=_phases(args.phase, book), jobs=args.jobs, force=args.force,
                         progress=_progress(args.quiet))
@@ -282,12 +285,7 @@ def _context_parser(sub) -> None:
 def cmd_context(args: argparse.Namespace) -> int:
     from . import build_context, to_json
     book = _playbook(args.playbook, args.base_url)
-    if args.engagement:
-        eng = load_engagement(args.engagement, book)
-    else:
-        eng = example_engagement()
-        print(f"note: no --engagement: the built-in demo engagement ({eng.agency}, "
-              f"{eng.program})", file=sys.stderr)
+    eng = _engagement(args.engagement, book, "using")
     ctx = build_context(book, eng, document=args.document, key_tasks=args.key_task,
                         templates=args.templates)
     json.dump(to_json(ctx), sys.stdout, indent=2, ensure_ascii=False)
@@ -347,7 +345,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise M3DocsError("say what the context is for: --key-task ID, --phase N or "
                               "--data FILE")
         book = _playbook(args.playbook, args.base_url)
-        eng = load_engagement(args.engagement, book) if args.engagement else example_engagement()
+        eng = _engagement(args.engagement, book, "using")
         context = build_context(book, eng, key_tasks=args.key_task, phases=args.phase)
     for line in render_template(args.template, context, args.out):
         print(f"warning: {args.template}: {line}", file=sys.stderr)

@@ -20,11 +20,12 @@ from typing import Iterator
 
 from lxml import etree
 
+from . import manifest as mf
 from .errors import M3DocsError
+from .manifest import MANIFEST
 from .ooxml.package import PackageError, Template
 from .ooxml.xml import UnsafeXML, qn
 
-MANIFEST = "manifest.json"
 WORD, SHEET, DECK = (".docx", ".docm"), (".xlsx", ".xlsm"), (".pptx", ".pptm")
 START = "(start)"  # the place of Word text before the first heading
 
@@ -143,19 +144,10 @@ def diff_packs(old: str | Path, new: str | Path) -> PackDiff:
 
 def _entries(pack: Path) -> dict[tuple, dict]:
     """The manifest's documents keyed by (phase, title), the tracker by its path."""
-    try:
-        data = json.loads((pack / MANIFEST).read_text(encoding="utf-8"))
-    except OSError:
-        raise M3DocsError(f"{pack}: no {MANIFEST} (not an m3docs pack)")
-    except ValueError as exc:
-        raise M3DocsError(f"{pack / MANIFEST}: not valid JSON: {exc}")
-    if not isinstance(data, dict):
-        raise M3DocsError(f"{pack / MANIFEST}: not an m3docs manifest")
+    data = mf.read_pack(pack)
     out: dict[tuple, dict] = {}
-    docs = data.get("documents") or []
-    tracker = data.get("tracker")
-    for entry in list(docs) + ([tracker] if isinstance(tracker, dict) else []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+    for entry in mf.entries(data):
+        if not isinstance(entry.get("path"), str):
             raise M3DocsError(f"{pack / MANIFEST}: a document entry has no path")
         key: tuple = ((str(entry.get("phase")), str(entry["title"])) if "title" in entry
                       else ("file", entry["path"]))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostic, M3DocsError, error
+from .errors import Diagnostic, M3DocsError, error, warning
 from .playbook.model import Activity, Party, Playbook
 from .status import STATUS_CODES, ActivityStatus, ScheduleStatus, TaskStatus, override, \
     override_activity
@@ -482,3 +482,21 @@ def example_engagement() -> Engagement:
                       people={"Program Manager": {Party.CUSTOMER: "Jordan Avery",
                                                   Party.PROVIDER: "Riley Chen"},
                               "Business Owner": {Party.CUSTOMER: "Casey Lee"}})
+
+
+def unlisted_roles(playbook: Playbook, engagement: Engagement) -> list[Diagnostic]:
+    """Roles under ``people`` that look like a misspelt stakeholder role of the playbook
+    (a role the playbook lacks altogether may be meant for sign-off only: no warning)."""
+    roles = {role_key(s.role.plain): s.role.plain
+             for kt in playbook.key_tasks for s in kt.stakeholders}
+    out = []
+    for role in engagement.people:
+        near = difflib.get_close_matches(role_key(role), list(roles), n=1, cutoff=0.85)
+        if role_key(role) in roles or not near:
+            continue
+        out.append(warning(engagement.source or "engagement",
+                           *engagement.where.get(f"people:{role}", (0, 0)),
+                           f"people: {role!r} is no stakeholder role of the playbook; did you "
+                           f"mean {roles[near[0]]!r}? (as written, its people only sign as "
+                           f"approvers)"))
+    return out

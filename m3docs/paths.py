@@ -1,10 +1,16 @@
-"""File names for pack documents: valid on Windows, macOS and Linux, unique, inside the pack."""
+"""File names for pack documents (valid on Windows, macOS and Linux, unique, inside the pack)
+and writing a file so that no reader ever sees half of it."""
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+from pathlib import Path
+
+from .errors import M3DocsError
 
 MAX_NAME = 100
+TMP_PREFIX = ".m3docs-tmp-"
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
              *(f"lpt{i}" for i in range(1, 10))}
 _BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
@@ -49,3 +55,28 @@ class NameBook:
                 self.taken.add(rel.lower())
                 return rel
             n += 1
+
+
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write to a temporary name in the same folder, then rename over the target.
+
+    The rename alone means no reader ever sees a half-written file, even if the
+    process dies; ``durable`` also flushes the data to disk before the rename
+    (against power loss). Pack documents, which can always be regenerated, skip
+    that flush; the manifest keeps it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise M3DocsError(f"{path}: cannot write: {exc.strerror or exc}")

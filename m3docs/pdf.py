@@ -7,7 +7,6 @@ runs never share a profile), and each PDF is moved next to its document.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from . import manifest as mf
 from .errors import M3DocsError
 
 #: Seconds allowed for LibreOffice to start, plus seconds per document.
@@ -179,7 +179,7 @@ def _last_line(data: bytes) -> str:
 def pack_documents(out_dir: Path, report) -> list[str]:
     """Relative paths of a pack's documents on disk: every planned document and the tracker."""
     rels = [d["path"] for d in report.documents]
-    manifest = _read_manifest(out_dir)
+    manifest = mf.load(out_dir)
     tracker = (manifest.get("tracker") or {}).get("path")
     if tracker:
         rels.append(tracker)
@@ -208,24 +208,13 @@ def note_pdfs(report, rels: list[str], out_dir: Path | None = None) -> list[str]
     return list(pdfs.values())
 
 
-def _read_manifest(out_dir: Path) -> dict:
-    from .pack import MANIFEST
-    try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def _note_in_manifest(out_dir: Path, pdfs: dict[str, str]) -> None:
     """Record each document's PDF in the manifest (``"pdf": relative path``)."""
-    from .pack import MANIFEST, atomic_write
-    manifest = _read_manifest(out_dir)
+    manifest = mf.load(out_dir)
     if not manifest:
         return
     entries: Iterable[dict] = list(manifest.get("documents", [])) + [manifest.get("tracker") or {}]
     for entry in entries:
         if isinstance(entry, dict) and entry.get("path") in pdfs:
             entry["pdf"] = pdfs[entry["path"]]
-    atomic_write(out_dir / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True,
-                                                 ensure_ascii=False) + "\n").encode("utf-8"))
+    mf.save(out_dir, manifest)

@@ -11,13 +11,23 @@ page is that file's deliverable on every page.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from typing import Callable, Iterable
 
+from .errors import M3DocsError, error
+from .manifest import MANIFEST, TRACKER
+from .paths import NameBook, folder_name, safe_stem
 from .playbook.model import OFFICE_EXTENSIONS, DocRef, KeyTask, Playbook
+
+if TYPE_CHECKING:
+    from .engagement import Engagement
+    from .templates import TemplateChain
+
+RESERVED_NAMES = (MANIFEST, TRACKER)  # files of a pack that no document may take
 
 VERSION_1, UPDATED = "Version 1", "Updated"
 
@@ -381,3 +391,88 @@ def plan_documents(playbook: Playbook, scope: Iterable[KeyTask],
 
 
 INPUT = "Input"
+
+
+# -- a pack's scope and plan ----------------------------------------------------------
+
+@dataclass
+class PackPlan:
+    """What a pack will hold: the template chain, the key tasks in scope, the documents."""
+
+    chain: TemplateChain
+    scope: list[KeyTask]
+    docs: list[Document]
+
+
+def make_plan(playbook: Playbook, engagement: Engagement, templates: Iterable[str | Path] = (),
+              key_tasks: Iterable[str] = (), phases: Iterable[int] = ()) -> PackPlan:
+    """Plan a pack (cheap and deterministic: no template is opened)."""
+    from .templates import TemplateChain
+    _check_names(playbook, engagement)
+    base = Path(engagement.source).parent if engagement.source else None
+    chain = TemplateChain.build(engagement.templates, templates, base)
+    scope = select_scope(playbook, engagement, key_tasks, phases)
+    return PackPlan(chain, scope, plan_pack(playbook, engagement, chain, scope))
+
+
+def select_scope(playbook: Playbook, engagement: Engagement | None,
+                 key_tasks: Iterable[str] = (), phases: Iterable[int] = ()) -> list[KeyTask]:
+    """Key tasks in scope: the union of the flags, else the engagement's scope, else all."""
+    ids, nums = list(key_tasks), list(phases)
+    _check_phases(playbook, nums)
+    if not ids and not nums and engagement is not None and engagement.scope:
+        ids, nums = list(engagement.scope.key_tasks), list(engagement.scope.phases)
+    known = {kt.id for kt in playbook.key_tasks}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise M3DocsError(f"key task {', '.join(unknown)} is not in the playbook "
+                          f"({playbook.root or 'bundled example'})")
+    if not ids and not nums:
+        return list(playbook.key_tasks)
+    return [kt for kt in playbook.key_tasks if kt.id in ids or kt.phase in nums]
+
+
+def _check_names(playbook: Playbook, engagement: Engagement) -> None:
+    """Every title the engagement gives a format or a template must name a deliverable:
+    a misspelt one would otherwise be ignored without a word."""
+    diags = []
+    for section in ("formats", "templates"):
+        for name in unknown_names(playbook, getattr(engagement, section)):
+            line, col = engagement.where.get(f"{section}:{name}", (0, 0))
+            diags.append(error(engagement.source or "engagement", line, col,
+                               f"{section}: {name!r} names no deliverable of the playbook "
+                               f"(a key task's input or output title, or its template file)"))
+    if diags:
+        raise M3DocsError(diags)
+
+
+def _check_phases(playbook: Playbook, phases: list[int]) -> None:
+    """Phases asked for by number must have key tasks (a typo would pack nothing)."""
+    have = sorted({kt.phase for kt in playbook.key_tasks})
+    missing = [str(n) for n in phases if n not in have]
+    if missing:
+        raise M3DocsError(f"phase {', '.join(missing)} has no key tasks in the playbook "
+                          f"({playbook.root or 'bundled example'}: phases "
+                          f"{', '.join(map(str, have))})")
+
+
+def plan_pack(playbook: Playbook, engagement: Engagement, chain: TemplateChain,
+              scope: list[KeyTask]) -> list[Document]:
+    """The documents of a pack, each with its unique relative path."""
+    docs = plan_documents(playbook, scope, engagement.formats, chain.has_template)
+    book = NameBook()
+    book.taken.update(name.lower() for name in RESERVED_NAMES)
+    out = []
+    ids = tuple(kt.id for kt in scope)
+    for doc in docs:
+        folder = folder_name(doc.phase, playbook.phase(doc.phase).name)
+        ext = _extension(doc, chain)
+        out.append(replace(doc, path=book.claim(folder, safe_stem(doc.title), ext), scope=ids))
+    return out
+
+
+def _extension(doc: Document, chain: TemplateChain) -> str:
+    """The file extension: the template's (an official .xlsm stays .xlsm)."""
+    for choice in chain.candidates(doc.deliverable):
+        return choice.path.suffix.lstrip(".").lower()
+    return doc.format

@@ -22,9 +22,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__
-from .diff import MANIFEST, PackDiff, diff_packs
+from . import manifest as mf
+from .diff import PackDiff, diff_packs
+from .manifest import MANIFEST
 from .errors import M3DocsError
-from .pack import atomic_write
+from .paths import atomic_write
 
 INDEX = "index.html"
 PICTURES = "preview"              # folder of first-page pictures, inside the pack
@@ -80,23 +82,12 @@ def write_index(pack: str | Path, *, since: str | Path | None = None,
     return report
 
 
-def read_manifest(pack: Path) -> dict:
-    try:
-        data = json.loads((pack / MANIFEST).read_text(encoding="utf-8"))
-    except OSError:
-        raise M3DocsError(f"{pack}: no {MANIFEST} (not an m3docs pack)")
-    except ValueError as exc:
-        raise M3DocsError(f"{pack / MANIFEST}: not valid JSON: {exc}")
-    if not isinstance(data, dict) or not isinstance(data.get("documents", []), list):
-        raise M3DocsError(f"{pack / MANIFEST}: not an m3docs manifest")
-    return data
+read_manifest = mf.read_pack
 
 
 def _entries(manifest: dict, pack: Path) -> list[dict]:
     """The manifest's documents, then the tracker; every path checked to stay inside."""
-    tracker = manifest.get("tracker")
-    out = [e for e in manifest.get("documents", []) if isinstance(e, dict)]
-    out += [tracker] if isinstance(tracker, dict) else []
+    out = mf.entries(manifest)
     for entry in out:
         rel = entry.get("path")
         if not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.split("/"):
