@@ -1,0 +1,912 @@
+"""The PowerPoint engine: docxtpl's tags in any text frame of a deck, compiled once.
+
+Where tags may sit: any paragraph of a text frame (shapes, group shapes, placeholders, table
+cells) on a slide or its notes; slide layouts and masters when they carry tags (they are
+filled once, with the context's top-level names).
+
+The tag forms (docxtpl's, see ``core``):
+
+* ``{{ expr }}`` and ``{% ... %}`` inside a paragraph's text (tags PowerPoint split across
+  runs work: a tag is gathered into the run it starts in);
+* ``{%p ... %}``, ``{%tr ... %}``, ``{%tc ... %}`` (not loops: columns cannot grow the table
+  grid), ``{%r ... %}`` stand for their whole paragraph, table row, cell or run; ``{#p #}``,
+  ``{#tr #}``, ``{#tc #}``, ``{#r #}`` remove it;
+* ``{{r expr }}`` writes rich runs (bold, italic, hyperlinks with a relationship of the slide
+  they land on) in the style of the run that held the tag; ``{{p expr }}`` writes paragraphs;
+* **slide loops**: a paragraph holding ``{%slide for kt in key_tasks %}`` opens a loop over
+  slides at the slide it sits on; ``{%slide endfor %}`` (on that slide or a later one) closes
+  it after its slide. The slides from the opener's to the closer's repeat per item, in
+  order; their notes repeat with them. Any statement works the same way
+  (``{%slide if x %}`` ... ``{%slide endif %}`` keeps or drops slides). The control
+  paragraphs are removed; a shape holding only control paragraphs is removed.
+
+A table with a ``{%tr for %}`` loop that grows past its slide (past the shape below it, or
+the slide's bottom margin) continues on copies of the slide placed right after it, each
+titled "... (continued)", with the rows above and below the loop (header, total) repeated
+on every copy and closing the last one respectively. Output slides are named
+``slide1.xml`` ... in show order, notes ``notesSlide1.xml`` ... likewise.
+
+The whole deck (slides and notes) is one Jinja template, so a slide loop's variable is seen
+by every slide and note inside it; the rendered text is cut back into parts at markers.
+"""
+from __future__ import annotations
+
+import contextvars
+import copy
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from jinja2.utils import markupsafe
+from lxml import etree
+from pptx.oxml import parse_xml as pptx_parse_xml
+
+from ..ooxml import drawingml as dml
+from ..ooxml.package import Package, Template
+from ..ooxml.xml import NS, RT, clean_text, parse_xml, qn
+from . import core
+from .core import Place, Tag, TemplateProblems
+
+OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                   "officeDocument")
+METRICS = dml.TextMetrics(char_em=0.55, bold_char_em=0.58, line_spacing=1.2,
+                          min_padding=4 * dml.EMU_PER_POINT)
+GAP = 12 * dml.EMU_PER_POINT  # kept between a grown table and the shape below it
+BOTTOM_MARGIN = int(0.5 * dml.EMU_PER_INCH)  # kept clear of the master's footer
+_SLIDE_TAG = re.compile(r"^\{%(-?)\s*slide\s+(.*?)\s*(-?)%\}$", re.S)
+_MARK = "\ue000{}\ue001"  # a Jinja snippet's place in a part's XML while it is serialized
+_MARK_RE = re.compile("\ue000(\\d+)\ue001")
+_PART_RE = re.compile("\ue010([SN])(\\d+)\ue011")  # where a slide (S) or notes (N) begins
+_LINK_RE = re.compile("\ue002(\\d+)\ue003")  # a hyperlink's relationship, allotted per part
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
+_LEVEL_RANK = {"tr": 0, "tc": 1, "p": 2, "r": 3, "slide": 4}
+_HOLDER = {"p": "a:p", "r": "a:r", "tr": "a:tr", "tc": "a:tc"}
+
+
+@dataclass
+class _RenderState:
+    urls: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+_state: contextvars.ContextVar[_RenderState | None] = contextvars.ContextVar(
+    "m3docs_pptx_render", default=None)
+
+
+def _warn(message: str) -> None:
+    state = _state.get()
+    if state is not None and message not in state.warnings:
+        state.warnings.append(message)
+
+
+def _clean(text: str) -> str:
+    cleaned, dirty = clean_text(text)
+    if dirty:
+        _warn(f"removed characters not allowed in XML from {text[:40]!r}")
+    return cleaned
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ }}`` value: text XML cannot hold is cleaned (with a warning)."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return _clean(value)
+    return value
+
+
+# -- rich runs -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _RunStyle:
+    """The run a ``{{r }}``/``{{p }}`` tag sat in: its XML (run properties kept, text
+    emptied), the paragraph properties around it, and namespace declarations to strip."""
+
+    run: etree._Element
+    paragraph_props: str
+    strip: tuple[str, ...]
+
+
+def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
+    """(text, bold, italic, url) of a value: RichText-like ``.runs``, else its text."""
+    runs = getattr(value, "runs", None)
+    if runs is None:
+        return [(str(value), False, False, None)] if value is not None and str(value) else []
+    return [(str(getattr(r, "text", "")), bool(getattr(r, "bold", False)),
+             bool(getattr(r, "italic", False)), getattr(r, "url", None)) for r in runs]
+
+
+def _run_xml(style: _RunStyle, text: str, bold: bool, italic: bool, url: str | None) -> str:
+    run = copy.deepcopy(style.run)  # a python-pptx CT_RegularTextRun
+    rpr = run.get_or_add_rPr()
+    if bold:
+        rpr.b = True
+    if italic:
+        rpr.i = True
+    if url:
+        state = _state.get()
+        rpr.set("u", "sng")
+        rpr.add_hlinkClick(f"\ue002{len(state.urls) if state else 0}\ue003")
+        if state is not None:
+            state.urls.append(url)
+    run.t.text = text
+    out = etree.tostring(run, encoding="unicode")
+    for decl in style.strip:
+        out = out.replace(decl, "")
+    return out
+
+
+def _rich_runs(style: _RunStyle, value: Any) -> str:
+    """The runs of a value in a paragraph; line breaks become ``a:br``."""
+    if isinstance(value, core.RecordingUndefined):
+        str(value)  # records the name
+        return ""
+    pieces = []
+    for text, bold, italic, url in _runs_of(value):
+        for i, line in enumerate(_clean(text).split("\n")):
+            if i:
+                pieces.append(_break_xml(style))
+            if line:
+                pieces.append(_run_xml(style, line, bold, italic, url))
+    return "".join(pieces)
+
+
+def _break_xml(style: _RunStyle) -> str:
+    prefix = style.run.prefix
+    tag = f"{prefix}:br" if prefix else "br"
+    return f"<{tag}/>"
+
+
+def _rich_paragraphs(style: _RunStyle, value: Any) -> str:
+    """Paragraphs of a value: one per line, each in the tag paragraph's properties."""
+    prefix = style.run.prefix
+    p = f"{prefix}:p" if prefix else "p"
+    lines: list[list[tuple[str, bool, bool, str | None]]] = [[]]
+    if not isinstance(value, core.RecordingUndefined):
+        for text, bold, italic, url in _runs_of(value):
+            for i, line in enumerate(text.split("\n")):
+                if i:
+                    lines.append([])
+                if line:
+                    lines[-1].append((line, bold, italic, url))
+    else:
+        str(value)
+    return "".join(f"<{p}>{style.paragraph_props}{_rich_runs(style, _Runs(runs))}</{p}>"
+                   for runs in lines)
+
+
+@dataclass(frozen=True)
+class _RunLike:
+    text: str
+    bold: bool
+    italic: bool
+    url: str | None
+
+
+class _Runs:
+    def __init__(self, runs: list[tuple[str, bool, bool, str | None]]):
+        self.runs = [_RunLike(*r) for r in runs]
+
+
+# -- finding tags in a part ----------------------------------------------------------------
+@dataclass
+class _Found:
+    """One part's tags: what the checks see, what replaces which element, slide-level tags."""
+
+    tags: list[tuple[Tag, Place]] = field(default_factory=list)
+    slide_open: list[tuple[Tag, Place]] = field(default_factory=list)
+    slide_close: list[tuple[Tag, Place]] = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    loop_tables: list[tuple[str, int, int]] = field(default_factory=list)  # frame id, head, tail
+
+
+class _Marks:
+    """Jinja snippets waiting for their place in the serialized XML."""
+
+    def __init__(self) -> None:
+        self.snippets: list[str] = []
+
+    def add(self, jinja: str) -> str:
+        self.snippets.append(jinja)
+        return _MARK.format(len(self.snippets) - 1)
+
+    def source(self, xml: str) -> str:
+        """The serialized part as Jinja source: literal text protected, snippets in place."""
+        pieces, last = [], 0
+        for m in _MARK_RE.finditer(xml):
+            pieces.append(_protect(xml[last:m.start()]))
+            pieces.append(self.snippets[int(m.group(1))])
+            last = m.end()
+        pieces.append(_protect(xml[last:]))
+        return "".join(pieces)
+
+
+def _protect(text: str) -> str:
+    """Literal XML as Jinja source: a ``{`` that would open a tag is written by Jinja."""
+    return _JINJA_OPEN.sub("{{ '{' }}", text) if "{" in text else text
+
+
+def _read_tag(text: str) -> Tag:
+    m = _SLIDE_TAG.match(text)
+    if m:
+        return Tag(text, "{%", "slide", m.group(2), bool(m.group(1)), bool(m.group(3)))
+    return core.parse_tag(text)
+
+
+class _PartReader:
+    """Finds the tags of one part (a slide, its notes, a layout), cleans them into single
+    runs, and turns the part's XML into Jinja source."""
+
+    def __init__(self, engine: "PptxEngine", file: str, part: str, where: str,
+                 root: etree._Element):
+        self.engine, self.file, self.part, self.where = engine, file, part, where
+        self.root = root
+        self.found = _Found()
+        self.marks = _Marks()
+        self.replace: list[tuple[int, int, etree._Element, str]] = []  # rank, order, el, jinja
+        self.styles: list[_RunStyle] = []
+        self.needs_body_fix = False
+
+    def place(self, p: etree._Element) -> Place:
+        shape = next((a for a in p.iterancestors() if etree.QName(a).localname in
+                      ("sp", "graphicFrame", "cxnSp", "pic")), None)
+        where = self.where
+        if shape is not None:
+            where += f", shape '{dml.shape_name(shape)}'"
+        tc = next(p.iterancestors(qn("a:tc")), None)
+        if tc is not None:
+            tr = tc.getparent()
+            row = tr.getparent().findall(qn("a:tr")).index(tr) + 1
+            where += f", row {row}, cell {tr.findall(qn('a:tc')).index(tc) + 1}"
+        return Place(self.file, self.part, where)
+
+    def read(self) -> str | None:
+        """The part's Jinja source, or None when it has no tags."""
+        paragraphs = list(self.root.iter(qn("a:p")))
+        self.original = {p: "".join(t.text or "" for t in p.iter(qn("a:t"))).strip()
+                         for p in paragraphs}
+        for p in paragraphs:
+            self.paragraph(p)
+        if not self.found.tags and not self.found.slide_open and not self.found.slide_close:
+            return None
+        self.apply()
+        xml = etree.tostring(self.root, encoding="unicode")
+        return self.marks.source(xml)
+
+    # -- one paragraph ---------------------------------------------------------------------
+    def paragraph(self, p: etree._Element) -> None:
+        runs = [r for r in p if r.tag == qn("a:r") and r.find(qn("a:t")) is not None]
+        text = "".join(r.find(qn("a:t")).text or "" for r in runs)
+        if "{" not in text:
+            return
+        spans = [(s, e, _read_tag(t)) for s, e, t in
+                 ((m.start(), m.end(), m.group(0)) for m in core.TAG.finditer(text))]
+        if not spans and not any(e in text for e in core.ESCAPES):
+            return
+        place = self.place(p)
+        owners = _gather(runs, [(s, e) for s, e, _ in spans])
+        self._check_inline(spans, place)
+        for s, e, tag in spans:
+            self.tag(p, owners[s], tag, place)
+        for run in runs:
+            if run.getparent() is not None:
+                self.mark_text(run.find(qn("a:t")))
+
+    def tag(self, p: etree._Element, run: etree._Element, tag: Tag, place: Place) -> None:
+        """Record one tag: checked, and put in place of its element or in its run's text."""
+        if tag.level == "slide":
+            if tag.kind != "{%":
+                self.found.errors.append(place.diagnostic(
+                    "error", f"{tag.text.strip()}: only statements ({{%slide ... %}}) "
+                             "repeat or keep slides"))
+                return
+            target = self.found.slide_close if tag.word.startswith("end") else \
+                self.found.slide_open
+            target.append((tag, place))
+            self.remove_control(p)
+            return
+        if tag.kind != "{#":
+            self.found.tags.append((tag, place))
+        if not tag.level:
+            return
+        holder = p if tag.level == "p" else run if tag.level == "r" else \
+            next(p.iterancestors(qn(_HOLDER[tag.level])), None)
+        if holder is None:
+            self.found.errors.append(place.diagnostic(
+                "error", f"{tag.text.strip()} is not in a table "
+                         f"{'row' if tag.level == 'tr' else 'cell'}"))
+            return
+        if tag.level == "tc" and tag.word in ("for", "endfor"):
+            self.found.errors.append(place.diagnostic(
+                "error", f"{tag.text.strip()}: column loops are not supported in PowerPoint "
+                         "tables (the table grid cannot grow); use {%tc if %} or a row loop"))
+            return
+        if tag.kind == "{#":
+            jinja = ""
+        elif tag.kind == "{{" and tag.level == "r":
+            jinja = "{{ _m3_runs(%d, %s) }}" % (self.style(run, p), tag.body)
+        elif tag.kind == "{{" and tag.level == "p":
+            jinja = "{{ _m3_paragraphs(%d, %s) }}" % (self.style(run, p), tag.body)
+        else:
+            jinja = tag.jinja
+        if tag.level == "tr":
+            self.note_loop_row(holder, tag)
+        if tag.level == "p" and tag.kind != "{{":
+            self.needs_body_fix = True  # a loop over nothing may leave a body empty
+        self.replace.append((_LEVEL_RANK[tag.level], len(self.replace), holder, jinja))
+
+    def _check_inline(self, spans: list[tuple[int, int, Tag]], place: Place) -> None:
+        """A block opened by a plain ``{% %}`` must close in the same paragraph (else the
+        XML between would be cut in two); structural forms exist for that."""
+        depth = 0
+        for _, _, tag in spans:
+            if tag.level or tag.kind != "{%":
+                continue
+            word = tag.word
+            if word in ("for", "if", "with", "macro", "call", "filter") or (
+                    word == "set" and "=" not in tag.body):
+                depth += 1
+            elif word.startswith("end") and depth:
+                depth -= 1
+            elif word.startswith("end"):
+                self.found.errors.append(place.diagnostic(
+                    "error", f"{tag.text.strip()} closes a block opened in another paragraph; "
+                             "use {%p %}, {%tr %} or {%slide %} for blocks that span "
+                             "paragraphs, rows or slides"))
+                return
+        if depth:
+            opener = next(t for _, _, t in spans if not t.level and t.kind == "{%")
+            self.found.errors.append(place.diagnostic(
+                "error", f"{opener.text.strip()} is not closed in its paragraph; use "
+                         "{%p %}, {%tr %} or {%slide %} for blocks that span paragraphs, rows "
+                         "or slides"))
+
+    def style(self, run: etree._Element, p: etree._Element) -> int:
+        """Register the style of the run a rich tag sat in; return its index."""
+        proto = pptx_parse_xml(etree.tostring(run))
+        for child in list(proto):
+            if child.tag != qn("a:rPr"):
+                proto.remove(child)
+        etree.SubElement(proto, qn("a:t"))
+        ppr = p.find(qn("a:pPr"))
+        props = etree.tostring(ppr, encoding="unicode") if ppr is not None else ""
+        strip = tuple(f' xmlns:{k}="{v}"' for k, v in self.root.nsmap.items()
+                      if k and proto.nsmap.get(k) == v)
+        for decl in strip:
+            props = props.replace(decl, "")
+        self.engine.styles.append(_RunStyle(proto, props, strip))
+        return len(self.engine.styles) - 1
+
+    def note_loop_row(self, tr: etree._Element, tag: Tag) -> None:
+        """Remember a table with a row loop: rows above the loop and below it."""
+        if tag.word not in ("for", "endfor"):
+            return
+        tbl = tr.getparent()
+        frame = next(tbl.iterancestors(qn("p:graphicFrame")), None)
+        if frame is None:
+            return
+        rows = tbl.findall(qn("a:tr"))
+        index = rows.index(tr)
+        key = frame.find(".//" + qn("p:cNvPr")).get("id", "")
+        known = {k: (h, t) for k, h, t in self.found.loop_tables}
+        head, tail = known.get(key, (0, 0))
+        if tag.word == "for" and key not in known:
+            head = index
+        elif tag.word == "endfor":
+            tail = len(rows) - index - 1
+        self.found.loop_tables = [x for x in self.found.loop_tables if x[0] != key]
+        self.found.loop_tables.append((key, head, tail))
+
+    def remove_control(self, p: etree._Element) -> None:
+        """Drop a slide-level control paragraph (its shape, if nothing else is in it)."""
+        body = p.getparent()
+        shape = body.getparent()
+        others = [q for q in body.findall(qn("a:p")) if q is not p and self.original[q]
+                  and not _SLIDE_TAG.match(self.original[q])]
+        if not others and etree.QName(shape).localname == "sp":
+            self.replace.append((-1, len(self.replace), shape, ""))
+        else:
+            self.replace.append((_LEVEL_RANK["p"], len(self.replace), p, ""))
+            if len(body.findall(qn("a:p"))) == 1:
+                self.needs_body_fix = True
+
+    def mark_text(self, t: etree._Element) -> None:
+        """Tags and escaped delimiters left in a run's text become marks."""
+        text = t.text or ""
+        if "{" not in text and "}" not in text:
+            return
+        pieces, last = [], 0
+        pattern = re.compile("|".join([core.TAG.pattern] + [re.escape(e) for e in core.ESCAPES]),
+                             re.S)
+        for m in pattern.finditer(text):
+            pieces.append(text[last:m.start()])
+            found = m.group(0)
+            if found in core.ESCAPES:
+                pieces.append(self.marks.add("{{ %r }}" % core.ESCAPES[found]))
+            else:
+                tag = _read_tag(found)
+                if not tag.level and tag.kind != "{#":
+                    pieces.append(self.marks.add(tag.jinja))
+            last = m.end()
+        pieces.append(text[last:])
+        t.text = "".join(pieces)
+
+    def apply(self) -> None:
+        """Put each structural tag's Jinja in place of its element (rows before cells
+        before paragraphs before runs; an element already gone takes its tags with it)."""
+        by_element: dict[int, tuple[int, etree._Element, list[str]]] = {}
+        for rank, order, el, jinja in sorted(self.replace, key=lambda x: (x[0], x[1])):
+            entry = by_element.setdefault(id(el), (rank, el, []))
+            entry[2].append(jinja)
+        for rank, el, snippets in sorted(by_element.values(), key=lambda x: x[0]):
+            if not _attached(el, self.root):
+                continue
+            _replace_with_text(el, "".join(self.marks.add(s) for s in snippets if s))
+
+
+def _gather(runs: list[etree._Element], spans: list[tuple[int, int]]) -> dict[int, etree._Element]:
+    """Move each tag's text into the run it starts in (PowerPoint splits text into runs at
+    will); return the run each tag now sits in, by its start offset."""
+    texts = [r.find(qn("a:t")).text or "" for r in runs]
+    owner_of: list[int] = []
+    for i, t in enumerate(texts):
+        owner_of += [i] * len(t)
+    for s, e in spans:
+        for k in range(s, e):
+            owner_of[k] = owner_of[s]
+    full = "".join(texts)
+    new = [[] for _ in runs]
+    for k, ch in enumerate(full):
+        new[owner_of[k]].append(ch)
+    for run, chars, old in zip(runs, new, texts):
+        t = run.find(qn("a:t"))
+        t.text = "".join(chars)
+        if not chars and old:
+            run.getparent().remove(run)
+    return {s: runs[owner_of[s]] for s, _ in spans}
+
+
+def _attached(el: etree._Element, root: etree._Element) -> bool:
+    node = el
+    while node.getparent() is not None:
+        node = node.getparent()
+    return node is root
+
+
+def _replace_with_text(el: etree._Element, text: str) -> None:
+    """Put ``text`` where ``el`` was (in the previous sibling's tail or the parent's text)."""
+    parent = el.getparent()
+    text = text + (el.tail or "")
+    prev = el.getprevious()
+    if prev is not None:
+        prev.tail = (prev.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(el)
+
+
+# -- the deck ------------------------------------------------------------------------------
+@dataclass
+class _SlideSource:
+    """One template slide: its part, notes part, whether either has tags, its loop tables."""
+
+    number: int
+    part: str
+    notes: str | None
+    slide_jinja: str | None
+    notes_jinja: str | None
+    loop_tables: list[tuple[str, int, int]]
+    fix_slide: bool = False
+    fix_notes: bool = False
+
+
+def main_part(template: Template) -> str:
+    for rel in template.xml("_rels/.rels"):
+        if rel.get("Type") == OFFICE_DOCUMENT:
+            return posixpath.normpath(rel.get("Target", "").lstrip("/"))
+    return "ppt/presentation.xml"
+
+
+class CompiledDeck:
+    """A deck template compiled once; ``render`` fills a copy per context."""
+
+    def __init__(self, engine: "PptxEngine", template: Template, name: str):
+        self.engine, self.template, self.name = engine, template, name
+        self.main = main_part(template)
+        self.width, self.height = dml.slide_size(template, self.main)
+        self.slides: list[_SlideSource] = []
+        self.designs: dict[str, core.Compiled] = {}
+        self.fix_designs: set[str] = set()
+        self.compiled: core.Compiled | None = None
+        self._compile()
+        names = set(self.compiled.names if self.compiled else ())
+        for c in self.designs.values():
+            names |= c.names
+        self.names = frozenset(n for n in names if not n.startswith("_m3_"))
+
+    # -- compile ---------------------------------------------------------------------------
+    def _compile(self) -> None:
+        pkg = self.template.new()
+        errors, tags, chunks = [], [], []
+        for number, (_, part) in enumerate(dml.deck_slides(pkg, self.main), 1):
+            notes = _notes_of(pkg, part)
+            slide = _PartReader(self.engine, self.name, part, f"slide {number}",
+                                copy.deepcopy(self.template.xml(part)))
+            slide_jinja = slide.read()
+            notes_reader = None
+            notes_jinja = None
+            if notes is not None:
+                notes_reader = _PartReader(self.engine, self.name, notes,
+                                           f"notes of slide {number}",
+                                           copy.deepcopy(self.template.xml(notes)))
+                notes_jinja = notes_reader.read()
+                if notes_reader.found.slide_open or notes_reader.found.slide_close:
+                    errors.append(notes_reader.found.slide_open[0][1].diagnostic(
+                        "error", "{%slide %} tags belong on slides, not in notes")
+                        if notes_reader.found.slide_open else
+                        notes_reader.found.slide_close[0][1].diagnostic(
+                            "error", "{%slide %} tags belong on slides, not in notes"))
+            found = slide.found
+            errors += found.errors + (notes_reader.found.errors if notes_reader else [])
+            tags += found.slide_open + found.tags
+            tags += notes_reader.found.tags if notes_reader else []
+            tags += found.slide_close
+            self.slides.append(_SlideSource(number, part, notes, slide_jinja, notes_jinja,
+                                            found.loop_tables, slide.needs_body_fix,
+                                            bool(notes_reader and notes_reader.needs_body_fix)))
+            chunks.append("".join(t.jinja for t, _ in found.slide_open)
+                          + f"\ue010S{number}\ue011" + (slide_jinja or "")
+                          + (f"\ue010N{number}\ue011" + (notes_jinja or "")
+                             if notes_jinja else "")
+                          + "".join(t.jinja for t, _ in found.slide_close))
+        errors += core.check_tags(self.engine.env, tags)
+        self._compile_designs(errors)
+        if errors:
+            raise TemplateProblems(errors)
+        source = "".join(chunks)
+        self.compiled = core.compile_source(self.engine.env, source, self._locator(chunks))
+
+    def _locator(self, chunks: list[str]):
+        starts, line = [], 1
+        for chunk in chunks:
+            starts.append(line)
+            line += chunk.count("\n")
+
+        def locate(lineno: int) -> Place:
+            n = max([i for i, s in enumerate(starts) if s <= lineno] or [0])
+            return Place(self.name, self.slides[n].part if self.slides else self.main,
+                         f"slide {n + 1}")
+        return locate
+
+    def _compile_designs(self, errors: list) -> None:
+        """Slide layouts and masters that carry tags: each its own small template."""
+        types = self.template.xml("[Content_Types].xml")
+        for el in types.findall(qn("ct:Override")):
+            kind = el.get("ContentType", "")
+            if not kind.endswith(("slideLayout+xml", "slideMaster+xml")):
+                continue
+            part = el.get("PartName", "").lstrip("/")
+            if part not in self.template.raw:
+                continue
+            label = "slide layout" if "Layout" in kind else "slide master"
+            reader = _PartReader(self.engine, self.name, part,
+                                 f"{label} {posixpath.basename(part)}",
+                                 copy.deepcopy(self.template.xml(part)))
+            jinja = reader.read()
+            if jinja is None:
+                continue
+            found = reader.found
+            errors += found.errors
+            errors += [p.diagnostic("error", "{%slide %} tags belong on slides, not in "
+                                    "layouts or masters")
+                       for _, p in found.slide_open + found.slide_close]
+            problems = core.check_tags(self.engine.env, found.tags)
+            errors += problems
+            if not problems and not found.errors:
+                try:
+                    self.designs[part] = core.compile_source(
+                        self.engine.env, jinja, lambda _n, p=part, w=reader.where:
+                        Place(self.name, p, w))
+                except TemplateProblems as exc:
+                    errors += exc.diagnostics
+            if reader.needs_body_fix:
+                self.fix_designs.add(part)
+
+    # -- render ----------------------------------------------------------------------------
+    def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+        record = core.RenderRecord()
+        state = _RenderState()
+        token = _state.set(state)
+        try:
+            text = core.render_recorded(self.compiled, context, record,
+                                        Place(self.name, self.main, "slides"))
+            designs = {part: core.render_recorded(c, context, record,
+                                                  Place(self.name, part, "layout"))
+                       for part, c in self.designs.items()}
+        finally:
+            _state.reset(token)
+        writer = _DeckWriter(self, state)
+        for part, xml in designs.items():
+            writer.design(part, xml)
+        for source, slide_xml, notes_xml in self._cut(text):
+            writer.slide(source, slide_xml, notes_xml)
+        data = writer.finish()
+        return data, record.warnings() + state.warnings + writer.warnings
+
+    def _cut(self, text: str) -> Iterator[tuple[_SlideSource, str, str | None]]:
+        """The rendered deck text cut back into slides (and their notes), in show order."""
+        marks = list(_PART_RE.finditer(text))
+        for i, m in enumerate(marks):
+            if m.group(1) != "S":
+                continue
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            notes = None
+            if i + 1 < len(marks) and marks[i + 1].group(1) == "N" and \
+                    marks[i + 1].group(2) == m.group(2):
+                nxt = marks[i + 2].start() if i + 2 < len(marks) else len(text)
+                notes = _strip_outside(text[marks[i + 1].end():nxt])
+            yield (self.slides[int(m.group(2)) - 1], _strip_outside(text[m.end():end]), notes)
+
+
+def _strip_outside(xml: str) -> str:
+    """A part's rendered text without what a slide-level statement left after it."""
+    end = xml.rfind(">")
+    return xml[:end + 1] if end >= 0 else xml
+
+
+def _notes_of(pkg: Package, slide: str) -> str | None:
+    name = pkg.rels_name(slide)
+    if name not in pkg:
+        return None
+    for rel in pkg.template.xml(name):
+        if rel.get("Type") == RT["notesSlide"]:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(slide),
+                                                       rel.get("Target", "")))
+            return target if target in pkg else None
+    return None
+
+
+# -- writing the deck ----------------------------------------------------------------------
+class _DeckWriter:
+    """Writes output slides as slide1.xml ... and notes as notesSlide1.xml ... in show order."""
+
+    def __init__(self, deck: CompiledDeck, state: _RenderState):
+        self.deck, self.state = deck, state
+        self.pkg = deck.template.new()
+        self.warnings: list[str] = []
+        self.parts: list[str] = []
+        self.made_from: dict[str, str] = {}
+        self.notes_count = 0
+        self.slide_folder = posixpath.dirname(deck.slides[0].part) if deck.slides \
+            else "ppt/slides"
+        self.notes_folder = "ppt/notesSlides"
+        for source in deck.slides:
+            self.pkg.remove(source.part)
+            self.pkg.remove(self.pkg.rels_name(source.part))
+            if source.notes:
+                self.notes_folder = posixpath.dirname(source.notes)
+                self.pkg.remove(source.notes)
+                self.pkg.remove(self.pkg.rels_name(source.notes))
+
+    def design(self, part: str, xml: str) -> None:
+        data = _links(self, part, xml)
+        if part in self.deck.fix_designs:
+            data = _fix_empty_bodies(data)
+        self.pkg.put(part, _xml_bytes(data))
+
+    def slide(self, source: _SlideSource, slide_xml: str, notes_xml: str | None) -> None:
+        pages = [slide_xml]
+        if source.slide_jinja is not None:
+            if source.fix_slide:
+                slide_xml = _fix_empty_bodies(slide_xml)
+            pages = self.continued(source, slide_xml) if source.loop_tables else [slide_xml]
+        for n, page in enumerate(pages):
+            self.write_slide(source, page, notes_xml if n == 0 else None, keep_notes=n == 0)
+
+    def write_slide(self, source: _SlideSource, xml: str | None, notes_xml: str | None,
+                    keep_notes: bool) -> None:
+        part = f"{self.slide_folder}/slide{len(self.parts) + 1}.xml"
+        self.parts.append(part)
+        self.made_from[part] = source.part
+        rels_name = self.pkg.rels_name(source.part)  # the template's: output names reuse it
+        rels = copy.deepcopy(self.deck.template.xml(rels_name)) \
+            if rels_name in self.deck.template.raw else None
+        notes_rel = None
+        if rels is not None:
+            for rel in list(rels):
+                if rel.get("Type") == RT["notesSlide"]:
+                    notes_rel = rel
+                    if not (keep_notes and source.notes):
+                        rels.remove(rel)
+        if source.slide_jinja is None and xml == "":
+            self.pkg.copy_raw(source.part, part, dml.SLIDE_CT)
+        else:
+            self.pkg.put(part, _xml_bytes(_links_in(self, rels, xml)), dml.SLIDE_CT)
+        if keep_notes and source.notes and notes_rel is not None:
+            notes_rel.set("Target", posixpath.relpath(self.write_notes(source, part, notes_xml),
+                                                      posixpath.dirname(part)))
+        if rels is not None:
+            self.pkg.put(self.pkg.rels_name(part), rels)
+        self.pkg.seal(part)
+
+    def write_notes(self, source: _SlideSource, slide_part: str, xml: str | None) -> str:
+        self.notes_count += 1
+        part = f"{self.notes_folder}/notesSlide{self.notes_count}.xml"
+        rels = copy.deepcopy(self.deck.template.xml(self.pkg.rels_name(source.notes))) \
+            if self.pkg.rels_name(source.notes) in self.deck.template.raw else None
+        if rels is not None:
+            for rel in rels:
+                if rel.get("Type") == RT["slide"]:
+                    rel.set("Target", posixpath.relpath(slide_part, posixpath.dirname(part)))
+        if xml is None:
+            self.pkg.copy_raw(source.notes, part, dml.NOTES_CT)
+        else:
+            if source.fix_notes:
+                xml = _fix_empty_bodies(xml)
+            self.pkg.put(part, _xml_bytes(_links_in(self, rels, xml)), dml.NOTES_CT)
+        if rels is not None:
+            self.pkg.put(self.pkg.rels_name(part), rels)
+        self.pkg.seal(part)
+        return part
+
+    # -- tables that continue ----------------------------------------------------------------
+    def continued(self, source: _SlideSource, xml: str) -> list[str]:
+        """The slide, and copies marked "(continued)" for the rows of its first looped table
+        that do not fit under it."""
+        root = parse_xml(xml.encode("utf-8"))
+        for key, head, tail in source.loop_tables:
+            frame = next((f for f in root.iter(qn("p:graphicFrame"))
+                          if f.find(".//" + qn("p:cNvPr")).get("id") == key), None)
+            if frame is None or frame.find(".//" + qn("a:tbl")) is None:
+                continue
+            pages = self.split_table(root, frame, head, tail, source)
+            if pages is None:
+                continue
+            out = []
+            for n, page in enumerate(pages):
+                copy_root = page
+                if n:
+                    dml.mark_continued(copy_root)
+                out.append(etree.tostring(copy_root, encoding="unicode"))
+            return out
+        return [etree.tostring(root, encoding="unicode")]
+
+    def split_table(self, root: etree._Element, frame: etree._Element, head: int, tail: int,
+                    source: _SlideSource) -> list[etree._Element] | None:
+        """Pages of the slide, each with the rows of ``frame``'s table it shows (None when
+        the table fits)."""
+        tbl = frame.find(".//" + qn("a:tbl"))
+        widths = [int(g.get("w", "0")) for g in tbl.find(qn("a:tblGrid"))]
+        rows = tbl.findall(qn("a:tr"))
+        heights = [dml.fit_row_height(tr, widths, int(tr.get("h", "0")), METRICS)
+                   for tr in rows]
+        box = dml.shape_box(frame)
+        top = box[1] if box else 0
+        limit = dml.lowest_edge(root, frame, self.deck.height, GAP, BOTTOM_MARGIN)
+        head_h, tail_h = sum(heights[:head]), sum(heights[len(rows) - tail:])
+        body = list(range(head, len(rows) - tail))
+        _set_frame_height(frame, sum(heights))
+        if top + sum(heights) <= limit or not body:
+            return None
+        room = limit - top - head_h
+        pages = dml.paginate([heights[i] for i in body[:-1]] + [heights[body[-1]] + tail_h],
+                             room)
+        if any(heights[i] > room for i in body):
+            self.warn(f"a row of the table on slide {source.number} is taller than the room "
+                      "the slide has for it")
+        out = []
+        for n, page in enumerate(pages):
+            copy_root = copy.deepcopy(root) if n < len(pages) - 1 else root
+            shown = set(range(head)) | {body[i] for i in page}
+            if n == len(pages) - 1:
+                shown |= set(range(len(rows) - tail, len(rows)))
+            f = next(f for f in copy_root.iter(qn("p:graphicFrame"))
+                     if f.find(".//" + qn("p:cNvPr")).get("id") ==
+                     frame.find(".//" + qn("p:cNvPr")).get("id"))
+            t = f.find(".//" + qn("a:tbl"))
+            for i, tr in enumerate(t.findall(qn("a:tr"))):
+                if i not in shown:
+                    t.remove(tr)
+            _set_frame_height(f, sum(heights[i] for i in sorted(shown)))
+            out.append(copy_root)
+        return out
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def finish(self) -> bytes:
+        dml.set_slide_list(self.pkg, self.deck.main, self.parts, self.made_from)
+        dml.set_app_counts(self.pkg, len(self.parts), self.notes_count)
+        return self.pkg.to_bytes()
+
+
+def _xml_bytes(xml: str) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml.encode("utf-8")
+
+
+def _set_frame_height(frame: etree._Element, height: int) -> None:
+    ext = frame.find(qn("p:xfrm") + "/" + qn("a:ext"))
+    if ext is not None:
+        ext.set("cy", str(height))
+
+
+def _links_in(writer: _DeckWriter, rels: etree._Element | None, xml: str) -> str:
+    """Give each rich run's hyperlink a relationship of the part it landed in."""
+    if "\ue002" not in xml:
+        return xml
+    if rels is None:
+        rels = etree.Element(qn("rel:Relationships"), nsmap={None: NS["rel"]})
+    urls = writer.state.urls
+
+    def rid(m: re.Match) -> str:
+        return _relate(rels, urls[int(m.group(1))])
+    return _LINK_RE.sub(rid, xml)
+
+
+def _links(writer: _DeckWriter, part: str, xml: str) -> str:
+    if "\ue002" not in xml:
+        return xml
+    rels = writer.pkg.rels(part)
+    return _LINK_RE.sub(lambda m: _relate(rels, writer.state.urls[int(m.group(1))]), xml)
+
+
+def _relate(rels: etree._Element, url: str) -> str:
+    """The id of an external hyperlink relationship to ``url`` (added if new)."""
+    ids = set()
+    for el in rels:
+        ids.add(el.get("Id"))
+        if el.get("Type") == RT["hyperlink"] and el.get("Target") == url and \
+                el.get("TargetMode") == "External":
+            return el.get("Id")
+    n = len(ids) + 1
+    while f"rId{n}" in ids:
+        n += 1
+    etree.SubElement(rels, qn("rel:Relationship"), Id=f"rId{n}", Type=RT["hyperlink"],
+                     Target=url, TargetMode="External")
+    return f"rId{n}"
+
+
+def _fix_empty_bodies(xml: str) -> str:
+    """A text body left without paragraphs (a loop over nothing) gets an empty one."""
+    root = parse_xml(xml.encode("utf-8"))
+    changed = False
+    for body in list(root.iter(qn("p:txBody"), qn("a:txBody"))):
+        if body.find(qn("a:p")) is None:
+            etree.SubElement(body, qn("a:p"))
+            changed = True
+    return etree.tostring(root, encoding="unicode") if changed else xml
+
+
+# -- the engine ----------------------------------------------------------------------------
+class PptxEngine:
+    """Compiles PowerPoint templates (one Jinja environment per engine)."""
+
+    format = "pptx"
+
+    def __init__(self) -> None:
+        self.env = core.make_environment()
+        self.env.finalize = _finalize
+        self.styles: list[_RunStyle] = []
+        self.env.globals["_m3_runs"] = lambda i, v: markupsafe.Markup(
+            _rich_runs(self.styles[i], v))
+        self.env.globals["_m3_paragraphs"] = lambda i, v: markupsafe.Markup(
+            _rich_paragraphs(self.styles[i], v))
+
+    def compile(self, template: Template, name: str) -> CompiledDeck:
+        return CompiledDeck(self, template, name)
+
+
+_ENGINE: PptxEngine | None = None
+
+
+def render_pptx(template_path: str | Path, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+    """Fill a PowerPoint template file with ``context``: (the deck's bytes, warnings).
+    Raises ``core.TemplateProblems`` with every error of the template."""
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = PptxEngine()
+    path = Path(template_path)
+    return _ENGINE.compile(Template(path), path.name).render(context)
+
+
+__all__ = ["CompiledDeck", "PptxEngine", "render_pptx"]

@@ -1,0 +1,426 @@
+"""The PowerPoint engine: decks built here with python-pptx, filled, read back."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from pptx import Presentation
+from pptx.util import Emu, Inches, Pt
+
+from m3docs.engine.core import TemplateProblems
+from m3docs.engine.pptx import PptxEngine, render_pptx
+from m3docs.ooxml.package import Template
+from m3docs.playbook.richtext import RichText, Run
+
+ENGINE = PptxEngine()
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+TITLE_ONLY = 5  # python-pptx's default template: "Title Only" layout
+
+
+def render(prs: Presentation, context: dict, name: str = "deck.pptx") -> tuple[Presentation,
+                                                                                list[str]]:
+    data, warnings = compile_deck(prs, name).render(context)
+    return Presentation(io.BytesIO(data)), warnings
+
+
+def compile_deck(prs: Presentation, name: str = "deck.pptx"):
+    buf = io.BytesIO()
+    prs.save(buf)
+    return ENGINE.compile(Template(name, buf.getvalue()), name)
+
+
+def texts(slide) -> list[str]:
+    """Every paragraph's text on a slide, shapes in order (groups and tables included)."""
+    out = []
+    for shape in slide.shapes:
+        out += shape_texts(shape)
+    return out
+
+
+def shape_texts(shape) -> list[str]:
+    if shape.shape_type == 6:  # group
+        return [t for s in shape.shapes for t in shape_texts(s)]
+    if shape.has_table:
+        return [c.text for row in shape.table.rows for c in row.cells]
+    if shape.has_text_frame:
+        return [p.text for p in shape.text_frame.paragraphs]
+    return []
+
+
+def table_rows(slide) -> list[list[str]]:
+    table = next(s for s in slide.shapes if s.has_table).table
+    return [[c.text for c in row.cells] for row in table.rows]
+
+
+def titled(prs: Presentation, title: str):
+    slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
+    slide.shapes.title.text = title
+    return slide
+
+
+def text_box(slide, lines: list[str], top: float = 1.5, name: str | None = None):
+    box = slide.shapes.add_textbox(Inches(0.5), Inches(top), Inches(9), Inches(1))
+    frame = box.text_frame
+    frame.text = lines[0]
+    for line in lines[1:]:
+        frame.add_paragraph().text = line
+    if name:
+        box.name = name
+    return box
+
+
+def table(slide, rows: list[list[str]], top: float = 1.5, height: float = 0.4):
+    shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(0.5), Inches(top),
+                                   Inches(9), Inches(height * len(rows)))
+    for r, row in enumerate(rows):
+        shape.table.rows[r].height = Inches(height)
+        for c, value in enumerate(row):
+            cell = shape.table.cell(r, c)
+            cell.text = value
+            cell.text_frame.paragraphs[0].font.size = Pt(11)  # the end mark's size
+            for run in cell.text_frame.paragraphs[0].runs:
+                run.font.size = Pt(11)
+    return shape
+
+
+ACTIVITIES = [{"number": f"3.14.{n}", "text": f"Activity {n} text", "owner": f"Owner {n}"}
+              for n in range(1, 4)]
+CONTEXT = {"agency": "Department of Examples", "program": "Payroll Modernization",
+           "key_tasks": [{"id": f"3.{n}", "name": f"Key task {n}", "activities": ACTIVITIES,
+                          "objective": f"Objective {n}"} for n in (1, 2, 3)]}
+
+
+# -- fields --------------------------------------------------------------------------------
+def test_fields_fill_titles_bodies_tables_groups_and_notes():
+    prs = Presentation()
+    slide = titled(prs, "{{ agency }} status")
+    text_box(slide, ["Program: {{ program }}", "plain line"], top=1.2)
+    table(slide, [["Agency", "Program"], ["{{ agency }}", "{{ program|upper }}"]], top=2.5)
+    group = slide.shapes.add_group_shape()
+    inner = group.shapes.add_textbox(Inches(0.5), Inches(4.5), Inches(4), Inches(0.5))
+    inner.text_frame.text = "Grouped: {{ agency }}"
+    slide.notes_slide.notes_text_frame.text = "Say {{ program }} twice"
+    out, warnings = render(prs, CONTEXT)
+    got = out.slides[0]
+    assert got.shapes.title.text == "Department of Examples status"
+    all_text = texts(got)
+    assert "Program: Payroll Modernization" in all_text and "plain line" in all_text
+    assert table_rows(got)[1] == ["Department of Examples", "PAYROLL MODERNIZATION"]
+    assert "Grouped: Department of Examples" in all_text
+    assert got.notes_slide.notes_text_frame.text == "Say Payroll Modernization twice"
+    assert warnings == []
+
+
+def test_values_are_escaped_and_names_listed():
+    prs = Presentation()
+    titled(prs, "{{ agency }} & {{ program }}")
+    compiled = compile_deck(prs)
+    assert compiled.names == {"agency", "program"}
+    data, _ = compiled.render({"agency": "<A&B>", "program": 'x"y'})
+    assert Presentation(io.BytesIO(data)).slides[0].shapes.title.text == '<A&B> & x"y'
+
+
+def test_undefined_names_are_a_warning_naming_them():
+    prs = Presentation()
+    titled(prs, "{{ agency }} {{ missing_name }}")
+    out, warnings = render(prs, {"agency": "X"})
+    assert out.slides[0].shapes.title.text.strip() == "X"
+    assert any("missing_name" in w for w in warnings)
+
+
+def _split_title(prs: Presentation, pieces: list[str]):
+    """A title whose text PowerPoint stored as several runs (as it does after edits)."""
+    slide = titled(prs, pieces[0])
+    p = slide.shapes.title.text_frame.paragraphs[0]
+    for piece in pieces[1:]:
+        run = p.add_run()
+        run.text = piece
+        run.font.bold = True
+    return slide
+
+
+def test_a_tag_split_across_runs_is_filled():
+    prs = Presentation()
+    _split_title(prs, ["Plan for {{ ag", "ency }} and {", "{ program }", "} now"])
+    out, _ = render(prs, CONTEXT)
+    title = out.slides[0].shapes.title.text_frame.paragraphs[0]
+    assert title.text == "Plan for Department of Examples and Payroll Modernization now"
+    assert title.runs[0].text.startswith("Plan for Department")  # the tag's first run keeps it
+
+
+def test_escaped_delimiters_are_literal():
+    prs = Presentation()
+    titled(prs, "write {_{ name }_} for {{ agency }}")
+    out, _ = render(prs, CONTEXT)
+    assert out.slides[0].shapes.title.text == "write {{ name }} for Department of Examples"
+
+
+# -- paragraphs and rows -------------------------------------------------------------------
+def test_paragraph_loops_repeat_paragraphs_and_drop_control_paragraphs():
+    prs = Presentation()
+    slide = titled(prs, "Tasks")
+    text_box(slide, ["Before", "{%p for kt in key_tasks %}", "{{ kt.id }}: {{ kt.name }}",
+                     "{%p endfor %}", "After"])
+    text_box(slide, ["{%p for kt in nothing %}", "{{ kt }}", "{%p endfor %}"], top=4)
+    out, _ = render(prs, {**CONTEXT, "nothing": []})
+    assert texts(out.slides[0]) == ["Tasks", "Before", "3.1: Key task 1", "3.2: Key task 2",
+                                    "3.3: Key task 3", "After", ""]
+
+
+def test_row_loops_repeat_rows_and_drop_control_rows():
+    prs = Presentation()
+    slide = titled(prs, "Activities")
+    table(slide, [["#", "Activity", "Owner"],
+                  ["{%tr for a in key_tasks[0].activities %}", "", ""],
+                  ["{{ a.number }}", "{{ a.text }}", "{{ a.owner }}"],
+                  ["{%tr endfor %}", "", ""],
+                  ["Total", "{{ key_tasks[0].activities|length }}", ""]])
+    out, _ = render(prs, CONTEXT)
+    assert table_rows(out.slides[0]) == [
+        ["#", "Activity", "Owner"], ["3.14.1", "Activity 1 text", "Owner 1"],
+        ["3.14.2", "Activity 2 text", "Owner 2"], ["3.14.3", "Activity 3 text", "Owner 3"],
+        ["Total", "3", ""]]
+
+
+def test_comment_rows_and_cell_conditions():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    table(slide, [["A", "B"], ["{#tr a note for the author #}", ""],
+                  ["{%tc if show %}x{%tc endif %}", "y"]])
+    out, _ = render(prs, {"show": True})
+    rows = table_rows(out.slides[0])
+    assert rows[0] == ["A", "B"] and len(rows) == 2
+
+
+LONG = [{"number": f"3.14.{n}", "text": ("A long activity description that wraps " * (n % 4 + 1)),
+         "owner": "Owner"} for n in range(1, 41)]
+
+
+def _long_deck() -> Presentation:
+    prs = Presentation()
+    slide = titled(prs, "Activities of {{ program }}")
+    table(slide, [["#", "Activity", "Owner"], ["{%tr for a in acts %}", "", ""],
+                  ["{{ a.number }}", "{{ a.text }}", "{{ a.owner }}"], ["{%tr endfor %}", "", ""],
+                  ["End of the list", "", ""]], top=1.5, height=0.35)
+    footer = slide.shapes.add_textbox(Inches(0.5), Inches(6.8), Inches(9), Inches(0.4))
+    footer.text_frame.text = "Footer note"
+    slide.notes_slide.notes_text_frame.text = "notes for {{ program }}"
+    titled(prs, "Closing")
+    return prs
+
+
+def test_a_long_row_loop_continues_on_copies_of_its_slide():
+    out, warnings = render(_long_deck(), {**CONTEXT, "acts": LONG})
+    slides = list(out.slides)
+    assert len(slides) >= 3
+    body = [s for s in slides if s.shapes.title.text.startswith("Activities")]
+    assert body[0].shapes.title.text == "Activities of Payroll Modernization"
+    assert all(s.shapes.title.text == "Activities of Payroll Modernization (continued)"
+               for s in body[1:])
+    assert slides[-1].shapes.title.text == "Closing"
+    numbers = []
+    for s in body:
+        rows = table_rows(s)
+        assert rows[0] == ["#", "Activity", "Owner"]  # the header on every slide
+        numbers += [r[0] for r in rows[1:] if r[0].startswith("3.14.")]
+        frame = next(sh for sh in s.shapes if sh.has_table)
+        footer = next(sh for sh in s.shapes if sh.has_text_frame and
+                      sh.text_frame.text == "Footer note")
+        assert frame.top + sum(r.height for r in frame.table.rows) <= footer.top
+    assert numbers == [a["number"] for a in LONG]  # each row once, in order
+    assert table_rows(body[-1])[-1][0] == "End of the list"
+    assert all(table_rows(s)[-1][0] != "End of the list" for s in body[:-1])
+    assert body[0].has_notes_slide and "Payroll" in body[0].notes_slide.notes_text_frame.text
+    assert not any(s.has_notes_slide for s in body[1:])
+    assert warnings == []
+
+
+def test_a_short_row_loop_stays_on_its_slide():
+    out, _ = render(_long_deck(), {**CONTEXT, "acts": LONG[:3]})
+    assert [s.shapes.title.text for s in out.slides] == ["Activities of Payroll Modernization",
+                                                         "Closing"]
+
+
+# -- slides --------------------------------------------------------------------------------
+def _slide_loop_deck() -> Presentation:
+    prs = Presentation()
+    titled(prs, "{{ program }}")
+    first = titled(prs, "{{ kt.id }} {{ kt.name }}")
+    text_box(first, ["{%slide for kt in key_tasks %}"], top=6.5)
+    text_box(first, ["{{ kt.objective }}"], top=2)
+    first.notes_slide.notes_text_frame.text = "Notes on {{ kt.id }}"
+    second = titled(prs, "Activities of {{ kt.id }}")
+    table(second, [["#", "Activity"], ["{%tr for a in kt.activities %}", ""],
+                   ["{{ a.number }}", "{{ a.text }}"], ["{%tr endfor %}", ""]])
+    text_box(second, ["{%slide endfor %}"], top=6.5)
+    titled(prs, "The end")
+    return prs
+
+
+def test_slide_loops_repeat_their_slides_per_item():
+    out, _ = render(_slide_loop_deck(), CONTEXT)
+    titles = [s.shapes.title.text for s in out.slides]
+    assert titles == ["Payroll Modernization", "3.1 Key task 1", "Activities of 3.1",
+                      "3.2 Key task 2", "Activities of 3.2", "3.3 Key task 3",
+                      "Activities of 3.3", "The end"]
+    slides = list(out.slides)
+    assert texts(slides[3]) == ["3.2 Key task 2", "Objective 2"]  # control shape removed
+    assert [s.notes_slide.notes_text_frame.text for s in slides[1:7:2]] == [
+        "Notes on 3.1", "Notes on 3.2", "Notes on 3.3"]
+    assert table_rows(slides[6])[1] == ["3.14.1", "Activity 1 text"]
+    names = sorted(p.partname for p in out.part.package.iter_parts()
+                   if "/slides/slide" in p.partname)
+    assert names == sorted(f"/ppt/slides/slide{n}.xml" for n in range(1, 9))
+
+
+def test_a_slide_loop_over_nothing_drops_its_slides_and_conditions_keep_slides():
+    out, _ = render(_slide_loop_deck(), {**CONTEXT, "key_tasks": []})
+    assert [s.shapes.title.text for s in out.slides] == ["Payroll Modernization", "The end"]
+    prs = Presentation()
+    titled(prs, "Always")
+    maybe = titled(prs, "Maybe")
+    text_box(maybe, ["{%slide if show %}"])
+    text_box(maybe, ["{%slide endif %}"], top=3)
+    assert [s.shapes.title.text for s in render(prs, {"show": False})[0].slides] == ["Always"]
+    assert len(render(prs, {"show": True})[0].slides) == 2
+
+
+def test_the_same_inputs_give_the_same_bytes():
+    compiled = compile_deck(_slide_loop_deck())
+    assert compiled.render(CONTEXT)[0] == compiled.render(CONTEXT)[0]
+
+
+# -- rich runs -----------------------------------------------------------------------------
+RICH = RichText((Run("Read "), Run("the guide", bold=True), Run(" and "),
+                 Run("the playbook", url="https://ussm.gsa.gov/m3/"),
+                 Run(" now", italic=True)))
+
+
+def test_rich_runs_keep_bold_italic_and_working_hyperlinks():
+    prs = Presentation()
+    slide = titled(prs, "Rich")
+    box = text_box(slide, ["Objective: ", "{{ plain }}"])
+    p = box.text_frame.paragraphs[0]
+    run = p.add_run()
+    run.text = "{{r text }}"
+    run.font.size = Pt(14)
+    loop = _slide_loop_deck()
+    del loop  # rich runs on a repeated slide are checked below
+    out, _ = render(prs, {"text": RICH, "plain": RICH})
+    para = out.slides[0].shapes[1].text_frame.paragraphs[0]
+    assert para.text == "Objective: Read the guide and the playbook now"
+    runs = {r.text: r for r in para.runs}
+    assert runs["the guide"].font.bold and runs[" now"].font.italic
+    assert runs["the playbook"].hyperlink.address == "https://ussm.gsa.gov/m3/"
+    assert runs["the guide"].font.size == Pt(14)
+    assert out.slides[0].shapes[1].text_frame.paragraphs[1].text == RICH.plain
+
+
+def test_rich_runs_on_repeated_slides_each_get_their_own_relationship():
+    prs = Presentation()
+    slide = titled(prs, "{{ kt.id }}")
+    text_box(slide, ["{%slide for kt in key_tasks %}"], top=6)
+    text_box(slide, ["{{r kt.objective }}", "{%slide endfor %}"], top=2)
+    tasks = [{"id": f"3.{n}", "objective": RichText((Run("see "), Run(
+        f"task {n}", url=f"https://example.gov/{n}")))} for n in (1, 2)]
+    out, _ = render(prs, {"key_tasks": tasks})
+    for n, s in enumerate(out.slides, 1):
+        link = s.shapes[1].text_frame.paragraphs[0].runs[1]
+        assert link.hyperlink.address == f"https://example.gov/{n}"
+        rels = [r for r in s.part.rels.values() if r.is_external]
+        assert [r.target_ref for r in rels] == [f"https://example.gov/{n}"]
+
+
+def test_rich_paragraphs():
+    prs = Presentation()
+    slide = titled(prs, "P")
+    text_box(slide, ["{{p text }}"])
+    out, _ = render(prs, {"text": RichText((Run("line one\nline "), Run("two", bold=True)))})
+    paras = out.slides[0].shapes[1].text_frame.paragraphs
+    assert [p.text for p in paras] == ["line one", "line two"]
+    assert paras[1].runs[1].font.bold
+
+
+# -- layouts -------------------------------------------------------------------------------
+def test_tags_in_a_layout_are_filled_once():
+    prs = Presentation()
+    layout = prs.slide_layouts[TITLE_ONLY]
+    slide = titled(prs, "One")
+    box = text_box(slide, ["{{ agency }} confidential"], top=7)
+    layout.shapes._spTree.append(box._element)  # python-pptx cannot add a box to a layout
+    out, _ = render(prs, CONTEXT)
+    texts_in_layout = [s.text_frame.text for s in out.slide_layouts[TITLE_ONLY].shapes
+                       if s.has_text_frame]
+    assert "Department of Examples confidential" in texts_in_layout
+
+
+# -- errors --------------------------------------------------------------------------------
+def test_three_errors_in_three_places_are_reported_in_one_run():
+    prs = Presentation()
+    one = titled(prs, "{{ agency ) }}")
+    one.shapes.title.name = "Title 1"
+    two = titled(prs, "fine")
+    table(two, [["A", "B"], ["ok", "{% for x in %}{% endfor %}"]]).name = "Activities"
+    three = titled(prs, "fine")
+    text_box(three, ["{%p if x %}", "{{ y }}"], name="Body")
+    with pytest.raises(TemplateProblems) as caught:
+        compile_deck(prs)
+    lines = [str(d) for d in caught.value.diagnostics]
+    assert len(lines) == 3, lines
+    assert lines[0] == ("deck.pptx: ppt/slides/slide1.xml: slide 1, shape 'Title 1': error: "
+                        "unexpected ')' in {{ agency ) }}")
+    assert lines[1].startswith("deck.pptx: ppt/slides/slide2.xml: slide 2, shape "
+                               "'Activities', row 2, cell 2: error: ")
+    assert lines[2].startswith("deck.pptx: ppt/slides/slide3.xml: slide 3, shape 'Body': "
+                               "error: {%p if x %} is never closed")
+
+
+@pytest.mark.parametrize("tag", ["{{ ''.__class__.__mro__ }}",
+                                 "{{ cycler.__init__.__globals__ }}",
+                                 "{{ x|attr('__class__') }}"])
+def test_the_sandbox_refuses_python_internals(tag):
+    prs = Presentation()
+    titled(prs, tag)
+    with pytest.raises(TemplateProblems) as caught:
+        compile_deck(prs)
+    assert "refused" in str(caught.value) and "slide 1" in str(caught.value)
+
+
+def test_blocks_spanning_paragraphs_need_the_paragraph_form():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    text_box(slide, ["{% if x %}", "text", "{% endif %}"], name="Box")
+    with pytest.raises(TemplateProblems) as caught:
+        compile_deck(prs)
+    assert len(caught.value.diagnostics) == 2
+    assert "shape 'Box'" in str(caught.value) and "{%p %}" in str(caught.value)
+
+
+def test_render_pptx_from_a_file(tmp_path: Path):
+    path = tmp_path / "status.pptx"
+    _slide_loop_deck().save(path)
+    data, warnings = render_pptx(path, CONTEXT)
+    assert len(Presentation(io.BytesIO(data)).slides) == 8 and warnings == []
+
+
+# -- validity ------------------------------------------------------------------------------
+def _audit_errors(data: bytes, tmp_path: Path, name: str) -> set[str]:
+    from openxml_audit import validate_pptx
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = validate_pptx(str(path))
+    return {f"{getattr(e, 'description', e)}".split(" at ")[0] for e in result.errors}
+
+
+def test_rendered_decks_add_no_open_xml_errors(tmp_path: Path):
+    pytest.importorskip("openxml_audit")
+    for n, (prs, ctx) in enumerate([(_slide_loop_deck(), CONTEXT),
+                                    (_long_deck(), {**CONTEXT, "acts": LONG})]):
+        buf = io.BytesIO()
+        prs.save(buf)
+        before = _audit_errors(buf.getvalue(), tmp_path, f"t{n}.pptx")
+        data, _ = compile_deck(prs).render(ctx)
+        after = _audit_errors(data, tmp_path, f"o{n}.pptx")
+        assert after <= before, after - before
