@@ -8,9 +8,12 @@ The tag forms (docxtpl's, see ``core``):
 
 * ``{{ expr }}`` and ``{% ... %}`` inside a paragraph's text (tags PowerPoint split across
   runs work: a tag is gathered into the run it starts in);
-* ``{%p ... %}``, ``{%tr ... %}``, ``{%tc ... %}`` (not loops: columns cannot grow the table
-  grid), ``{%r ... %}`` stand for their whole paragraph, table row, cell or run; ``{#p #}``,
-  ``{#tr #}``, ``{#tc #}``, ``{#r #}`` remove it;
+* ``{%p ... %}``, ``{%tr ... %}``, ``{%tc ... %}``, ``{%r ... %}`` stand for their whole
+  paragraph, table row, cell or run; ``{#p #}``, ``{#tr #}``, ``{#tc #}``, ``{#r #}`` remove
+  it. A ``{%tc %}`` tag in the first row of a table that has any also stands for that cell's
+  column of the table grid (a column loop repeats the column, at its width), so every row
+  must put its ``{%tc %}`` tags in the same columns, and a column loop's list must be known
+  outside the rows (a top-level name, or a slide loop's variable);
 * ``{{r expr }}`` writes rich runs (bold, italic, hyperlinks with a relationship of the slide
   they land on) in the style of the run that held the tag; ``{{p expr }}`` writes paragraphs;
 * **slide loops**: a paragraph holding ``{%slide for kt in key_tasks %}`` opens a loop over
@@ -245,6 +248,7 @@ class _PartReader:
         self.replace: list[tuple[int, int, etree._Element, str]] = []  # rank, order, el, jinja
         self.styles: list[_RunStyle] = []
         self.needs_body_fix = False
+        self.column_rows: dict[etree._Element, etree._Element] = {}  # table -> its first row with {%tc %}
 
     def place(self, p: etree._Element) -> Place:
         shape = next((a for a in p.iterancestors() if etree.QName(a).localname in
@@ -315,11 +319,6 @@ class _PartReader:
                 "error", f"{tag.text.strip()} is not in a table "
                          f"{'row' if tag.level == 'tr' else 'cell'}"))
             return
-        if tag.level == "tc" and tag.word in ("for", "endfor"):
-            self.found.errors.append(place.diagnostic(
-                "error", f"{tag.text.strip()}: column loops are not supported in PowerPoint "
-                         "tables (the table grid cannot grow); use {%tc if %} or a row loop"))
-            return
         if tag.kind == "{#":
             jinja = ""
         elif tag.kind == "{{" and tag.level == "r":
@@ -330,6 +329,8 @@ class _PartReader:
             jinja = tag.jinja
         if tag.level == "tr":
             self.note_loop_row(holder, tag)
+        if tag.level == "tc":
+            self.note_column(holder, jinja)
         if tag.level == "p" and tag.kind != "{{":
             self.needs_body_fix = True  # a loop over nothing may leave a body empty
         self.replace.append((_LEVEL_RANK[tag.level], len(self.replace), holder, jinja))
@@ -395,6 +396,25 @@ class _PartReader:
             tail = len(rows) - index - 1
         self.found.loop_tables = [x for x in self.found.loop_tables if x[0] != key]
         self.found.loop_tables.append((key, head, tail))
+
+    def note_column(self, tc: etree._Element, jinja: str) -> None:
+        """A cell-level tag in the first row of its table that has any also stands for the
+        cell's grid column, so the table's grid keeps as many columns as its rows have
+        cells (a column loop repeats the column's width)."""
+        tr = tc.getparent()
+        tbl = tr.getparent()
+        first = self.column_rows.setdefault(tbl, tr)  # the key keeps the proxy alive
+        if first is not tr:
+            return
+        col = 0
+        for cell in tr.findall(qn("a:tc")):
+            if cell is tc:
+                break
+            col += int(cell.get("gridSpan", "1"))
+        grid = tbl.find(qn("a:tblGrid"))
+        cols = grid.findall(qn("a:gridCol")) if grid is not None else []
+        if col < len(cols):
+            self.replace.append((_LEVEL_RANK["tc"], len(self.replace), cols[col], jinja))
 
     def remove_control(self, p: etree._Element) -> None:
         """Drop a slide-level control paragraph (its shape, if nothing else is in it)."""

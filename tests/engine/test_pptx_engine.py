@@ -184,14 +184,17 @@ def test_row_loops_repeat_rows_and_drop_control_rows():
         ["Total", "3", ""]]
 
 
-def test_comment_rows_and_cell_conditions():
+def test_comment_rows_are_removed_and_column_loops_grow_the_grid():
     prs = Presentation()
     slide = titled(prs, "T")
-    table(slide, [["A", "B"], ["{#tr a note for the author #}", ""],
-                  ["{%tc if show %}x{%tc endif %}", "y"]])
-    out, _ = render(prs, {"show": True})
-    rows = table_rows(out.slides[0])
-    assert rows[0] == ["A", "B"] and len(rows) == 2
+    table(slide, [["Name", "{%tc for q in quarters %}", "{{ q }}", "{%tc endfor %}"],
+                  ["{#tr a note for the author #}", "", "", ""],
+                  ["{{ name }}", "{%tc for q in quarters %}", "{{ q }} done", "{%tc endfor %}"]])
+    out, _ = render(prs, {"quarters": ["Q1", "Q2", "Q3"], "name": "Payroll"})
+    shape = next(s for s in out.slides[0].shapes if s.has_table)
+    assert table_rows(out.slides[0]) == [["Name", "Q1", "Q2", "Q3"],
+                                         ["Payroll", "Q1 done", "Q2 done", "Q3 done"]]
+    assert len(shape.table.columns) == 4
 
 
 LONG = [{"number": f"3.14.{n}", "text": ("A long activity description that wraps " * (n % 4 + 1)),
