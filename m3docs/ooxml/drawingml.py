@@ -226,13 +226,16 @@ def deck_slides(pkg: Package, main: str) -> list[tuple[etree._Element, str]]:
     return out
 
 
-def slide_rels_copy(pkg: Package, source: str, keep_notes: bool = False) -> etree._Element | None:
+def slide_rels_copy(pkg: Package, source: str, keep_notes: bool = False,
+                    current: bool = True) -> etree._Element | None:
     """A copy of a slide's relationships for a copy of the slide (without its notes, which
-    belong to the original, unless ``keep_notes``)."""
+    belong to the original, unless ``keep_notes``): as they are now in ``pkg``, or as the
+    template has them (``current=False``)."""
     name = pkg.rels_name(source)
-    if name not in pkg:
+    if name not in (pkg if current else pkg.template.raw):
         return None
-    rels = copy.deepcopy(pkg.xml(name) if name in pkg.changed() else pkg.template.xml(name))
+    rels = copy.deepcopy(pkg.xml(name) if current and name in pkg.changed()
+                         else pkg.template.xml(name))
     if not keep_notes:
         for rel in list(rels):
             if rel.get("Type") == RT["notesSlide"]:
