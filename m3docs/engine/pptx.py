@@ -65,6 +65,7 @@ _PART_RE = re.compile("\ue010([SN])(\\d+)\ue011")  # where a slide (S) or notes 
 _LINK_RE = re.compile("\ue002(\\d+)\ue003")  # a hyperlink's relationship, allotted per part
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 _LEVEL_RANK = {"tr": 0, "tc": 1, "p": 2, "r": 3, "slide": 4}
+_CONTAINER = {"p": "text box", "r": "paragraph", "tr": "table", "tc": "table row"}
 _HOLDER = {"p": "a:p", "r": "a:r", "tr": "a:tr", "tc": "a:tc"}
 
 
@@ -248,6 +249,7 @@ class _PartReader:
         self.replace: list[tuple[int, int, etree._Element, str]] = []  # rank, order, el, jinja
         self.styles: list[_RunStyle] = []
         self.needs_body_fix = False
+        self.blocks: list[tuple[str, Tag, etree._Element, Place]] = []  # open structural blocks
         self.column_rows: dict[etree._Element, etree._Element] = {}  # table -> its first row with {%tc %}
 
     def place(self, p: etree._Element) -> Place:
@@ -327,6 +329,8 @@ class _PartReader:
             jinja = "{{ _m3_paragraphs(%d, %s) }}" % (self.style(run, p), tag.body)
         else:
             jinja = tag.jinja
+        if tag.kind == "{%":
+            self.nest(tag, holder, place)
         if tag.level == "tr":
             self.note_loop_row(holder, tag)
         if tag.level == "tc":
@@ -396,6 +400,22 @@ class _PartReader:
             tail = len(rows) - index - 1
         self.found.loop_tables = [x for x in self.found.loop_tables if x[0] != key]
         self.found.loop_tables.append((key, head, tail))
+
+    def nest(self, tag: Tag, holder: etree._Element, place: Place) -> None:
+        """A structural block must open and close in one container (a {%p %} block in one
+        text body, a {%tr %} block in one table...), else its XML would be cut in two."""
+        word, container = tag.word, holder.getparent()
+        if word in ("for", "if", "with", "macro", "call", "filter") or (
+                word == "set" and "=" not in tag.body):
+            self.blocks.append((word, tag, container, place))
+        elif word.startswith("end") and self.blocks and self.blocks[-1][0] == word[3:]:
+            _, opener, where, at = self.blocks.pop()
+            if where is not container or opener.level != tag.level:
+                kind = _CONTAINER[opener.level]
+                self.found.errors.append(place.diagnostic(
+                    "error", f"{tag.text.strip()} closes {opener.text.strip()} ({at.where}) "
+                             f"from another {_CONTAINER[tag.level]}: a block must open and close "
+                             f"in the same {kind}, with tags of the same level"))
 
     def note_column(self, tc: etree._Element, jinja: str) -> None:
         """A cell-level tag in the first row of its table that has any also stands for the

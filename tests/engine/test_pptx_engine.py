@@ -401,6 +401,29 @@ def test_blocks_spanning_paragraphs_need_the_paragraph_form():
     assert "shape 'Box'" in str(caught.value) and "{%p %}" in str(caught.value)
 
 
+def test_structural_blocks_must_close_where_they_open():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    text_box(slide, ["{%p for x in xs %}", "{{ x }}"], name="One")
+    text_box(slide, ["{%p endfor %}"], name="Two", top=4)
+    with pytest.raises(TemplateProblems) as caught:
+        compile_deck(prs)
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "deck.pptx: ppt/slides/slide1.xml: slide 1, shape 'Two': error: {%p endfor %} closes "
+        "{%p for x in xs %} (slide 1, shape 'One') from another text box: a block must open "
+        "and close in the same text box, with tags of the same level"]
+
+
+def test_run_level_conditions():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    p = text_box(slide, ["Status: "]).text_frame.paragraphs[0]
+    for text in ("{%r if late %}", "LATE", "{%r endif %}", " end"):
+        p.add_run().text = text
+    assert texts(render(prs, {"late": True})[0].slides[0])[1] == "Status: LATE end"
+    assert texts(render(prs, {"late": False})[0].slides[0])[1] == "Status:  end"
+
+
 def test_render_pptx_from_a_file(tmp_path: Path):
     path = tmp_path / "status.pptx"
     _slide_loop_deck().save(path)
