@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
+from xml.sax.saxutils import escape as xml_escape
 
 from jinja2.utils import markupsafe
 from lxml import etree
@@ -100,14 +101,77 @@ def _finalize(value: Any) -> Any:
 
 
 # -- rich runs -----------------------------------------------------------------------------
+_TEXT, _LINK = "\ue004", "\ue005"  # where a run's text and link id go in a run's XML
+
+
 @dataclass(frozen=True)
 class _RunStyle:
-    """The run a ``{{r }}``/``{{p }}`` tag sat in: its XML (run properties kept, text
-    emptied), the paragraph properties around it, and namespace declarations to strip."""
+    """The run a ``{{r }}``/``{{p }}`` tag sat in, as XML to write runs with: for each of
+    (bold, italic, linked), the run's XML before and after its text (the run's own
+    properties kept, emphasis and a link id added), and the paragraph properties around
+    it.
 
-    run: etree._Element
+    The variants are built once per template with python-pptx's oxml classes; a render
+    only joins strings: building each run with them measured 0.13 ms a run (35 ms of a
+    64 ms render of a 25-slide deck with 260 rich runs), joining strings about 1 us."""
+
+    variants: dict[tuple[bool, bool, bool], tuple[str, str]]
     paragraph_props: str
-    strip: tuple[str, ...]
+    prefix: str
+
+    @classmethod
+    def of(cls, run: etree._Element, p: etree._Element, root: etree._Element) -> "_RunStyle":
+        proto = pptx_parse_xml(etree.tostring(run))  # a python-pptx CT_RegularTextRun
+        for child in list(proto):
+            if child.tag != qn("a:rPr"):
+                proto.remove(child)
+        etree.SubElement(proto, qn("a:t"))
+        strip = [f' xmlns:{k}="{v}"' for k, v in root.nsmap.items()
+                 if k and proto.nsmap.get(k) == v]
+        variants = {}
+        for bold in (False, True):
+            for italic in (False, True):
+                for link in (False, True):
+                    xml = _strip(etree.tostring(_emphasis(proto, bold, italic, link),
+                                                encoding="unicode"), strip)
+                    head, _, tail = xml.partition(_TEXT)
+                    variants[bold, italic, link] = (head, tail)
+        ppr = p.find(qn("a:pPr"))
+        props = _strip(etree.tostring(ppr, encoding="unicode"), strip) if ppr is not None else ""
+        return cls(variants, props, run.prefix or "")
+
+    def run(self, text: str, bold: bool, italic: bool, url: str | None) -> str:
+        head, tail = self.variants[bold, italic, bool(url)]
+        if url:
+            state = _state.get()
+            if state is not None:
+                head = head.replace(_LINK, f"\ue002{len(state.urls)}\ue003")
+                state.urls.append(url)
+        return head + xml_escape(text) + tail
+
+    def tag(self, name: str) -> str:
+        return f"{self.prefix}:{name}" if self.prefix else name
+
+
+def _emphasis(proto: etree._Element, bold: bool, italic: bool, link: bool) -> etree._Element:
+    run = copy.deepcopy(proto)
+    rpr = run.get_or_add_rPr()
+    if bold:
+        rpr.b = True
+    if italic:
+        rpr.i = True
+    if link:
+        rpr.set("u", "sng")
+        rpr.add_hlinkClick(_LINK)
+    run.t.text = _TEXT
+    return run
+
+
+def _strip(xml: str, declarations: list[str]) -> str:
+    """XML without namespace declarations its part's root already makes."""
+    for decl in declarations:
+        xml = xml.replace(decl, "")
+    return xml
 
 
 def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
@@ -119,26 +183,6 @@ def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
              bool(getattr(r, "italic", False)), getattr(r, "url", None)) for r in runs]
 
 
-def _run_xml(style: _RunStyle, text: str, bold: bool, italic: bool, url: str | None) -> str:
-    run = copy.deepcopy(style.run)  # a python-pptx CT_RegularTextRun
-    rpr = run.get_or_add_rPr()
-    if bold:
-        rpr.b = True
-    if italic:
-        rpr.i = True
-    if url:
-        state = _state.get()
-        rpr.set("u", "sng")
-        rpr.add_hlinkClick(f"\ue002{len(state.urls) if state else 0}\ue003")
-        if state is not None:
-            state.urls.append(url)
-    run.t.text = text
-    out = etree.tostring(run, encoding="unicode")
-    for decl in style.strip:
-        out = out.replace(decl, "")
-    return out
-
-
 def _rich_runs(style: _RunStyle, value: Any) -> str:
     """The runs of a value in a paragraph; line breaks become ``a:br``."""
     if isinstance(value, core.RecordingUndefined):
@@ -148,22 +192,15 @@ def _rich_runs(style: _RunStyle, value: Any) -> str:
     for text, bold, italic, url in _runs_of(value):
         for i, line in enumerate(_clean(text).split("\n")):
             if i:
-                pieces.append(_break_xml(style))
+                pieces.append(f"<{style.tag('br')}/>")
             if line:
-                pieces.append(_run_xml(style, line, bold, italic, url))
+                pieces.append(style.run(line, bold, italic, url))
     return "".join(pieces)
-
-
-def _break_xml(style: _RunStyle) -> str:
-    prefix = style.run.prefix
-    tag = f"{prefix}:br" if prefix else "br"
-    return f"<{tag}/>"
 
 
 def _rich_paragraphs(style: _RunStyle, value: Any) -> str:
     """Paragraphs of a value: one per line, each in the tag paragraph's properties."""
-    prefix = style.run.prefix
-    p = f"{prefix}:p" if prefix else "p"
+    p = style.tag("p")
     lines: list[list[tuple[str, bool, bool, str | None]]] = [[]]
     if not isinstance(value, core.RecordingUndefined):
         for text, bold, italic, url in _runs_of(value):
@@ -367,18 +404,7 @@ class _PartReader:
 
     def style(self, run: etree._Element, p: etree._Element) -> int:
         """Register the style of the run a rich tag sat in; return its index."""
-        proto = pptx_parse_xml(etree.tostring(run))
-        for child in list(proto):
-            if child.tag != qn("a:rPr"):
-                proto.remove(child)
-        etree.SubElement(proto, qn("a:t"))
-        ppr = p.find(qn("a:pPr"))
-        props = etree.tostring(ppr, encoding="unicode") if ppr is not None else ""
-        strip = tuple(f' xmlns:{k}="{v}"' for k, v in self.root.nsmap.items()
-                      if k and proto.nsmap.get(k) == v)
-        for decl in strip:
-            props = props.replace(decl, "")
-        self.engine.styles.append(_RunStyle(proto, props, strip))
+        self.engine.styles.append(_RunStyle.of(run, p, self.root))
         return len(self.engine.styles) - 1
 
     def note_loop_row(self, tr: etree._Element, tag: Tag) -> None:
