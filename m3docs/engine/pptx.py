@@ -14,6 +14,10 @@ The tag forms (docxtpl's, see ``core``):
   column of the table grid (a column loop repeats the column, at its width), so every row
   must put its ``{%tc %}`` tags in the same columns, and a column loop's list must be known
   outside the rows (a top-level name, or a slide loop's variable);
+* ``{%- ... %}`` / ``{% ... -%}`` alone in a paragraph join it to the previous / next
+  paragraph (docxtpl's way to write one line over several);
+* ``{% cellbg expr %}`` in a table cell fills the cell with the hex colour ``expr`` gives
+  (``vm``, ``hm`` and ``colspan`` are refused: PowerPoint merges are made in the template);
 * ``{{r expr }}`` writes rich runs (bold, italic, hyperlinks with a relationship of the slide
   they land on) in the style of the run that held the tag; ``{{p expr }}`` writes paragraphs;
 * **slide loops**: a paragraph holding ``{%slide for kt in key_tasks %}`` opens a loop over
@@ -66,6 +70,9 @@ _PART_RE = re.compile("\ue010([SN])(\\d+)\ue011")  # where a slide (S) or notes 
 _LINK_RE = re.compile("\ue002(\\d+)\ue003")  # a hyperlink's relationship, allotted per part
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 _LEVEL_RANK = {"tr": 0, "tc": 1, "p": 2, "r": 3, "slide": 4}
+_CELL_WORDS = ("cellbg", "vm", "hm", "colspan")
+_FILLS = ("noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill")
+_HEX = re.compile(r"#?[0-9A-Fa-f]{6}")
 _CONTAINER = {"p": "text box", "r": "paragraph", "tr": "table", "tc": "table row"}
 _HOLDER = {"p": "a:p", "r": "a:r", "tr": "a:tr", "tc": "a:tc"}
 
@@ -228,6 +235,22 @@ class _Runs:
         self.runs = [_RunLike(*r) for r in runs]
 
 
+def _cell_fill(value: Any, template_fill: str, prefix: str) -> markupsafe.Markup:
+    """A table cell's fill for ``{% cellbg %}``: a hex colour ("1F5FAD"), or the cell's own
+    fill for an empty value (and for anything else, with a warning)."""
+    if isinstance(value, core.RecordingUndefined):
+        str(value)
+        value = ""
+    text = str(value or "").strip()
+    if text and _HEX.fullmatch(text):
+        a = f"{prefix}:" if prefix else ""
+        return markupsafe.Markup(f'<{a}solidFill><{a}srgbClr val="{text.lstrip("#").upper()}"/>'
+                                 f'</{a}solidFill>')
+    if text:
+        _warn(f"cellbg {text[:20]!r} is not a hex colour such as 1F5FAD; the cell keeps its fill")
+    return markupsafe.Markup(template_fill)
+
+
 # -- finding tags in a part ----------------------------------------------------------------
 @dataclass
 class _Found:
@@ -304,6 +327,8 @@ class _PartReader:
 
     def read(self) -> str | None:
         """The part's Jinja source, or None when it has no tags."""
+        for body in self.root.iter(qn("p:txBody"), qn("a:txBody")):
+            _merge_paragraphs(body)
         paragraphs = list(self.root.iter(qn("a:p")))
         self.original = {p: "".join(t.text or "" for t in p.iter(qn("a:t"))).strip()
                          for p in paragraphs}
@@ -346,6 +371,9 @@ class _PartReader:
                 self.found.slide_open
             target.append((tag, place))
             self.remove_control(p)
+            return
+        if tag.kind == "{%" and tag.word in _CELL_WORDS:
+            self.cell_tag(p, tag, place)
             return
         if tag.kind != "{#":
             self.found.tags.append((tag, place))
@@ -427,6 +455,34 @@ class _PartReader:
         self.found.loop_tables = [x for x in self.found.loop_tables if x[0] != key]
         self.found.loop_tables.append((key, head, tail))
 
+    def cell_tag(self, p: etree._Element, tag: Tag, place: Place) -> None:
+        """``{% cellbg expr %}``: the cell's fill, a hex colour the expression gives (the tag's
+        text is dropped). Merges (``vm``, ``hm``, ``colspan``) are Word's: refused here."""
+        tc = next(p.iterancestors(qn("a:tc")), None)
+        if tag.word != "cellbg" or tc is None:
+            where = "in a table cell" if tc is None else "in PowerPoint tables"
+            self.found.errors.append(place.diagnostic(
+                "error", f"{tag.text.strip()} is not supported {where}"
+                         + ("" if tc is None else "; merge the cells in the template")))
+            return
+        expr = tag.body[len("cellbg"):].strip()
+        probe = Tag("{{ %s }}" % expr, "{{", "", expr, False, False)
+        self.found.tags.append((probe, place))
+        pr = tc.find(qn("a:tcPr"))
+        if pr is None:
+            pr = etree.SubElement(tc, qn("a:tcPr"))
+        kept = [el for el in pr if etree.QName(el).localname not in _FILLS]
+        slot = next((el for el in kept if etree.QName(el).localname in ("headers", "extLst")),
+                    None)
+        fills = [el for el in pr if etree.QName(el).localname in _FILLS]
+        old = "".join(etree.tostring(el, encoding="unicode") for el in fills)
+        for el in fills:
+            pr.remove(el)
+        marker = etree.Element(qn("a:noFill"))
+        (slot.addprevious if slot is not None else pr.append)(marker)
+        self.replace.append((_LEVEL_RANK["r"], len(self.replace), marker,
+                             "{{ _m3_fill(%s, %r, %r) }}" % (expr, old, tc.prefix or "")))
+
     def nest(self, tag: Tag, holder: etree._Element, place: Place) -> None:
         """A structural block must open and close in one container (a {%p %} block in one
         text body, a {%tr %} block in one table...), else its XML would be cut in two."""
@@ -490,7 +546,7 @@ class _PartReader:
                 pieces.append(self.marks.add("{{ %r }}" % core.ESCAPES[found]))
             else:
                 tag = _read_tag(found)
-                if not tag.level and tag.kind != "{#":
+                if not tag.level and tag.kind != "{#" and tag.word not in _CELL_WORDS:
                     pieces.append(self.marks.add(tag.jinja))
             last = m.end()
         pieces.append(text[last:])
@@ -507,6 +563,37 @@ class _PartReader:
             if not _attached(el, self.root):
                 continue
             _replace_with_text(el, "".join(self.marks.add(s) for s in snippets if s))
+
+
+def _lone_trimmed(p: etree._Element) -> tuple[bool, bool]:
+    """Whether a paragraph holds only a plain ``{%- ... %}`` (merge with the previous
+    paragraph) and/or ``{% ... -%}`` (merge the next one in)."""
+    text = "".join(p.itertext(qn("a:t"))).strip()
+    if not text.startswith("{%") or not text.endswith("%}") or core.TAG.fullmatch(text) is None:
+        return False, False
+    tag = _read_tag(text)
+    if tag.level:
+        return False, False
+    return tag.trim_left, tag.trim_right
+
+
+def _merge_paragraphs(body: etree._Element) -> None:
+    """docxtpl's ``{%-`` and ``-%}``: a paragraph holding only such a tag joins the previous
+    paragraph, and with ``-%}`` the next paragraph joins it too (runs kept in order)."""
+    target, pull = None, False
+    for p in body.findall(qn("a:p")):
+        left, right = _lone_trimmed(p)
+        if target is not None and (left or pull):
+            end = target.find(qn("a:endParaRPr"))
+            for run in [c for c in p if c.tag in (qn("a:r"), qn("a:br"), qn("a:fld"))]:
+                if end is not None:
+                    end.addprevious(run)
+                else:
+                    target.append(run)
+            body.remove(p)
+        else:
+            target = p
+        pull = right
 
 
 def _gather(runs: list[etree._Element], spans: list[tuple[int, int]]) -> dict[int, etree._Element]:
@@ -955,6 +1042,7 @@ class PptxEngine:
         self.styles: list[_RunStyle] = []
         self.env.globals["_m3_runs"] = lambda i, v: markupsafe.Markup(
             _rich_runs(self.styles[i], v))
+        self.env.globals["_m3_fill"] = _cell_fill
         self.env.globals["_m3_paragraphs"] = lambda i, v: markupsafe.Markup(
             _rich_paragraphs(self.styles[i], v))
 

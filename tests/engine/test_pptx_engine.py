@@ -151,6 +151,17 @@ def test_a_tag_split_across_runs_is_filled():
     assert title.runs[0].text.startswith("Plan for Department")  # the tag's first run keeps it
 
 
+def test_trimmed_tags_merge_their_paragraph_with_the_previous_and_next():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    text_box(slide, ["My house is located ", "{%- if town -%}", "in urban area",
+                     "{%- else -%}", "in countryside", "{%- endif -%}", " and I love it.",
+                     "Next line"])
+    for town, where in ((True, "in urban area"), (False, "in countryside")):
+        got = texts(render(prs, {"town": town})[0].slides[0])
+        assert got == ["T", f"My house is located {where} and I love it.", "Next line"]
+
+
 def test_escaped_delimiters_are_literal():
     prs = Presentation()
     titled(prs, "write {_{ name }_} for {{ agency }}")
@@ -196,6 +207,33 @@ def test_comment_rows_are_removed_and_column_loops_grow_the_grid():
     assert table_rows(out.slides[0]) == [["Name", "Q1", "Q2", "Q3"],
                                          ["Payroll", "Q1 done", "Q2 done", "Q3 done"]]
     assert len(shape.table.columns) == 4
+
+
+def test_cell_backgrounds_from_a_value():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    table(slide, [["Task", "Status"], ["{%tr for kt in tasks %}", ""],
+                  ["{{ kt.id }}", "{% cellbg kt.color %}{{ kt.status }}"], ["{%tr endfor %}", ""]])
+    tasks = [{"id": "3.1", "status": "G", "color": "2E8540"},
+             {"id": "3.2", "status": "-", "color": ""}]
+    out, warnings = render(prs, {"tasks": tasks})
+    shape = next(s for s in out.slides[0].shapes if s.has_table)
+    assert table_rows(out.slides[0])[1:] == [["3.1", "G"], ["3.2", "-"]]
+    green, plain = shape.table.cell(1, 1), shape.table.cell(2, 1)
+    assert str(green.fill.fore_color.rgb) == "2E8540"
+    assert plain.fill.type is None  # the template cell's own (theme) fill
+    assert warnings == []
+
+
+def test_word_merges_are_refused_in_a_deck():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    table(slide, [["A", "{% vm %}"]]).name = "Grid"
+    with pytest.raises(TemplateProblems) as caught:
+        compile_deck(prs)
+    assert str(caught.value) == ("deck.pptx: ppt/slides/slide1.xml: slide 1, shape 'Grid', row 1, "
+                                 "cell 2: error: {% vm %} is not supported in PowerPoint tables; "
+                                 "merge the cells in the template")
 
 
 LONG = [{"number": f"3.14.{n}", "text": ("A long activity description that wraps " * (n % 4 + 1)),
