@@ -29,8 +29,8 @@ The tag forms (docxtpl's, see ``core``):
 
 A table with a ``{%tr for %}`` loop that grows past its slide (past the shape below it, or
 the slide's bottom margin) continues on copies of the slide placed right after it, each
-titled "... (continued)", with the rows above and below the loop (header, total) repeated
-on every copy and closing the last one respectively. Output slides are named
+titled "... (continued)": the rows above the loop (a header) repeat on every copy, the rows
+below it (a total) close the last one. Output slides are named
 ``slide1.xml`` ... in show order, notes ``notesSlide1.xml`` ... likewise.
 
 The whole deck (slides and notes) is one Jinja template, so a slide loop's variable is seen
@@ -181,7 +181,7 @@ def _strip(xml: str, declarations: list[str]) -> str:
     return xml
 
 
-def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
+def _runs_of(value: Any) -> "list[RunTuple]":
     """(text, bold, italic, url) of a value: RichText-like ``.runs``, else its text."""
     runs = getattr(value, "runs", None)
     if runs is None:
@@ -190,13 +190,13 @@ def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
              bool(getattr(r, "italic", False)), getattr(r, "url", None)) for r in runs]
 
 
-def _rich_runs(style: _RunStyle, value: Any) -> str:
-    """The runs of a value in a paragraph; line breaks become ``a:br``."""
-    if isinstance(value, core.RecordingUndefined):
-        str(value)  # records the name
-        return ""
+RunTuple = tuple[str, bool, bool, "str | None"]  # text, bold, italic, url
+
+
+def _write_runs(style: _RunStyle, runs: list[RunTuple]) -> str:
+    """Runs in a paragraph; line breaks inside a run become ``a:br``."""
     pieces = []
-    for text, bold, italic, url in _runs_of(value):
+    for text, bold, italic, url in runs:
         for i, line in enumerate(_clean(text).split("\n")):
             if i:
                 pieces.append(f"<{style.tag('br')}/>")
@@ -205,34 +205,30 @@ def _rich_runs(style: _RunStyle, value: Any) -> str:
     return "".join(pieces)
 
 
+def _rich_runs(style: _RunStyle, value: Any) -> str:
+    """``{{r value }}``: the value's runs, in the style of the run the tag sat in."""
+    if isinstance(value, core.RecordingUndefined):
+        str(value)  # records the name
+        return ""
+    return _write_runs(style, _runs_of(value))
+
+
 def _rich_paragraphs(style: _RunStyle, value: Any) -> str:
-    """Paragraphs of a value: one per line, each in the tag paragraph's properties."""
+    """``{{p value }}``: one paragraph per line of the value, in the tag paragraph's
+    properties."""
+    lines: list[list[RunTuple]] = [[]]
+    if isinstance(value, core.RecordingUndefined):
+        str(value)  # records the name; one empty paragraph is written
+        value = None
+    for text, bold, italic, url in _runs_of(value):
+        for i, line in enumerate(text.split("\n")):
+            if i:
+                lines.append([])
+            if line:
+                lines[-1].append((line, bold, italic, url))
     p = style.tag("p")
-    lines: list[list[tuple[str, bool, bool, str | None]]] = [[]]
-    if not isinstance(value, core.RecordingUndefined):
-        for text, bold, italic, url in _runs_of(value):
-            for i, line in enumerate(text.split("\n")):
-                if i:
-                    lines.append([])
-                if line:
-                    lines[-1].append((line, bold, italic, url))
-    else:
-        str(value)
-    return "".join(f"<{p}>{style.paragraph_props}{_rich_runs(style, _Runs(runs))}</{p}>"
+    return "".join(f"<{p}>{style.paragraph_props}{_write_runs(style, runs)}</{p}>"
                    for runs in lines)
-
-
-@dataclass(frozen=True)
-class _RunLike:
-    text: str
-    bold: bool
-    italic: bool
-    url: str | None
-
-
-class _Runs:
-    def __init__(self, runs: list[tuple[str, bool, bool, str | None]]):
-        self.runs = [_RunLike(*r) for r in runs]
 
 
 def _cell_fill(value: Any, template_fill: str, prefix: str) -> markupsafe.Markup:
