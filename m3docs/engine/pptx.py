@@ -959,11 +959,33 @@ class _DeckWriter:
             out.append(copy_root)
         return out
 
+    def relink_slides(self) -> None:
+        """A link from one slide to another (a "go to slide" action) points at the first slide
+        made from its target; at its own slide when the target was left out."""
+        first: dict[str, str] = {}
+        for part in self.parts:
+            first.setdefault(self.made_from[part], part)
+        for part in self.parts:
+            rels_name = self.pkg.rels_name(part)
+            if rels_name not in self.pkg.changed():
+                continue
+            for rel in self.pkg.xml(rels_name):
+                if rel.get("Type") != RT["slide"] or rel.get("TargetMode") == "External":
+                    continue
+                target = posixpath.normpath(posixpath.join(
+                    posixpath.dirname(self.made_from[part]), rel.get("Target", "")))
+                new = first.get(target, part)
+                if new == part and target not in first:
+                    self.warn(f"a link on slide {self.parts.index(part) + 1} went to a slide "
+                              "the deck no longer has; it now goes to its own slide")
+                rel.set("Target", posixpath.relpath(new, posixpath.dirname(part)))
+
     def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
 
     def finish(self) -> bytes:
+        self.relink_slides()
         dml.set_slide_list(self.pkg, self.deck.main, self.parts, self.made_from)
         dml.set_app_counts(self.pkg, len(self.parts), self.notes_count)
         return self.pkg.to_bytes()

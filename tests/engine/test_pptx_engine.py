@@ -329,6 +329,22 @@ def test_a_slide_loop_over_nothing_drops_its_slides_and_conditions_keep_slides()
     assert len(render(prs, {"show": True})[0].slides) == 2
 
 
+def test_links_between_slides_follow_the_slides():
+    prs = Presentation()
+    titled(prs, "Start")
+    maybe = titled(prs, "Maybe")
+    text_box(maybe, ["{%slide if show %}"])
+    text_box(maybe, ["{%slide endif %}"], top=3)
+    target = titled(prs, "Target")
+    link = text_box(prs.slides[0], ["go"]).click_action
+    link.target_slide = target
+    for show, index in ((True, 2), (False, 1)):
+        out, _ = render(prs, {"show": show})
+        action = [s for s in out.slides[0].shapes if s.has_text_frame][-1].click_action
+        assert action.target_slide.shapes.title.text == "Target"
+        assert list(out.slides).index(action.target_slide) == index
+
+
 def test_the_same_inputs_give_the_same_bytes():
     compiled = compile_deck(_slide_loop_deck())
     assert compiled.render(CONTEXT)[0] == compiled.render(CONTEXT)[0]
