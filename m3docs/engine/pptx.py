@@ -303,10 +303,10 @@ class _PartReader:
         self.found = _Found()
         self.marks = _Marks()
         self.replace: list[tuple[int, int, etree._Element, str]] = []  # rank, order, el, jinja
-        self.styles: list[_RunStyle] = []
         self.needs_body_fix = False
         self.blocks: list[tuple[str, Tag, etree._Element, Place]] = []  # open structural blocks
-        self.column_rows: dict[etree._Element, etree._Element] = {}  # table -> its first row with {%tc %}
+        self.column_rows: dict[etree._Element, etree._Element] = {}  # table: 1st row with {%tc
+        self.original: dict[etree._Element, str] = {}  # each paragraph's text as written
 
     def place(self, p: etree._Element) -> Place:
         shape = next((a for a in p.iterancestors() if etree.QName(a).localname in
