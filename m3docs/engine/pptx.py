@@ -706,13 +706,15 @@ class CompiledDeck:
                           + f"\ue010S{number}\ue011" + (slide_jinja or "")
                           + (f"\ue010N{number}\ue011" + (notes_jinja or "")
                              if notes_jinja else "")
-                          + "".join(t.jinja for t, _ in found.slide_close))
+                          + "".join(t.jinja for t, _ in found.slide_close)
+                          + "\n")  # a slide a line: an error's line number names its slide
         errors += core.check_tags(self.engine.env, tags)
         self._compile_designs(errors)
         if errors:
             raise TemplateProblems(errors)
         source = "".join(chunks)
-        self.compiled = core.compile_source(self.engine.env, source, self._locator(chunks))
+        self.locate = self._locator(chunks)
+        self.compiled = core.compile_source(self.engine.env, source, self.locate)
 
     def _locator(self, chunks: list[str]):
         starts, line = [], 1
@@ -766,8 +768,7 @@ class CompiledDeck:
         state = _RenderState()
         token = _state.set(state)
         try:
-            text = core.render_recorded(self.compiled, context, record,
-                                        Place(self.name, self.main, "slides"))
+            text = self._render_deck(context, record)
             designs = {part: core.render_recorded(c, context, record,
                                                   Place(self.name, part, "layout"))
                        for part, c in self.designs.items()}
@@ -780,6 +781,19 @@ class CompiledDeck:
             writer.slide(source, slide_xml, notes_xml)
         data = writer.finish()
         return data, record.warnings() + state.warnings + writer.warnings
+
+    def _render_deck(self, context: Mapping[str, Any], record: core.RenderRecord) -> str:
+        """The deck's text; an error while rendering is located at its slide."""
+        try:
+            return core.render_recorded(self.compiled, context, record,
+                                        Place(self.name, self.main, "slides"))
+        except TemplateProblems as exc:
+            line = _template_line(exc.__context__)
+            if line is None:
+                raise
+            place = self.locate(line)
+            raise TemplateProblems([place.diagnostic(d.severity, d.message)
+                                    for d in exc.diagnostics]) from None
 
     def _cut(self, text: str) -> Iterator[tuple[_SlideSource, str, str | None]]:
         """The rendered deck text cut back into slides (and their notes), in show order."""
@@ -796,10 +810,19 @@ class CompiledDeck:
             yield (self.slides[int(m.group(2)) - 1], _strip_outside(text[m.end():end]), notes)
 
 
+def _template_line(exc: BaseException | None) -> int | None:
+    """The line of the compiled template an exception was raised at (Jinja's frames)."""
+    tb, line = exc.__traceback__ if exc is not None else None, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def _strip_outside(xml: str) -> str:
     """A part's rendered text without what a slide-level statement left after it."""
-    end = xml.rfind(">")
-    return xml[:end + 1] if end >= 0 else xml
+    return xml[:xml.rfind(">") + 1]
 
 
 def _notes_of(pkg: Package, slide: str) -> str | None:

@@ -446,6 +446,30 @@ def test_the_sandbox_refuses_python_internals(tag):
     assert "refused" in str(caught.value) and "slide 1" in str(caught.value)
 
 
+def test_an_error_while_rendering_names_its_slide():
+    prs = Presentation()
+    titled(prs, "{{ agency }}")
+    slide = titled(prs, "{{ kt.id }}")
+    text_box(slide, ["{%slide for kt in key_tasks %}", "{{ 10 // kt.count }}"])
+    text_box(slide, ["{%slide endfor %}"], top=4)
+    compiled = compile_deck(prs)
+    with pytest.raises(TemplateProblems) as caught:
+        compiled.render({"agency": "A", "key_tasks": [{"id": "1", "count": 0}]})
+    assert str(caught.value).startswith("deck.pptx: ppt/slides/slide2.xml: slide 2: error: "
+                                        "cannot render: integer division")
+
+
+def test_a_slide_loop_never_closed_is_located():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    text_box(slide, ["{%slide for kt in key_tasks %}"], name="Loop")
+    with pytest.raises(TemplateProblems) as caught:
+        compile_deck(prs)
+    assert str(caught.value) == ("deck.pptx: ppt/slides/slide1.xml: slide 1, shape 'Loop': "
+                                 "error: {%slide for kt in key_tasks %} is never closed "
+                                 "(no {% endfor %})")
+
+
 def test_blocks_spanning_paragraphs_need_the_paragraph_form():
     prs = Presentation()
     slide = titled(prs, "T")
