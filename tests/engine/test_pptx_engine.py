@@ -595,10 +595,27 @@ def _audit_errors(data: bytes, tmp_path: Path, name: str) -> set[str]:
     return {f"{getattr(e, 'description', e)}".split(" at ")[0] for e in result.errors}
 
 
+def _kitchen_sink_deck() -> Presentation:
+    """Every tag form on one deck: rich runs and paragraphs, a column loop, cell fills,
+    paragraph loops, an empty loop, notes."""
+    prs = Presentation()
+    slide = titled(prs, "{{ program }}")
+    text_box(slide, ["{{r rich }}", "{{p rich }}", "{%p for kt in key_tasks %}",
+                     "{{ kt.id }}", "{%p endfor %}"], top=1.3)
+    text_box(slide, ["{%p for x in nothing %}", "{{ x }}", "{%p endfor %}"], top=3.5)
+    table(slide, [["Name", "{%tc for q in quarters %}", "{{ q }}", "{%tc endfor %}"],
+                  ["{{ program }}", "{%tc for q in quarters %}",
+                   "{% cellbg 'C0392B' %}{{ q }}", "{%tc endfor %}"]], top=4.5)
+    slide.notes_slide.notes_text_frame.text = "{{r rich }}"
+    return prs
+
+
 def test_rendered_decks_add_no_open_xml_errors(tmp_path: Path):
     pytest.importorskip("openxml_audit")
+    sink = {**CONTEXT, "rich": RICH, "nothing": [], "quarters": ["Q1", "Q2"]}
     for n, (prs, ctx) in enumerate([(_slide_loop_deck(), CONTEXT),
-                                    (_long_deck(), {**CONTEXT, "acts": LONG})]):
+                                    (_long_deck(), {**CONTEXT, "acts": LONG}),
+                                    (_kitchen_sink_deck(), sink)]):
         buf = io.BytesIO()
         prs.save(buf)
         before = _audit_errors(buf.getvalue(), tmp_path, f"t{n}.pptx")
