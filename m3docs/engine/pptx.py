@@ -70,6 +70,7 @@ _PART_RE = re.compile("\ue010([SN])(\\d+)\ue011")  # where a slide (S) or notes 
 _LINK_RE = re.compile("\ue002(\\d+)\ue003")  # a hyperlink's relationship, allotted per part
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 _LEVEL_RANK = {"tr": 0, "tc": 1, "p": 2, "r": 3, "slide": 4}
+_STRAIGHT = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")  # curly quotes in tags
 _CELL_WORDS = ("cellbg", "vm", "hm", "colspan")
 _FILLS = ("noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill")
 _HEX = re.compile(r"#?[0-9A-Fa-f]{6}")
@@ -342,12 +343,13 @@ class _PartReader:
         text = "".join(r.find(qn("a:t")).text or "" for r in runs)
         if "{" not in text:
             return
-        spans = [(s, e, _read_tag(t)) for s, e, t in
-                 ((m.start(), m.end(), m.group(0)) for m in core.TAG.finditer(text))]
-        if not spans and not any(e in text for e in core.ESCAPES):
+        found = [(m.start(), m.end()) for m in core.TAG.finditer(text)]
+        if not found and not any(e in text for e in core.ESCAPES):
             return
         place = self.place(p)
-        owners = _gather(runs, [(s, e) for s, e, _ in spans])
+        owners = _gather(runs, found)
+        text = "".join(r.find(qn("a:t")).text or "" for r in runs)  # quotes straightened
+        spans = [(s, e, _read_tag(text[s:e])) for s, e in found]
         self._check_inline(spans, place)
         for s, e, tag in spans:
             self.tag(p, owners[s], tag, place)
@@ -594,7 +596,8 @@ def _merge_paragraphs(body: etree._Element) -> None:
 
 def _gather(runs: list[etree._Element], spans: list[tuple[int, int]]) -> dict[int, etree._Element]:
     """Move each tag's text into the run it starts in (PowerPoint splits text into runs at
-    will); return the run each tag now sits in, by its start offset."""
+    will), with the curly quotes PowerPoint's autocorrect types straightened inside tags;
+    return the run each tag now sits in, by its start offset."""
     texts = [r.find(qn("a:t")).text or "" for r in runs]
     owner_of: list[int] = []
     for i, t in enumerate(texts):
@@ -602,8 +605,10 @@ def _gather(runs: list[etree._Element], spans: list[tuple[int, int]]) -> dict[in
     for s, e in spans:
         for k in range(s, e):
             owner_of[k] = owner_of[s]
-    full = "".join(texts)
-    new = [[] for _ in runs]
+    full = list("".join(texts))
+    for s, e in spans:
+        full[s:e] = "".join(full[s:e]).translate(_STRAIGHT)
+    new: list[list[str]] = [[] for _ in runs]
     for k, ch in enumerate(full):
         new[owner_of[k]].append(ch)
     for run, chars, old in zip(runs, new, texts):

@@ -162,6 +162,13 @@ def test_trimmed_tags_merge_their_paragraph_with_the_previous_and_next():
         assert got == ["T", f"My house is located {where} and I love it.", "Next line"]
 
 
+def test_curly_quotes_typed_by_autocorrect_work_inside_tags():
+    prs = Presentation()
+    titled(prs, "{{ missing|default(\u201cnone yet\u201d) }} \u2018{{ agency }}\u2019")
+    out, _ = render(prs, {"agency": "A"})
+    assert out.slides[0].shapes.title.text == "none yet \u2018A\u2019"
+
+
 def test_escaped_delimiters_are_literal():
     prs = Presentation()
     titled(prs, "write {_{ name }_} for {{ agency }}")
