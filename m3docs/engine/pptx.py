@@ -27,6 +27,9 @@ The tag forms (docxtpl's, see ``core``):
   (``{%slide if x %}`` ... ``{%slide endif %}`` keeps or drops slides). The control
   paragraphs are removed; a shape holding only control paragraphs is removed.
 
+A text box above such a table that is set to "resize shape to fit text" (``a:spAutoFit``)
+is sized to its filled text, and the table moves down by as much.
+
 A table with a ``{%tr for %}`` loop that grows past its slide (past the shape below it, or
 the slide's bottom margin) continues on copies of the slide placed right after it, each
 titled "... (continued)": the rows above the loop (a header) repeat on every copy, the rows
@@ -956,8 +959,7 @@ class _DeckWriter:
         rows = tbl.findall(qn("a:tr"))
         heights = [dml.fit_row_height(tr, widths, int(tr.get("h", "0")), METRICS)
                    for tr in rows]
-        box = dml.shape_box(frame)
-        top = box[1] if box else 0
+        top = _below_growing_boxes(root, frame)
         limit = dml.lowest_edge(root, frame, self.deck.height, GAP, BOTTOM_MARGIN)
         head_h, tail_h = sum(heights[:head]), sum(heights[len(rows) - tail:])
         body = list(range(head, len(rows) - tail))
@@ -1017,6 +1019,26 @@ class _DeckWriter:
         dml.set_slide_list(self.pkg, self.deck.main, self.parts, self.made_from)
         dml.set_app_counts(self.pkg, len(self.parts), self.notes_count)
         return self.pkg.to_bytes()
+
+
+def _below_growing_boxes(root: etree._Element, frame: etree._Element) -> int:
+    """Grow the text boxes above a table that are set to fit their text, move the table
+    down by as much, and return its top."""
+    box = dml.shape_box(frame)
+    if box is None:
+        return 0
+    x, y, cx, _ = box
+    top = y
+    for shape in root.iter(qn("p:sp")):
+        other = dml.shape_box(shape)
+        if other is None or other[1] + other[3] > y or other[0] >= x + cx or \
+                other[0] + other[2] <= x:
+            continue  # not above the table, or beside it
+        grew = dml.grow_to_text(shape, METRICS)
+        top = max(top, y + grew)
+    if top != y:
+        frame.find(qn("p:xfrm") + "/" + qn("a:off")).set("y", str(top))
+    return top
 
 
 def _xml_bytes(xml: str) -> bytes:

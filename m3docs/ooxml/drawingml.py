@@ -138,6 +138,27 @@ def fit_row_height(tr: etree._Element, widths: list[int], floor: int,
     return best
 
 
+def grow_to_text(shape: etree._Element, metrics: TextMetrics) -> int:
+    """Make a shape set to "resize shape to fit text" (``a:spAutoFit``) as tall as its text
+    needs, as PowerPoint does when the text is edited; return how much it grew (EMU)."""
+    body = shape.find(qn("p:txBody"))
+    pr = body.find(qn("a:bodyPr")) if body is not None else None
+    box = shape_box(shape)
+    if pr is None or pr.find(qn("a:spAutoFit")) is None or box is None:
+        return 0
+    paragraphs = body.findall(_A_P)
+    size = max((paragraph_size(p, body) for p in paragraphs), default=18.0)
+    insets = tuple(int(pr.get(k, d)) for k, d in (
+        ("lIns", DEFAULT_MARGIN_LR), ("rIns", DEFAULT_MARGIN_LR), ("tIns", DEFAULT_MARGIN_TB),
+        ("bIns", DEFAULT_MARGIN_TB)))
+    need = text_height(["".join(p.itertext(_A_T)) for p in paragraphs], box[2], size, False,
+                       insets, 0.0, metrics)
+    if need <= box[3]:
+        return 0
+    shape.find(qn("p:spPr") + "/" + qn("a:xfrm") + "/" + qn("a:ext")).set("cy", str(need))
+    return need - box[3]
+
+
 # -- shapes on a slide ---------------------------------------------------------------------
 def shape_box(el: etree._Element) -> tuple[int, int, int, int] | None:
     """(x, y, cx, cy) of a shape or graphic frame on the slide, from its transform."""

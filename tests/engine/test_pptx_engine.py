@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from pptx import Presentation
-from pptx.util import Emu, Inches, Pt
+from pptx.enum.text import MSO_AUTO_SIZE
+from pptx.util import Inches, Pt
 
 from m3docs.engine.core import TemplateProblems
 from m3docs.engine.pptx import PptxEngine, render_pptx
@@ -284,6 +285,24 @@ def test_a_long_row_loop_continues_on_copies_of_its_slide():
     assert body[0].has_notes_slide and "Payroll" in body[0].notes_slide.notes_text_frame.text
     assert not any(s.has_notes_slide for s in body[1:])
     assert warnings == []
+
+
+def test_a_box_above_the_table_that_fits_its_text_pushes_the_table_down():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    box = text_box(slide, ["{{ objective }}"], top=1.5)
+    box.width, box.height = Inches(9), Inches(0.5)
+    box.text_frame.word_wrap = True
+    box.text_frame.auto_size = MSO_AUTO_SIZE.SHAPE_TO_FIT_TEXT
+    table(slide, [["#"], ["{%tr for a in acts %}"], ["{{ a }}"], ["{%tr endfor %}"]], top=2.1)
+    long_text = "An objective long enough to wrap over several lines of the box. " * 6
+    out, _ = render(prs, {"objective": long_text, "acts": ["1", "2"]})
+    got_box = out.slides[0].shapes[1]
+    frame = next(s for s in out.slides[0].shapes if s.has_table)
+    assert got_box.height > Inches(1)
+    assert frame.top == Inches(2.1) + got_box.height - Inches(0.5)
+    out, _ = render(prs, {"objective": "short", "acts": ["1", "2"]})
+    assert next(s for s in out.slides[0].shapes if s.has_table).top == Inches(2.1)
 
 
 def test_a_short_row_loop_stays_on_its_slide():
