@@ -930,64 +930,51 @@ class _DeckWriter:
 
     # -- tables that continue ----------------------------------------------------------------
     def continued(self, source: _SlideSource, xml: str) -> list[str]:
-        """The slide, and copies marked "(continued)" for the rows of its first looped table
-        that do not fit under it."""
+        """The slide, and copies marked "(continued)" for the rows of its looped tables that
+        do not fit under them. Every table shows its next rows on each copy; a table whose
+        rows are all shown is left off the copies that follow."""
         root = parse_xml(xml.encode("utf-8"))
-        for key, head, tail in source.loop_tables:
-            frame = next((f for f in root.iter(qn("p:graphicFrame"))
-                          if f.find(".//" + qn("p:cNvPr")).get("id") == key), None)
-            if frame is None or frame.find(".//" + qn("a:tbl")) is None:
-                continue
-            pages = self.split_table(root, frame, head, tail, source)
-            if pages is None:
-                continue
-            out = []
-            for n, page in enumerate(pages):
-                copy_root = page
-                if n:
-                    dml.mark_continued(copy_root)
-                out.append(etree.tostring(copy_root, encoding="unicode"))
-            return out
-        return [etree.tostring(root, encoding="unicode")]
+        tables = [t for t in (self.measure(root, key, head, tail, source)
+                              for key, head, tail in source.loop_tables) if t is not None]
+        count = max((len(t.pages) for t in tables), default=1)
+        if count == 1:
+            return [etree.tostring(root, encoding="unicode")]
+        out = []
+        for n in range(count):
+            page = copy.deepcopy(root) if n < count - 1 else root
+            for t in tables:
+                t.show(page, n)
+            if n:
+                dml.mark_continued(page)
+            out.append(etree.tostring(page, encoding="unicode"))
+        return out
 
-    def split_table(self, root: etree._Element, frame: etree._Element, head: int, tail: int,
-                    source: _SlideSource) -> list[etree._Element] | None:
-        """Pages of the slide, each with the rows of ``frame``'s table it shows (None when
-        the table fits)."""
-        tbl = frame.find(".//" + qn("a:tbl"))
+    def measure(self, root: etree._Element, key: str, head: int, tail: int,
+                source: _SlideSource) -> "_LoopTable | None":
+        """A looped table's rows fitted to their text, and the pages they take."""
+        frame = _frame(root, key)
+        tbl = frame.find(".//" + qn("a:tbl")) if frame is not None else None
+        if tbl is None:
+            return None
         widths = [int(g.get("w", "0")) for g in tbl.find(qn("a:tblGrid"))]
         rows = tbl.findall(qn("a:tr"))
         heights = [dml.fit_row_height(tr, widths, int(tr.get("h", "0")), METRICS)
                    for tr in rows]
         top = _below_growing_boxes(root, frame)
         limit = dml.lowest_edge(root, frame, self.deck.height, GAP, BOTTOM_MARGIN)
-        head_h, tail_h = sum(heights[:head]), sum(heights[len(rows) - tail:])
-        body = list(range(head, len(rows) - tail))
         _set_frame_height(frame, sum(heights))
+        body = list(range(head, len(rows) - tail))
+        table = _LoopTable(key, heights, head, tail, [body])
         if top + sum(heights) <= limit or not body:
-            return None
-        room = limit - top - head_h
-        pages = dml.paginate([heights[i] for i in body[:-1]] + [heights[body[-1]] + tail_h],
-                             room)
+            return table
+        room = limit - top - sum(heights[:head])
+        tail_h = sum(heights[len(rows) - tail:])
+        table.pages = [[body[i] for i in page] for page in dml.paginate(
+            [heights[i] for i in body[:-1]] + [heights[body[-1]] + tail_h], room)]
         if any(heights[i] > room for i in body):
             self.warn(f"a row of the table on slide {source.number} is taller than the room "
                       "the slide has for it")
-        out = []
-        for n, page in enumerate(pages):
-            copy_root = copy.deepcopy(root) if n < len(pages) - 1 else root
-            shown = set(range(head)) | {body[i] for i in page}
-            if n == len(pages) - 1:
-                shown |= set(range(len(rows) - tail, len(rows)))
-            f = next(f for f in copy_root.iter(qn("p:graphicFrame"))
-                     if f.find(".//" + qn("p:cNvPr")).get("id") ==
-                     frame.find(".//" + qn("p:cNvPr")).get("id"))
-            t = f.find(".//" + qn("a:tbl"))
-            for i, tr in enumerate(t.findall(qn("a:tr"))):
-                if i not in shown:
-                    t.remove(tr)
-            _set_frame_height(f, sum(heights[i] for i in sorted(shown)))
-            out.append(copy_root)
-        return out
+        return table
 
     def relink_slides(self) -> None:
         """A link from one slide to another (a "go to slide" action) points at the first slide
@@ -1043,6 +1030,40 @@ def _below_growing_boxes(root: etree._Element, frame: etree._Element) -> int:
 
 def _xml_bytes(xml: str) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml.encode("utf-8")
+
+
+@dataclass
+class _LoopTable:
+    """A table with a row loop on a rendered slide: its rows' heights, how many rows head
+    and close it, and the body rows each page shows."""
+
+    key: str  # the frame's shape id
+    heights: list[int]
+    head: int
+    tail: int
+    pages: list[list[int]]
+
+    def show(self, page: etree._Element, n: int) -> None:
+        """Keep the rows of page ``n`` in the table on ``page`` (drop it past its pages)."""
+        frame = _frame(page, self.key)
+        if n >= len(self.pages):
+            frame.getparent().remove(frame)
+            return
+        rows = len(self.heights)
+        shown = set(range(self.head)) | set(self.pages[n])
+        if n == len(self.pages) - 1:
+            shown |= set(range(rows - self.tail, rows))
+        tbl = frame.find(".//" + qn("a:tbl"))
+        for i, tr in enumerate(tbl.findall(qn("a:tr"))):
+            if i not in shown:
+                tbl.remove(tr)
+        _set_frame_height(frame, sum(self.heights[i] for i in shown))
+
+
+def _frame(root: etree._Element, key: str) -> etree._Element | None:
+    """The graphic frame with shape id ``key``."""
+    return next((f for f in root.iter(qn("p:graphicFrame"))
+                 if f.find(".//" + qn("p:cNvPr")).get("id") == key), None)
 
 
 def _set_frame_height(frame: etree._Element, height: int) -> None:

@@ -287,6 +287,29 @@ def test_a_long_row_loop_continues_on_copies_of_its_slide():
     assert warnings == []
 
 
+def test_two_long_tables_on_one_slide_continue_together():
+    prs = Presentation()
+    slide = titled(prs, "Two tables")
+    for n, (left, name) in enumerate(((0.3, "acts"), (5.2, "more"))):
+        shape = table(slide, [["#", "Text"], [f"{{%tr for a in {name} %}}", ""],
+                              ["{{ a.number }}", "{{ a.text }}"], ["{%tr endfor %}", ""]])
+        shape.left, shape.width = Inches(left), Inches(4.5)
+        shape.table.columns[0].width, shape.table.columns[1].width = Inches(1), Inches(3.5)
+    out, warnings = render(prs, {"acts": LONG, "more": LONG[:12]})
+    slides = list(out.slides)
+    assert len(slides) > 2 and warnings == []
+    assert all(s.shapes.title.text == "Two tables (continued)" for s in slides[1:])
+    shown = {0: [], 1: []}
+    for s in slides:
+        frames = sorted((sh for sh in s.shapes if sh.has_table), key=lambda f: f.left)
+        for frame in frames:
+            assert frame.top + sum(r.height for r in frame.table.rows) <= out.slide_height
+            side = 0 if frame.left < Inches(5) else 1
+            shown[side] += [r.cells[0].text for r in list(frame.table.rows)[1:]]
+    assert shown[0] == [a["number"] for a in LONG]
+    assert shown[1] == [a["number"] for a in LONG[:12]]
+
+
 def test_a_box_above_the_table_that_fits_its_text_pushes_the_table_down():
     prs = Presentation()
     slide = titled(prs, "T")
