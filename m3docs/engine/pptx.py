@@ -1139,17 +1139,14 @@ class PptxEngine:
         return CompiledDeck(self, template, name)
 
 
-_ENGINE: PptxEngine | None = None
+ENGINE = PptxEngine()  # the one engine of the format (``engine.engine_for("pptx")``)
 
 
 def render_pptx(template_path: str | Path, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
     """Fill a PowerPoint template file with ``context``: (the deck's bytes, warnings).
     Raises ``core.TemplateProblems`` with every error of the template."""
-    global _ENGINE
-    if _ENGINE is None:
-        _ENGINE = PptxEngine()
     path = Path(template_path)
-    return _ENGINE.compile(Template(path), path.name).render(context)
+    return ENGINE.compile(Template(path), path.name).render(context)
 
 
-__all__ = ["CompiledDeck", "PptxEngine", "render_pptx"]
+__all__ = ["CompiledDeck", "ENGINE", "PptxEngine", "render_pptx"]
