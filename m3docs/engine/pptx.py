@@ -683,46 +683,47 @@ class CompiledDeck:
     # -- compile ---------------------------------------------------------------------------
     def _compile(self) -> None:
         pkg = self.template.new()
-        errors, tags, chunks = [], [], []
+        errors: list = []
+        tags: list[tuple[Tag, Place]] = []
+        chunks: list[str] = []
         for number, (_, part) in enumerate(dml.deck_slides(pkg, self.main), 1):
-            notes = _notes_of(pkg, part)
-            slide = _PartReader(self.engine, self.name, part, f"slide {number}",
-                                copy.deepcopy(self.template.xml(part)))
-            slide_jinja = slide.read()
-            notes_reader = None
-            notes_jinja = None
-            if notes is not None:
-                notes_reader = _PartReader(self.engine, self.name, notes,
-                                           f"notes of slide {number}",
-                                           copy.deepcopy(self.template.xml(notes)))
-                notes_jinja = notes_reader.read()
-                if notes_reader.found.slide_open or notes_reader.found.slide_close:
-                    errors.append(notes_reader.found.slide_open[0][1].diagnostic(
-                        "error", "{%slide %} tags belong on slides, not in notes")
-                        if notes_reader.found.slide_open else
-                        notes_reader.found.slide_close[0][1].diagnostic(
-                            "error", "{%slide %} tags belong on slides, not in notes"))
-            found = slide.found
-            errors += found.errors + (notes_reader.found.errors if notes_reader else [])
-            tags += found.slide_open + found.tags
-            tags += notes_reader.found.tags if notes_reader else []
-            tags += found.slide_close
-            self.slides.append(_SlideSource(number, part, notes, slide_jinja, notes_jinja,
-                                            found.loop_tables, slide.needs_body_fix,
-                                            bool(notes_reader and notes_reader.needs_body_fix)))
-            chunks.append("".join(t.jinja for t, _ in found.slide_open)
-                          + f"\ue010S{number}\ue011" + (slide_jinja or "")
-                          + (f"\ue010N{number}\ue011" + (notes_jinja or "")
-                             if notes_jinja else "")
-                          + "".join(t.jinja for t, _ in found.slide_close)
-                          + "\n")  # a slide a line: an error's line number names its slide
+            chunks.append(self._read_slide(pkg, number, part, tags, errors))
         errors += core.check_tags(self.engine.env, tags)
         self._compile_designs(errors)
         if errors:
             raise TemplateProblems(errors)
-        source = "".join(chunks)
         self.locate = self._locator(chunks)
-        self.compiled = core.compile_source(self.engine.env, source, self.locate)
+        self.compiled = core.compile_source(self.engine.env, "".join(chunks), self.locate)
+
+    def _read_slide(self, pkg: Package, number: int, part: str,
+                    tags: list[tuple[Tag, Place]], errors: list) -> str:
+        """Read one slide and its notes: their tags and errors are added to ``tags`` and
+        ``errors`` in deck order; return the slide's chunk of the deck's Jinja source."""
+        slide = _PartReader(self.engine, self.name, part, f"slide {number}",
+                            copy.deepcopy(self.template.xml(part)))
+        slide_jinja = slide.read()
+        notes = _notes_of(pkg, part)
+        notes_reader, notes_jinja = None, None
+        if notes is not None:
+            notes_reader = _PartReader(self.engine, self.name, notes, f"notes of slide {number}",
+                                       copy.deepcopy(self.template.xml(notes)))
+            notes_jinja = notes_reader.read()
+            errors += notes_reader.found.errors
+            errors += [at.diagnostic("error", "{%slide %} tags belong on slides, not in notes")
+                       for _, at in notes_reader.found.slide_open + notes_reader.found.slide_close]
+        found = slide.found
+        errors += found.errors
+        tags += found.slide_open + found.tags
+        tags += notes_reader.found.tags if notes_reader else []
+        tags += found.slide_close
+        self.slides.append(_SlideSource(number, part, notes, slide_jinja, notes_jinja,
+                                        found.loop_tables, slide.needs_body_fix,
+                                        bool(notes_reader and notes_reader.needs_body_fix)))
+        notes_chunk = f"\ue010N{number}\ue011{notes_jinja}" if notes_jinja else ""
+        return ("".join(t.jinja for t, _ in found.slide_open)
+                + f"\ue010S{number}\ue011{slide_jinja or ''}{notes_chunk}"
+                + "".join(t.jinja for t, _ in found.slide_close)
+                + "\n")  # a slide a line: an error's line number names its slide
 
     def _locator(self, chunks: list[str]):
         starts, line = [], 1

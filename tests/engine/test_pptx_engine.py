@@ -495,6 +495,17 @@ def test_the_sandbox_refuses_python_internals(tag):
     assert "refused" in str(caught.value) and "slide 1" in str(caught.value)
 
 
+def test_errors_in_notes_are_located_in_the_notes():
+    prs = Presentation()
+    slide = titled(prs, "T")
+    slide.notes_slide.notes_text_frame.text = "{{ a ) }}"
+    notes = slide.notes_slide.notes_placeholder.name
+    with pytest.raises(TemplateProblems) as caught:
+        compile_deck(prs)
+    assert str(caught.value) == (f"deck.pptx: ppt/notesSlides/notesSlide1.xml: notes of slide "
+                                 f"1, shape '{notes}': error: unexpected ')' in {{{{ a ) }}}}")
+
+
 def test_an_error_while_rendering_names_its_slide():
     prs = Presentation()
     titled(prs, "{{ agency }}")
