@@ -1017,8 +1017,9 @@ def _below_growing_boxes(root: etree._Element, frame: etree._Element) -> int:
         return 0
     x, y, cx, _ = box
     top = y
-    for shape in root.iter(qn("p:sp")):
-        other = dml.shape_box(shape)
+    tree = root.find(qn("p:cSld") + "/" + qn("p:spTree"))
+    for shape in (tree.iterchildren(qn("p:sp")) if tree is not None else ()):
+        other = dml.shape_box(shape)  # (a grouped shape's box is in its group's frame)
         if other is None or other[1] + other[3] > y or other[0] >= x + cx or \
                 other[0] + other[2] <= x:
             continue  # not above the table, or beside it
