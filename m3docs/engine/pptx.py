@@ -123,8 +123,9 @@ class _RunStyle:
     it.
 
     The variants are built once per template with python-pptx's oxml classes; a render
-    only joins strings: building each run with them measured 0.13 ms a run (35 ms of a
-    64 ms render of a 25-slide deck with 260 rich runs), joining strings about 1 us."""
+    only joins strings. Building each run with them measured 43 us a run on a quiet host
+    (116 us under load; 260 rich runs were about half of a 25-slide deck's render), joining
+    strings 0.6 us (docs/benchmarks.md)."""
 
     variants: dict[tuple[bool, bool, bool], tuple[str, str]]
     paragraph_props: str

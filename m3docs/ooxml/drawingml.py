@@ -77,8 +77,8 @@ def text_height(paragraphs: Iterable[str], width: int, size_pt: float, bold: boo
     return int(height_pt * EMU_PER_POINT) + top + bottom
 
 
-# element names, made once: measuring runs per table cell of every rendered slide, where
-# lxml's find() with a path ("a:r/a:rPr") measured 24 us, a step by iterchildren() 1-3 us
+# element names, made once: measuring runs per table cell of every rendered slide; a path
+# walked by iterchildren() steps measured 2.9 us against 4.3 us for find("a:r/a:rPr")
 _A_R, _A_RPR, _A_END, _A_P, _A_T = (qn(f"a:{n}") for n in ("r", "rPr", "endParaRPr", "p", "t"))
 _A_LST, _A_LVL1, _A_DEF = qn("a:lstStyle"), qn("a:lvl1pPr"), qn("a:defRPr")
 _A_PPR, _A_LNSPC, _A_PCT = qn("a:pPr"), qn("a:lnSpc"), qn("a:spcPct")
