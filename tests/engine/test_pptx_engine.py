@@ -6,7 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
-from lxml import etree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pptx import Presentation
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Inches, Pt
@@ -168,6 +169,21 @@ def test_curly_quotes_typed_by_autocorrect_work_inside_tags():
     titled(prs, "{{ missing|default(\u201cnone yet\u201d) }} \u2018{{ agency }}\u2019")
     out, _ = render(prs, {"agency": "A"})
     assert out.slides[0].shapes.title.text == "none yet \u2018A\u2019"
+
+
+SPLIT_TEXT = "Plan for {{ agency }}: {% if program %}{{ program|upper }}{% endif %}!"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, len(SPLIT_TEXT) - 1), max_size=8, unique=True))
+def test_a_tag_split_anywhere_across_runs_renders_the_same(cuts):
+    edges = [0] + sorted(cuts) + [len(SPLIT_TEXT)]
+    pieces = [SPLIT_TEXT[a:b] for a, b in zip(edges, edges[1:])]
+    prs = Presentation()
+    _split_title(prs, pieces)
+    out, _ = render(prs, CONTEXT)
+    assert out.slides[0].shapes.title.text == (
+        "Plan for Department of Examples: PAYROLL MODERNIZATION!")
 
 
 def test_escaped_delimiters_are_literal():
