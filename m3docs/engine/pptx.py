@@ -887,11 +887,14 @@ class _DeckWriter:
     def write_slide(self, source: _SlideSource, xml: str | None, notes_xml: str | None,
                     keep_notes: bool) -> None:
         part = f"{self.slide_folder}/slide{len(self.parts) + 1}.xml"
+        repeated = source.part in self.made_from.values()
         self.parts.append(part)
         self.made_from[part] = source.part
         rels_name = self.pkg.rels_name(source.part)  # the template's: output names reuse it
         rels = copy.deepcopy(self.deck.template.xml(rels_name)) \
             if rels_name in self.deck.template.raw else None
+        if repeated and rels is not None:
+            dml.own_charts(self.pkg, source.part, rels)
         notes_rel = None
         if rels is not None:
             for rel in list(rels):

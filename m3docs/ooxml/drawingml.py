@@ -15,7 +15,7 @@ from typing import Iterable
 
 from lxml import etree
 
-from .package import Package, Template
+from .package import Package, Template, part_names
 from .xml import RT, qn
 
 EMU_PER_INCH = 914400
@@ -283,7 +283,6 @@ def insert_slide_copy(pkg: Package, main: str, source: str, root: etree._Element
                       after: etree._Element, folder: str | None = None) -> etree._Element:
     """Add ``root``, finished, as a new slide (the source's relationships minus notes) right
     after the slide whose ``p:sldId`` is ``after``; return the new ``p:sldId``."""
-    from .package import part_names
     part = part_names(pkg.names, folder or posixpath.dirname(source), "slide", "xml")
     pkg.put(part, root, SLIDE_CT)
     pkg.seal(part)
@@ -300,6 +299,42 @@ def insert_slide_copy(pkg: Package, main: str, source: str, root: etree._Element
     else:
         lst.append(sld)
     return sld
+
+
+CHART_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
+
+
+def own_charts(pkg: Package, slide: str, rels: etree._Element) -> None:
+    """Give a copy of ``slide`` (whose relationships are ``rels``) its own copies of the
+    slide's charts, with each chart's own parts (workbook, style, colours): PowerPoint
+    expects a chart part to belong to one slide."""
+    for rel in rels:
+        if rel.get("Type") == CHART_RT and rel.get("TargetMode") != "External":
+            chart = posixpath.normpath(posixpath.join(posixpath.dirname(slide),
+                                                      rel.get("Target", "")))
+            if chart in pkg.template.raw:
+                new = _copy_part(pkg, chart, follow=True)
+                rel.set("Target", posixpath.relpath(new, posixpath.dirname(slide)))
+
+
+def _copy_part(pkg: Package, part: str, follow: bool) -> str:
+    """Copy a template part under the next free name of its folder (and, with ``follow``,
+    the parts its relationships point at, one level down); return the new name."""
+    folder, base = posixpath.split(part)
+    stem, dot, ext = base.rpartition(".")
+    new = part_names(pkg.names, folder, stem.rstrip("0123456789"), ext)
+    kind = next((el.get("ContentType") for el in pkg.template.xml("[Content_Types].xml")
+                 if el.get("PartName") == "/" + part), None)
+    pkg.copy_raw(part, new, kind)
+    rels_name = pkg.rels_name(part)
+    if follow and rels_name in pkg.template.raw:
+        rels = copy.deepcopy(pkg.template.xml(rels_name))
+        for rel in rels:
+            target = posixpath.normpath(posixpath.join(folder, rel.get("Target", "")))
+            if rel.get("TargetMode") != "External" and target in pkg.template.raw:
+                rel.set("Target", posixpath.relpath(_copy_part(pkg, target, False), folder))
+        pkg.put(pkg.rels_name(new), rels)
+    return new
 
 
 def set_slide_list(pkg: Package, main: str, parts: list[str],

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Inches, Pt
 
@@ -408,6 +410,22 @@ def test_links_between_slides_follow_the_slides():
         action = [s for s in out.slides[0].shapes if s.has_text_frame][-1].click_action
         assert action.target_slide.shapes.title.text == "Target"
         assert list(out.slides).index(action.target_slide) == index
+
+
+def test_a_chart_on_a_repeated_slide_is_copied_for_each_slide():
+    prs = Presentation()
+    slide = titled(prs, "{{ kt.id }}")
+    text_box(slide, ["{%slide for kt in key_tasks %}", "{%slide endfor %}"], top=6.5)
+    data = CategoryChartData()
+    data.categories = ["Planned", "Done"]
+    data.add_series("Activities", (5, 3))
+    slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(4),
+                           Inches(3), data)
+    out, _ = render(prs, CONTEXT)
+    charts = [next(s for s in slide.shapes if s.has_chart).chart for slide in out.slides]
+    assert len({c.part.partname for c in charts}) == 3
+    assert len({c.part.chart_workbook.xlsx_part.partname for c in charts}) == 3
+    assert all(list(c.plots[0].categories) == ["Planned", "Done"] for c in charts)
 
 
 def test_the_same_inputs_give_the_same_bytes():
