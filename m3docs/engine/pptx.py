@@ -67,10 +67,12 @@ METRICS = dml.TextMetrics(char_em=0.55, bold_char_em=0.58, line_spacing=1.2,
 GAP = 12 * dml.EMU_PER_POINT  # kept between a grown table and the shape below it
 BOTTOM_MARGIN = int(0.5 * dml.EMU_PER_INCH)  # kept clear of the master's footer
 _SLIDE_TAG = re.compile(r"^\{%(-?)\s*slide\s+(.*?)\s*(-?)%\}$", re.S)
-_MARK = "\ue000{}\ue001"  # a Jinja snippet's place in a part's XML while it is serialized
-_MARK_RE = re.compile("\ue000(\\d+)\ue001")
-_PART_RE = re.compile("\ue010([SN])(\\d+)\ue011")  # where a slide (S) or notes (N) begins
-_LINK_RE = re.compile("\ue002(\\d+)\ue003")  # a hyperlink's relationship, allotted per part
+# Marks in a part's XML while it is turned into Jinja source and cut back into parts: Unicode
+# noncharacters (U+FDD0-FDD7), which no text holds; values have them removed (``_clean``).
+_MARK = "\ufdd0{}\ufdd1"  # a Jinja snippet's place in a part's XML while it is serialized
+_MARK_RE = re.compile("\ufdd0(\\d+)\ufdd1")
+_PART_RE = re.compile("\ufdd6([SN])(\\d+)\ufdd7")  # where a slide (S) or notes (N) begins
+_LINK_RE = re.compile("\ufdd2(\\d+)\ufdd3")  # a hyperlink's relationship, allotted per part
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 _LEVEL_RANK = {"tr": 0, "tc": 1, "p": 2, "r": 3, "slide": 4}
 _STRAIGHT = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")  # curly quotes in tags
@@ -97,9 +99,13 @@ def _warn(message: str) -> None:
         state.warnings.append(message)
 
 
+_NO_MARKS = dict.fromkeys(range(0xFDD0, 0xFDD8))
+
+
 def _clean(text: str) -> str:
-    cleaned, dirty = clean_text(text)
-    if dirty:
+    """A value's text as XML can hold it, without the engine's marks (a warning if cut)."""
+    cleaned, _ = clean_text(text.translate(_NO_MARKS))
+    if len(cleaned) != len(text):  # both only remove characters
         _warn(f"removed characters not allowed in XML from {text[:40]!r}")
     return cleaned
 
@@ -112,7 +118,7 @@ def _finalize(value: Any) -> Any:
 
 
 # -- rich runs -----------------------------------------------------------------------------
-_TEXT, _LINK = "\ue004", "\ue005"  # where a run's text and link id go in a run's XML
+_TEXT, _LINK = "\ufdd4", "\ufdd5"  # where a run's text and link id go in a run's XML
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ class _RunStyle:
         if url:
             state = _state.get()
             if state is not None:
-                head = head.replace(_LINK, f"\ue002{len(state.urls)}\ue003")
+                head = head.replace(_LINK, f"\ufdd2{len(state.urls)}\ufdd3")
                 state.urls.append(url)
         return head + xml_escape(text) + tail
 
@@ -720,9 +726,9 @@ class CompiledDeck:
         self.slides.append(_SlideSource(number, part, notes, slide_jinja, notes_jinja,
                                         found.loop_tables, slide.needs_body_fix,
                                         bool(notes_reader and notes_reader.needs_body_fix)))
-        notes_chunk = f"\ue010N{number}\ue011{notes_jinja}" if notes_jinja else ""
+        notes_chunk = f"\ufdd6N{number}\ufdd7{notes_jinja}" if notes_jinja else ""
         return ("".join(t.jinja for t, _ in found.slide_open)
-                + f"\ue010S{number}\ue011{slide_jinja or ''}{notes_chunk}"
+                + f"\ufdd6S{number}\ufdd7{slide_jinja or ''}{notes_chunk}"
                 + "".join(t.jinja for t, _ in found.slide_close)
                 + "\n")  # a slide a line: an error's line number names its slide
 
@@ -1080,7 +1086,7 @@ def _set_frame_height(frame: etree._Element, height: int) -> None:
 
 def _links_in(writer: _DeckWriter, rels: etree._Element | None, xml: str) -> str:
     """Give each rich run's hyperlink a relationship of the part it landed in."""
-    if "\ue002" not in xml:
+    if "\ufdd2" not in xml:
         return xml
     if rels is None:
         rels = etree.Element(qn("rel:Relationships"), nsmap={None: NS["rel"]})
@@ -1092,7 +1098,7 @@ def _links_in(writer: _DeckWriter, rels: etree._Element | None, xml: str) -> str
 
 
 def _links(writer: _DeckWriter, part: str, xml: str) -> str:
-    if "\ue002" not in xml:
+    if "\ufdd2" not in xml:
         return xml
     rels = writer.pkg.rels(part)
     return _LINK_RE.sub(lambda m: _relate(rels, writer.state.urls[int(m.group(1))]), xml)

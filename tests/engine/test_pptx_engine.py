@@ -127,6 +127,17 @@ def test_values_are_escaped_and_names_listed():
     assert Presentation(io.BytesIO(data)).slides[0].shapes.title.text == '<A&B> & x"y'
 
 
+def test_text_xml_cannot_hold_is_removed_with_a_warning():
+    prs = Presentation()
+    titled(prs, "{{ agency }}")
+    text_box(prs.slides[0], ["{{r rich }}"])
+    out, warnings = render(prs, {"agency": "A\x01B\ufdd6S1\ufdd7",
+                                 "rich": RichText((Run("x\x02y", url="https://e.gov/"),))})
+    assert out.slides[0].shapes.title.text == "ABS1"
+    assert out.slides[0].shapes[1].text_frame.text == "xy"
+    assert len(warnings) == 2 and all("removed characters" in w for w in warnings)
+
+
 def test_undefined_names_are_a_warning_naming_them():
     prs = Presentation()
     titled(prs, "{{ agency }} {{ missing_name }}")
