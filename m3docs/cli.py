@@ -210,7 +210,8 @@ def _finish(report, args: argparse.Namespace) -> None:
         print(report.summary())
 
 
-def _engagement(path: str | None, book: Playbook, doing: str, schedule: str | None = None):
+def _engagement_or_demo(path: str | None, book: Playbook, doing: str,
+                        schedule: str | None = None):
     """The engagement file, or the built-in demo engagement (said so on stderr)."""
     if path:
         return load_engagement(path, book, schedule)
@@ -226,7 +227,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
         from .pdf import require_soffice
         require_soffice()
     book = _playbook(args.playbook, args.base_url)
-    eng = _engagement(args.engagement, book, "packing", args.schedule)  # warnings: in the report
+    eng = _engagement_or_demo(args.engagement, book, "packing", args.schedule)  # warnings: report
     report = build_pack(book, eng, args.out, templates=args.templates, key_tasks=args.key_task,
                         phases=_phases(args.phase, book), jobs=args.jobs, force=args.force,
                         progress=_progress(args.quiet))
@@ -285,7 +286,9 @@ def _context_parser(sub) -> None:
 def cmd_context(args: argparse.Namespace) -> int:
     from . import build_context, to_json
     book = _playbook(args.playbook, args.base_url)
-    eng = _engagement(args.engagement, book, "using")
+    eng = _engagement_or_demo(args.engagement, book, "using")
+    for w in eng.warnings:
+        print(w, file=sys.stderr)
     ctx = build_context(book, eng, document=args.document, key_tasks=args.key_task,
                         templates=args.templates)
     json.dump(to_json(ctx), sys.stdout, indent=2, ensure_ascii=False)
@@ -345,7 +348,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise M3DocsError("say what the context is for: --key-task ID, --phase N or "
                               "--data FILE")
         book = _playbook(args.playbook, args.base_url)
-        eng = _engagement(args.engagement, book, "using")
+        eng = _engagement_or_demo(args.engagement, book, "using")
+        for w in eng.warnings:
+            print(w, file=sys.stderr)
         context = build_context(book, eng, key_tasks=args.key_task, phases=args.phase)
     for line in render_template(args.template, context, args.out):
         print(f"warning: {args.template}: {line}", file=sys.stderr)

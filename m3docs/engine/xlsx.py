@@ -36,7 +36,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from ..ooxml import rowmove
 from ..ooxml.cells import col_index, col_letter, move_formula, move_sqref, split_ref
 from ..ooxml.package import Package, Template, resolve_target
-from ..ooxml.xml import NS, RT, parse_xml, qn
+from ..ooxml.xml import RT, parse_xml, qn
 from ..ooxml.worksheet import child as sheet_child, column_widths, row_height
 from . import core
 from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems

@@ -160,6 +160,13 @@ class Package:
         if content_type:
             self.set_content_type(name, content_type)
 
+    def copy_raw(self, source: str, name: str, content_type: str | None = None) -> None:
+        """Add ``name`` as an unchanged copy of the template's part ``source`` (its stored,
+        compressed bytes are reused)."""
+        self.put(name, b"", content_type)
+        self._bytes.pop(name, None)
+        self._sealed[name] = self.template.raw[source]
+
     def remove(self, name: str) -> None:
         """Drop a part (and its content-type override); relationships to it are the caller's."""
         self._xml.pop(name, None)

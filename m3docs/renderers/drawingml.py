@@ -11,16 +11,14 @@ from typing import Callable, Iterable
 
 from lxml import etree
 
+from ..ooxml import drawingml as dml
+from ..ooxml.drawingml import (DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB, EMU_PER_INCH,  # noqa: F401
+                               EMU_PER_POINT, wrapped_lines)
 from ..ooxml.xml import NS, clean_text, qn
 from ..playbook.richtext import Run
 
-EMU_PER_INCH = 914400
-EMU_PER_POINT = 12700
-DEFAULT_MARGIN_LR = 91440  # DrawingML default cell/inset left and right margin
-DEFAULT_MARGIN_TB = 45720  # default top and bottom margin
-CHAR_EM = 0.54  # average advance of a proportional sans character, in ems (conservative)
-BOLD_CHAR_EM = 0.58
-LINE_SPACING = 1.2  # line height as a multiple of the font size
+# average advance of a proportional sans character, in ems (conservative), and line height
+METRICS = dml.TextMetrics(char_em=0.54, bold_char_em=0.58, line_spacing=1.2)
 
 # Status codes of the M3 dashboard: fill color and text color of a status cell.
 STATUS_COLORS: dict[str, str] = {"B": "1F5FAD", "G": "2E8540", "Y": "F2C037", "R": "C0392B",
@@ -73,39 +71,13 @@ def solid_fill(hex_color: str) -> etree._Element:
 
 
 # -- text estimates ----------------------------------------------------------------------
-def wrapped_lines(text: str, chars_per_line: float) -> int:
-    """Lines a paragraph takes when greedily word-wrapped at ``chars_per_line``."""
-    limit = max(1.0, chars_per_line)
-    lines, used = 1, 0.0
-    for word in text.split():
-        n = len(word)
-        while n > limit:  # a word longer than a line breaks anywhere
-            if used:
-                lines += 1
-            lines += 1
-            n -= int(limit)
-            used = 0.0
-        need = n if not used else used + 1 + n
-        if need <= limit:
-            used = need
-        else:
-            lines += 1
-            used = n
-    return lines
-
-
 def text_height(paragraphs: Iterable[str], width: int, size_pt: float, bold: bool = False,
                 margins: tuple[int, int, int, int] = (DEFAULT_MARGIN_LR, DEFAULT_MARGIN_LR,
                                                       DEFAULT_MARGIN_TB, DEFAULT_MARGIN_TB),
                 space_after_pt: float = 0.0) -> int:
-    """Estimated height in EMU of paragraphs set at ``size_pt`` in a box ``width`` EMU wide."""
-    left, right, top, bottom = margins
-    usable_pt = max(1, width - left - right) / EMU_PER_POINT
-    per_line = usable_pt / (size_pt * (BOLD_CHAR_EM if bold else CHAR_EM))
-    paras = list(paragraphs) or [""]
-    lines = sum(wrapped_lines(p, per_line) for p in paras)
-    height_pt = lines * size_pt * LINE_SPACING + space_after_pt * (len(paras) - 1)
-    return int(height_pt * EMU_PER_POINT) + top + bottom
+    """Estimated height in EMU of paragraphs set at ``size_pt`` in a box ``width`` EMU wide
+    (the shared model of ``ooxml.drawingml``, with our decks' metrics)."""
+    return dml.text_height(paragraphs, width, size_pt, bold, margins, space_after_pt, METRICS)
 
 
 # -- table cells -------------------------------------------------------------------------

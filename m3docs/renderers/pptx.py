@@ -27,9 +27,11 @@ from typing import Callable
 from lxml import etree
 
 from ..engagement import STATUS_CODES, Engagement, TaskStatus
+from ..ooxml import drawingml as dml
+from ..ooxml.drawingml import paginate
 from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import fill_fields
-from ..ooxml.xml import RT, clean_text, qn
+from ..ooxml.xml import clean_text, qn
 from ..playbook.model import KeyTask, Party, Playbook
 from ..playbook.richtext import RichText, Run
 from ..plan import Document
@@ -45,8 +47,6 @@ PATTERN_PREFIX = "m3:task"
 TABLE_PREFIX = "m3:"
 CONTEXT_NAME = "m3:context"
 STATUS_SHAPE = "m3:status"
-CONTINUED = " (continued)"
-FIRST_SLIDE_ID = 256
 BOTTOM_MARGIN = int(0.55 * EMU_PER_INCH)  # keep tables clear of the master's footer
 GAP = int(0.08 * EMU_PER_INCH)
 NONE = "—"
@@ -311,32 +311,6 @@ def row_height(row: Row, table: TableSpec) -> int:
     return max(heights + [table.min_row_height])
 
 
-def paginate(heights: list[int], available: int) -> list[list[int]]:
-    """Row indexes per page: as few pages as fit ``available``, balanced so none is a stub."""
-    pages = _greedy(heights, available)
-    low, high = max(heights, default=0), available
-    while len(pages) > 1 and low < high:  # smallest page height giving as few pages
-        mid = (low + high) // 2
-        if len(_greedy(heights, mid)) <= len(pages):
-            high = mid
-        else:
-            low = mid + 1
-    return _greedy(heights, high) if len(pages) > 1 else pages
-
-
-def _greedy(heights: list[int], available: int) -> list[list[int]]:
-    """Fill each page up to ``available`` (at least one row a page)."""
-    pages: list[list[int]] = [[]]
-    used = 0
-    for i, h in enumerate(heights):
-        if pages[-1] and used + h > available:
-            pages.append([])
-            used = 0
-        pages[-1].append(i)
-        used += h
-    return pages
-
-
 # -- the deck being written --------------------------------------------------------------
 class _Deck:
     """Output slides written in order as slide1.xml, slide2.xml, ..."""
@@ -363,10 +337,7 @@ class _Deck:
     def add(self, slide: SlideSpec, root: etree._Element) -> str:
         """Write one slide (a copy of ``slide``'s part with ``root`` as XML); return its name."""
         name = f"ppt/slides/slide{len(self.parts) + 1}.xml"
-        rels = copy.deepcopy(self.template.xml(self.pkg.rels_name(slide.part)))
-        for rel in list(rels):
-            if rel.get("Type") == RT["notesSlide"]:
-                rels.remove(rel)  # notes belong to the pattern, not to its copies
+        rels = dml.slide_rels_copy(self.pkg, slide.part, current=False)  # minus its notes
         self.pkg.put(name, root, SLIDE_CT)
         self.pkg.put(self.pkg.rels_name(name), rels)
         self.parts.append(name)
@@ -395,7 +366,7 @@ class _Deck:
         for n, page in enumerate(paginate(heights, available)):
             root = copy.deepcopy(base)
             if n:
-                _mark_continued(root)
+                dml.mark_continued(root)
             name = self.add(slide, root)
             _fill_table(root, table, [rows[i] for i in page], [heights[i] for i in page],
                         lambda url, part=name: self.pkg.hyperlink(part, url), self.warn)
@@ -403,32 +374,13 @@ class _Deck:
 
     def finish(self) -> bytes:
         """Point presentation.xml at the written slides; drop the template's leftovers."""
-        pres = self.pkg.xml(PRESENTATION)
-        rels = self.pkg.rels(PRESENTATION)
-        for rel in list(rels):
-            if rel.get("Type") == RT["slide"]:
-                rels.remove(rel)
-        id_list = pres.find(qn("p:sldIdLst"))
-        for el in list(id_list):
-            id_list.remove(el)
-        for n, part in enumerate(self.parts):
-            rid = self.pkg.relate(PRESENTATION, RT["slide"], posixpath.relpath(part, "ppt"))
-            el = etree.SubElement(id_list, qn("p:sldId"), id=str(FIRST_SLIDE_ID + n))
-            el.set(qn("r:id"), rid)
+        dml.set_slide_list(self.pkg, PRESENTATION, self.parts)
         for slide in self.spec.slides:
             if slide.part not in self.parts:
                 self.pkg.remove(slide.part)
                 self.pkg.remove(self.pkg.rels_name(slide.part))
-        self._app_properties()
+        dml.set_app_counts(self.pkg, len(self.parts))
         return self.pkg.to_bytes()
-
-    def _app_properties(self) -> None:
-        if "docProps/app.xml" not in self.pkg:
-            return
-        app = self.pkg.xml("docProps/app.xml")
-        for el in app:
-            if etree.QName(el).localname == "Slides":
-                el.text = str(len(self.parts))
 
 
 def _fit_context(slide: etree._Element, slide_width: int) -> int:
@@ -467,16 +419,6 @@ def _color_status(slide: etree._Element, code: str | None) -> None:
         set_shape_fill(shape, STATUS_COLORS[code])
         for rpr in shape.iter(qn("a:rPr")):
             set_run_color(rpr, STATUS_TEXT_COLORS.get(code, "FFFFFF"))
-
-
-def _mark_continued(slide: etree._Element) -> None:
-    for shape in _shapes(slide):
-        ph = shape.find(f"{qn('p:nvSpPr')}/{qn('p:nvPr')}/{qn('p:ph')}")
-        if ph is not None and ph.get("type") in ("title", "ctrTitle"):
-            texts = list(shape.iter(qn("a:t")))
-            if texts:
-                texts[-1].text = (texts[-1].text or "") + CONTINUED
-            return
 
 
 def _fill_table(slide: etree._Element, table: TableSpec, rows: list[Row], heights: list[int],

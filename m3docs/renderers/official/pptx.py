@@ -11,15 +11,16 @@ shows the same status code; with no code it shows no status colour.
 from __future__ import annotations
 
 import copy
-import posixpath
 from dataclasses import dataclass
 
 from lxml import etree
 
 from ...engagement import STATUS_CODES, Engagement
-from ...ooxml.package import Package, Template, part_names
+from ...ooxml import drawingml as dml
+from ...ooxml.drawingml import DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB, SLIDE_CX, SLIDE_CY
+from ...ooxml.package import Package, Template
 from ...ooxml.placeholders import paragraph_text
-from ...ooxml.xml import RT, clean_text, qn
+from ...ooxml.xml import clean_text, qn
 from ...playbook.model import Playbook
 from ...plan import Document
 from ..common import per_template
@@ -28,16 +29,15 @@ from .tables import DECK_LINES, Block, Feed, TemplateRow, best_feed, context_blo
     context_placed, fit_blocks, kept_rows_start, prototype_index, row_kind, window_days, \
     window_feeds
 
-SLIDE_CT = "application/vnd.openxmlformats-officedocument.presentationml.slide+xml"
 DESIGN_TYPES = (".presentationml.slideLayout+xml", ".presentationml.slideMaster+xml")
-EMU_PER_PT = 12700
-SLIDE_CX, SLIDE_CY = 12192000, 6858000   # a 16:9 slide, when the deck does not say
+EMU_PER_PT = dml.EMU_PER_POINT
 CHAR_EM = 0.55
 LINE = 1.2
-DEFAULT_MARGIN_LR, DEFAULT_MARGIN_TB = 91440, 45720
-CONTINUED = " (continued)"
 GAP = EMU_PER_PT * 18   # kept between a grown table and the shape below it
-MIN_PADDING = EMU_PER_PT * 4   # above and below a row's text together, so lines do not touch
+# the shared text model with this filler's metrics; rows get at least 4 pt of padding, so
+# lines of neighbouring rows do not touch
+METRICS = dml.TextMetrics(char_em=CHAR_EM, bold_char_em=CHAR_EM, line_spacing=LINE,
+                          min_padding=EMU_PER_PT * 4)
 
 
 def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
@@ -70,8 +70,8 @@ def fill(pkg: Package, main: str, doc: Document, engagement: Engagement,
         for page in pages[1:]:
             clone = copy.deepcopy(base)
             _place(clone, tables, page)
-            _mark_continued(clone)
-            after = _add_slide(pkg, main, part, clone, after)
+            dml.mark_continued(clone)
+            after = dml.insert_slide_copy(pkg, main, part, clone, after)
     for part in deck.designs:   # blanks in a layout or master show on every slide using it
         if any(filler.finds(t) for t in deck.texts[part]):
             root, before = copy.deepcopy(pkg.template.xml(part)), filler.filled
@@ -112,7 +112,7 @@ class _Deck:
 def _deck(template: Template) -> _Deck:
     from . import main_part   # the package imports this module
     main = main_part(template)[0]
-    slides = _slides(template.new(), main)
+    slides = dml.deck_slides(template.new(), main)
     parts = [part for _, part in slides]
     size = template.xml(main).find(qn("p:sldSz"))
     designs = [el.get("PartName", "").lstrip("/")
@@ -128,59 +128,6 @@ def _deck(template: Template) -> _Deck:
 
 
 # -- slides -------------------------------------------------------------------------------
-def _slides(pkg: Package, main: str) -> list[tuple[etree._Element, str]]:
-    pres = pkg.template.xml(main)
-    out = []
-    lst = pres.find(qn("p:sldIdLst"))
-    for sld in (lst if lst is not None else []):
-        try:
-            part = pkg.related(main, sld.get(qn("r:id")))
-        except KeyError:
-            continue
-        if part in pkg:
-            out.append((sld, part))
-    return out
-
-
-def _add_slide(pkg: Package, main: str, source: str, root: etree._Element,
-               after: etree._Element) -> etree._Element:
-    """Add ``root``, finished, as a new slide (the source's relationships minus notes) after
-    ``after``."""
-    part = part_names(pkg.names, posixpath.dirname(source), "slide", "xml")
-    pkg.put(part, root, SLIDE_CT)
-    pkg.seal(part)
-    src_rels = pkg.rels_name(source)
-    if src_rels in pkg:
-        rels = copy.deepcopy(pkg.xml(src_rels) if src_rels in pkg.changed()
-                             else pkg.template.xml(src_rels))
-        for rel in list(rels):
-            if rel.get("Type") == RT["notesSlide"]:
-                rels.remove(rel)
-        pkg.put(pkg.rels_name(part), rels)
-    rid = pkg.relate(main, RT["slide"], posixpath.relpath(part, posixpath.dirname(main)))
-    pres = pkg.xml(main)
-    lst = pres.find(qn("p:sldIdLst"))
-    new_id = max(int(s.get("id")) for s in lst) + 1
-    sld = etree.Element(qn("p:sldId"), id=str(new_id))
-    sld.set(qn("r:id"), rid)
-    live_after = next((s for s in lst if s.get(qn("r:id")) == after.get(qn("r:id"))), None)
-    if live_after is not None:
-        live_after.addnext(sld)
-    else:
-        lst.append(sld)
-    return sld
-
-
-def _mark_continued(root: etree._Element) -> None:
-    for sp in root.iter(qn("p:sp")):
-        ph = sp.find(".//" + qn("p:nvPr") + "/" + qn("p:ph"))
-        if ph is not None and ph.get("type") in ("title", "ctrTitle"):
-            runs = sp.findall(".//" + qn("a:r") + "/" + qn("a:t"))
-            if runs:
-                runs[-1].text = (runs[-1].text or "") + CONTINUED
-            return
-
-
 # -- status look ---------------------------------------------------------------------------
 def cell_text(tc: etree._Element) -> str:
     return "\n".join(paragraph_text(p, qn("a:t")) for p in tc.iter(qn("a:p"))).strip()
@@ -224,7 +171,7 @@ class _Fed:
     def __init__(self, index: int, frame: etree._Element, feed: Feed, by_col: dict[int, str],
                  header: int):
         self.index, self.feed, self.by_col, self.header = index, feed, by_col, header
-        x, y, cx, _ = _box(frame) or (0, 0, 0, 0)
+        x, y, cx, _ = dml.shape_box(frame) or (0, 0, 0, 0)
         self.left, self.right, self.top = x, x + cx, y
         self.bottom = y          # lowest edge the table may reach (set from the shapes below)
         self.head = 0            # height of the header rows kept on every slide
@@ -252,34 +199,11 @@ def _frames(root: etree._Element) -> list[etree._Element]:
     return [gf for gf in root.iter(qn("p:graphicFrame")) if gf.find(".//" + qn("a:tbl")) is not None]
 
 
-def _box(el: etree._Element) -> tuple[int, int, int, int] | None:
-    """(x, y, cx, cy) of a shape on the slide, from its transform."""
-    xfrm = el.find(qn("p:xfrm"))
-    if xfrm is None:
-        pr = el.find(qn("p:spPr")) if el.find(qn("p:spPr")) is not None else el.find(qn("p:grpSpPr"))
-        xfrm = pr.find(qn("a:xfrm")) if pr is not None else None
-    if xfrm is None or xfrm.find(qn("a:off")) is None or xfrm.find(qn("a:ext")) is None:
-        return None
-    off, ext = xfrm.find(qn("a:off")), xfrm.find(qn("a:ext"))
-    return int(off.get("x")), int(off.get("y")), int(ext.get("cx")), int(ext.get("cy"))
-
-
 def _lowest_edge(root: etree._Element, frame: etree._Element, slide_height: int) -> int:
     """How far down the table may grow: above the next shape below it, or the bottom margin."""
-    me = _box(frame)
-    if me is None:
+    if dml.shape_box(frame) is None:
         return 0
-    x, y, cx, cy = me
-    limit = slide_height - slide_height // 12
-    tree = root.find(qn("p:cSld") + "/" + qn("p:spTree"))
-    for el in (tree if tree is not None else []):
-        box = _box(el) if el is not frame else None
-        if box is None:
-            continue
-        bx, by, bcx, bcy = box
-        if by >= y + cy and bx < x + cx and bx + bcx > x and bcy > 0:
-            limit = min(limit, by - GAP)
-    return max(limit, y + cy)
+    return dml.lowest_edge(root, frame, slide_height, GAP, slide_height // 12)
 
 
 def _fill_tables(root: etree._Element, feeds: list[Feed], codes: dict[str, etree._Element],
@@ -298,7 +222,7 @@ def _fill_tables(root: etree._Element, feeds: list[Feed], codes: dict[str, etree
             fed.caption = " | ".join(t for t in map(cell_text, header.findall(qn("a:tc"))) if t)
             fed.bottom = _lowest_edge(root, frame, slide_height)
             for tr in rows[:h + 1]:
-                _fit_height(tr, widths, int(tr.get("h", "0")))
+                dml.fit_row_height(tr, widths, int(tr.get("h", "0")), METRICS)
             fed.head_rows = [tr.get("h", "0") for tr in rows[:h + 1]]
             fed.head = sum(int(x) for x in fed.head_rows)
             below = rows[h + 1:]
@@ -306,7 +230,7 @@ def _fill_tables(root: etree._Element, feeds: list[Feed], codes: dict[str, etree
             fed.rows = _build_rows(fed, below[:stay], header, widths, codes)
             fed.kept = [copy.deepcopy(tr) for tr in below[stay:]]
             for tr in fed.kept:
-                _fit_height(tr, widths, int(tr.get("h", "0")))
+                dml.fit_row_height(tr, widths, int(tr.get("h", "0")), METRICS)
             fed.feed.used = True
             out.append(fed)
             break
@@ -339,7 +263,7 @@ def _build_rows(fed: _Fed, template_rows: list[etree._Element], header: etree._E
             if field == "status":
                 _status_look(tc, codes.get(text))
             set_cell_text(tc, text)
-        _fit_height(tr, widths, floor)
+        dml.fit_row_height(tr, widths, floor, METRICS)
         out.append(tr)
     return out
 
@@ -438,60 +362,6 @@ def _place(root: etree._Element, tables: list[_Fed], page: _Page) -> None:
             xfrm.find(qn("a:off")).set("y", str(top))
             xfrm.find(qn("a:ext")).set("cy", str(sum(int(tr.get("h", "0"))
                                                      for tr in tbl.findall(qn("a:tr")))))
-
-
-# -- measuring text ------------------------------------------------------------------------
-def _size_pt(p: etree._Element, body: etree._Element) -> float:
-    """Font size of a paragraph: its runs, its end mark, the cell's list style, else 18 pt."""
-    for el in (p.find(qn("a:r") + "/" + qn("a:rPr")), p.find(qn("a:endParaRPr")),
-               body.find(qn("a:lstStyle") + "/" + qn("a:lvl1pPr") + "/" + qn("a:defRPr"))):
-        if el is not None and el.get("sz"):
-            return int(el.get("sz")) / 100
-    return 18.0
-
-
-def _lines(text: str, per_line: int) -> int:
-    """Lines a text wraps to at ``per_line`` characters, breaking between words."""
-    count, used = 1, 0
-    for word in text.split():
-        need = len(word) + (1 if used else 0)
-        if used and used + need > per_line:
-            count += 1 + (len(word) - 1) // per_line
-            used = (len(word) - 1) % per_line + 1
-        else:
-            used += need
-            while used > per_line:
-                count, used = count + 1, used - per_line
-    return count
-
-
-def _cell_height(tc: etree._Element, width: int) -> int:
-    """Height a cell's text needs at ``width`` EMU, margins included."""
-    body = tc.find(qn("a:txBody"))
-    pr = tc.find(qn("a:tcPr"))
-    pr = pr if pr is not None else etree.Element("x")
-    room = width - int(pr.get("marL", DEFAULT_MARGIN_LR)) - int(pr.get("marR", DEFAULT_MARGIN_LR))
-    total = max(int(pr.get("marT", DEFAULT_MARGIN_TB)) + int(pr.get("marB", DEFAULT_MARGIN_TB)),
-                MIN_PADDING)
-    for p in (body.findall(qn("a:p")) if body is not None else []):
-        size = _size_pt(p, body)
-        per_line = max(int(room / EMU_PER_PT / (size * CHAR_EM)), 4)
-        spacing = p.find(qn("a:pPr") + "/" + qn("a:lnSpc") + "/" + qn("a:spcPct"))
-        factor = int(spacing.get("val")) / 100000 if spacing is not None else 1.0
-        text = paragraph_text(p, qn("a:t"))
-        total += int(_lines(text, per_line) * size * LINE * factor * EMU_PER_PT)
-    return total
-
-
-def _fit_height(tr: etree._Element, widths: list[int], floor: int) -> None:
-    """Set a row's height to what its tallest cell needs (never below ``floor``)."""
-    best, col = floor, 0
-    for tc in tr.findall(qn("a:tc")):
-        span = int(tc.get("gridSpan", "1"))
-        if tc.get("hMerge") != "1" and tc.get("vMerge") != "1" and col < len(widths):
-            best = max(best, _cell_height(tc, sum(widths[col:col + span])))
-        col += span
-    tr.set("h", str(best))
 
 
 def _status_look(tc: etree._Element, source: etree._Element | None) -> None:
@@ -628,7 +498,7 @@ def _add_context_slide(pkg: Package, main: str, slides: list, blocks: list[Block
     tree.append(_textbox(2, "Title", *title_box, [(title, 2400, True)]))
     tree.append(_textbox(3, "Context", *body_box, lines))
     etree.SubElement(root, qn("p:clrMapOvr")).append(etree.Element(qn("a:masterClrMapping")))
-    _add_slide(pkg, main, last_part, root, last_id)
+    dml.insert_slide_copy(pkg, main, last_part, root, last_id)
 
 
 def _textbox(shape_id: int, name: str, x: int, y: int, cx: int, cy: int,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
 import posixpath
 import re
 from dataclasses import dataclass
