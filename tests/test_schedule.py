@@ -581,3 +581,17 @@ def test_every_activity_of_the_sample_playbook_matches_by_name(corpus, tmp_path)
                                        for a in kt.activities]
     assert set(status.tasks) == {kt.id for kt in book.key_tasks} and notes == []
     assert {a.status for a in status.activities.values()} == {"G"}
+
+
+def test_validate_checks_the_schedule_given_beside_the_engagement(playbook, tmp_path, capsys):
+    """`validate --engagement E --schedule S` reads S with E (not E alone)."""
+    master_schedule(tmp_path / "ims.xlsx", playbook)
+    path = tmp_path / "engagement.yaml"
+    path.write_text("agency: A\nprogram: P\nas_of: 2026-11-24\n")
+    assert main(["validate", "--engagement", str(path), "--schedule",
+                 str(tmp_path / "ims.xlsx")]) == 0
+    assert "7 activities of 1 key tasks matched" in capsys.readouterr().out
+    (tmp_path / "plan.mpp").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert main(["validate", "--engagement", str(path), "--schedule",
+                 str(tmp_path / "plan.mpp")]) == 1
+    assert "XML" in capsys.readouterr().err
