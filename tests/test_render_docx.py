@@ -132,6 +132,10 @@ def test_hyperlinks_are_real_relationships(playbook, engagement, conops_template
               for h in body.iter(qn("w:hyperlink")) if h.get(qn("r:id"))}
     assert "M3 glossary" in linked
     assert "<a href" not in all_text(d) and "href=" not in all_text(d)
+    rels = zipfile.ZipFile(io.BytesIO(render(conops_doc(playbook), conops_template, engagement,
+                                             playbook).data)).read("word/_rels/document.xml.rels")
+    ids = re.findall(rb'Id="([^"]+)"', rels)
+    assert len(ids) == len(set(ids))  # a link never takes the id of a header or the styles
 
 
 def test_bold_runs_stay_bold(playbook, engagement, conops_template):

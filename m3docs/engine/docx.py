@@ -1002,8 +1002,8 @@ def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> 
     compiled = _compile(source, places, file, part)
     rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
     rels = template.bytes_of(rels_name) if rels_name in template.raw else None
-    return _Part(part, compiled, places, builder.texts, builder.runs, rels_name, rels, builder.regrid,
-                 _next_rid(rels))
+    return _Part(part, compiled, places, builder.texts, builder.runs, rels_name, rels,
+                 next_rid=_next_rid(rels), regrid=builder.regrid)
 
 
 def _check(found: Iterable[_Found]) -> list[Diagnostic]:
