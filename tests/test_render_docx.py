@@ -102,8 +102,15 @@ def test_conops_has_all_key_task_content(playbook, engagement, conops_template):
         assert ref.title.plain in text
     for bp in kt.best_practices:
         assert bp.plain in text
-    assert "{{" not in text
+    assert "{{" not in text and "{%" not in text
+    assert "This key task produces the Target State Concept of Operations in Phase 3." in text
+    assert "Status as of November 24, 2026: " + engagement_status(playbook, engagement) in text
     assert result.warnings == []
+
+
+def engagement_status(playbook, engagement) -> str:
+    from m3docs.content import key_task_entry
+    return key_task_entry(playbook.key_task("3.14"), playbook, engagement)["status_text"]
 
 
 def test_cover_header_and_footer_fields_filled(playbook, engagement, conops_template):
@@ -131,6 +138,7 @@ def test_hyperlinks_are_real_relationships(playbook, engagement, conops_template
     linked = {"".join(t.text for t in h.iter(qn("w:t")))
               for h in body.iter(qn("w:hyperlink")) if h.get(qn("r:id"))}
     assert "M3 glossary" in linked
+    assert "View in the M3 Playbook" in linked  # {{r kt.url|link(...) }}
     assert "<a href" not in all_text(d) and "href=" not in all_text(d)
     rels = zipfile.ZipFile(io.BytesIO(render(conops_doc(playbook), conops_template, engagement,
                                              playbook).data)).read("word/_rels/document.xml.rels")
@@ -381,3 +389,37 @@ def test_templates_rebuild_to_the_same_bytes(tmp_path):
     built = load_build_script().build(tmp_path)
     for path in built:
         assert path.read_bytes() == (TEMPLATES / path.name).read_bytes(), path.name
+
+
+def test_the_readme_example_template(tmp_path, playbook, engagement):
+    """The README's 'Write your own template' example, filled for key task 3.14."""
+    from m3docs import render_template
+    from m3docs.content import key_task_context
+    spec = importlib.util.spec_from_file_location("make_previews",
+                                                  REPO / "scripts" / "make_previews.py")
+    previews = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(previews)
+    template = previews.brief_template(tmp_path / "brief.docx")
+    render_template(template, key_task_context(playbook, engagement, ["3.14"]),
+                    tmp_path / "out.docx")
+    d = docx.Document(str(tmp_path / "out.docx"))
+    kt = playbook.key_task("3.14")
+    assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == [f"3.14 {kt.name}"]
+    (table,) = d.tables
+    assert [r.cells[0].text for r in table.rows[1:]] == [f"3.14.{a.number}"
+                                                         for a in kt.activities]
+    assert [r.cells[1].text for r in table.rows[1:]] == [a.text.plain for a in kt.activities]
+    assert "Status Reports/Dashboards" in [r.text for r in table.rows[7].cells[1].paragraphs[0].runs
+                                           if r.bold]
+    urls = {run.url for a in kt.activities for run in a.text.links}
+    assert urls and urls <= hyperlink_targets(d)
+
+
+def test_link_filter():
+    from m3docs.engine.docx import FILTERS
+    link = FILTERS["link"]
+    assert [(r.text, r.url) for r in link("https://x.gov/a", "A page").runs] == [
+        ("A page", "https://x.gov/a")]
+    assert [(r.text, r.url) for r in link("https://x.gov/a").runs] == [
+        ("https://x.gov/a", "https://x.gov/a")]
+    assert not link("", "")
