@@ -560,9 +560,10 @@ def _key_tasks(doc) -> None:
                  "Workstream: {{ kt.workstream }}{% endif %}  \u2022  Responsible party: "
                  "{{ kt.parties or 'Not specified' }}")
     meta.paragraph_format.space_after = Pt(4)
-    _para(doc, "Normal", [("This key task {{ document.roles[kt.id] }} the {{ document.title }}"
+    _para(doc, "Normal", [("{% if kt.id in document.roles %}This key task "
+                           "{{ document.roles[kt.id] }} the {{ document.title }}"
                            "{% if document.roles[kt.id] == 'uses' %} as an input{% endif %} in "
-                           "Phase {{ document.phase }}.", "b"),
+                           "Phase {{ document.phase }}.{% endif %}", "b"),
                           ("{% if kt.url %}  {{r kt.url|link('View in the M3 Playbook') }}"
                            "{% endif %}", "")])
     _tag(doc, "{%p if kt.status_text %}")
