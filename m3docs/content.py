@@ -104,8 +104,21 @@ def status_fields(code: str | None, percent: int | None, start: dt.date | None,
     return {"status": code, "status_label": STATUS_CODES.get(code, ""),
             "status_color": color, "status_fill": fill, "status_text_color": text_color,
             "percent_complete": percent,
+            "status_text": status_text(code, percent, start, finish),
             "percent": None if percent is None else percent / 100,
             **written_dates("start", start), **written_dates("finish", finish)}
+
+
+def status_text(code: str, percent: int | None, start: dt.date | None,
+                finish: dt.date | None) -> str:
+    """'On track, 50% complete, planned October 1, 2026 to December 15, 2026' ('' when
+    nothing is reported)."""
+    parts = [STATUS_CODES[code]] if code in STATUS_CODES else []
+    if percent is not None:
+        parts.append(f"{percent}% complete")
+    if start and finish:
+        parts.append(f"planned {long_date(start)} to {long_date(finish)}")
+    return ", ".join(parts)
 
 
 def activity_progress(engagement: Engagement, number: str, task: TaskStatus) -> Context:

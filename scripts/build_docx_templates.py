@@ -1,11 +1,15 @@
 """Build m3docs' own Word templates (templates/conops.docx, templates/generic.docx).
 
-The templates are written with python-docx, then normalized through
-m3docs.ooxml.package with fixed document properties, so rebuilding them gives
-identical bytes. Fields such as ``{{agency}}`` are filled by the docx renderer;
-the paragraph ``{{key_tasks}}`` marks where it inserts the key-task sections;
-table rows holding ``{{history_*}}`` or ``{{approver_*}}`` fields are repeated
-once per document-history entry or approver.
+The templates are tagged templates (docxtpl's tag language, filled by m3docs.engine): the
+cover, header, footer and document properties carry fields (``{{ agency }}``, ``{{
+document.title }}``), the history and approval tables repeat rows with ``{%tr for %}``,
+the key-task sections are one ``{%p for kt in key_tasks %}`` block (headings, facts,
+objective, activities table with group rows, stakeholders, inputs and outputs, best
+practices) and the glossary appendix loops over ``terms``. Paragraphs holding only a
+structural tag use the "Template Tag" style; they vanish from filled documents.
+
+They are written with python-docx, then normalized through m3docs.ooxml.package with fixed
+document properties, so rebuilding them gives identical bytes.
 """
 from __future__ import annotations
 
@@ -36,17 +40,21 @@ GREY = "5A6472"
 RULE = "A9B8CC"
 GUIDE_FILL = "F2F5F9"
 TABLE_STYLE = "M3 Table"
+TAG_STYLE = "Template Tag"
+GROUP_FILL = "DCE4EF"
 TEXT_WIDTH = Inches(6.5)
-FIXED_DATE = "2026-01-01T00:00:00Z"
 
 CORE_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" \
 xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" \
-xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{{title}}</dc:title>\
-<dc:subject>M3 deliverable</dc:subject><dc:creator>m3docs</dc:creator><cp:keywords>M3</cp:keywords>\
-<dc:description>m3docs template: {{kind}}</dc:description><cp:lastModifiedBy>m3docs</cp:lastModifiedBy>\
-<cp:revision>1</cp:revision><dcterms:created xsi:type="dcterms:W3CDTF">{FIXED_DATE}</dcterms:created>\
-<dcterms:modified xsi:type="dcterms:W3CDTF">{FIXED_DATE}</dcterms:modified></cp:coreProperties>"""
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{{{{ document.title }}}}</dc:title>\
+<dc:subject>{{{{ program }}}}</dc:subject><dc:creator>{{{{ provider or agency }}}}</dc:creator>\
+<cp:keywords>M3; Phase {{{{ document.phase }}}}; {{{{ agency }}}}</cp:keywords>\
+<dc:description>{{{{ document.version_label }}}}, prefilled from the M3 playbook for \
+{{{{ agency }}}}</dc:description><cp:lastModifiedBy>{{{{ provider or agency }}}}</cp:lastModifiedBy>\
+<cp:revision>1</cp:revision><dcterms:created xsi:type="dcterms:W3CDTF">{{{{ as_of }}}}T00:00:00Z\
+</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">{{{{ as_of }}}}T00:00:00Z\
+</dcterms:modified></cp:coreProperties>"""
 
 
 # -- low-level formatting helpers -------------------------------------------------------------
@@ -233,6 +241,13 @@ def _define_styles(doc) -> None:
         tabs = toc.element.pPr.find(qn("w:tabs"))
         tabs[0].set(qn("w:leader"), "dot")
 
+    tag = _para_style(doc, TAG_STYLE)
+    _style_font(tag, 8.5, "7F6A00", bold=False)
+    _spacing(tag, 0, 0, 1.0)
+    tag.element.get_or_add_rPr().find(qn("w:rFonts")).set(qn("w:ascii"), "Courier New")
+    tag.element.get_or_add_rPr().find(qn("w:rFonts")).set(qn("w:hAnsi"), "Courier New")
+    _shade(tag.element.get_or_add_pPr(), "FFF8DC")
+
     link = doc.styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb = RGBColor.from_string("1F5FAD")
     link.font.underline = True
@@ -298,10 +313,10 @@ def _header_footer(section) -> None:
     """Program and title in the header; agency and page X of Y in the footer; none on the cover."""
     section.different_first_page_header_footer = True
     head = section.header.paragraphs[0]
-    _furniture_runs(head, "{{program}}", "{{title}}")
+    _furniture_runs(head, "{{ program }}", "{{ document.title }}")
     _border(head._p.get_or_add_pPr(), "bottom", RULE, 4, 4)
     foot = section.footer.paragraphs[0]
-    _furniture_runs(foot, "{{agency}}  |  Version {{version}}", None)
+    _furniture_runs(foot, "{{ agency }}  |  Version {{ version }}", None)
     run = foot.add_run("\tPage ")
     _small(run)
     _field(foot, " PAGE ", "1")
@@ -325,8 +340,51 @@ def _furniture_runs(p, left: str, right: str | None) -> None:
 
 
 # -- body building blocks ----------------------------------------------------------------------
+# Every run is (text, format): format letters b (bold), i (italic), m (muted grey),
+# w (white), l (a link to the TOC's heading bookmark is made elsewhere).
+Runs = list[tuple[str, str]]
+# Column widths in twips: each table fills the 6.5-inch text width (9360 twips).
+ACTIVITY_WIDTHS = (562, 4867, 1498, 2433)
+STAKEHOLDER_WIDTHS = (3088, 2059, 2059, 2154)
+TERM_WIDTHS = (2808, 6552)
+HISTORY_WIDTHS = (1152, 2088, 3960, 2160)
+APPROVAL_WIDTHS = (3888, 3600, 1872)
+
+
+def _add_runs(p, runs: Runs) -> None:
+    for text, fmt in runs:
+        run = p.add_run(text)
+        if "b" in fmt:
+            run.bold = True
+        if "i" in fmt:
+            run.italic = True
+        if "m" in fmt:
+            run.font.color.rgb = RGBColor.from_string(GREY)
+
+
+def _para(doc_or_cell, style: str, runs: Runs | str = (), keep_next: bool = False,
+          page_break: bool = False):
+    p = doc_or_cell.add_paragraph(style=style)
+    _add_runs(p, [(runs, "")] if isinstance(runs, str) else runs)
+    if keep_next:
+        p.paragraph_format.keep_with_next = True
+    if page_break:
+        p.paragraph_format.page_break_before = True
+    return p
+
+
+def _tag(doc, text: str):
+    """A paragraph that holds only a structural tag: gone from every filled document."""
+    return _para(doc, TAG_STYLE, text)
+
+
 def _page_break(doc) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def _gap(doc) -> None:
+    """A little space after a table."""
+    doc.add_paragraph().paragraph_format.space_after = Pt(3)
 
 
 def _guided(doc, heading: str, level: int, guidance: str) -> None:
@@ -334,42 +392,76 @@ def _guided(doc, heading: str, level: int, guidance: str) -> None:
     doc.add_paragraph(guidance, style="Guidance")
 
 
-def _cell_text(cell, text: str, style: str, bold: bool = False) -> None:
+def _cell(cell, runs: Runs | str, style: str = "Table Text", more: tuple[Runs, ...] = ()) -> None:
     p = cell.paragraphs[0]
     p.style = style
-    if text:
-        p.add_run(text).bold = bold or None
+    _add_runs(p, [(runs, "")] if isinstance(runs, str) else runs)
+    for extra in more:
+        _add_runs(cell.add_paragraph(style=style), extra)
 
 
-def _header_row(table, labels: tuple[str, ...]) -> None:
-    row = table.rows[0]
+def _fill(cell, color: str) -> None:
+    cell._tc.get_or_add_tcPr().append(_el("w:shd", val="clear", color="auto", fill=color))
+
+
+def _cant_split(row, header: bool = False) -> None:
     trpr = row._tr.get_or_add_trPr()
     trpr.append(_el("w:cantSplit"))
-    trpr.append(_el("w:tblHeader"))
-    for cell, label in zip(row.cells, labels):
-        _cell_text(cell, label, "Table Heading")
-        cell._tc.get_or_add_tcPr().append(_el("w:shd", val="clear", color="auto", fill=NAVY))
+    if header:
+        trpr.append(_el("w:tblHeader"))
 
 
-def _table(doc, labels: tuple[str, ...], widths: tuple[float, ...]):
-    table = doc.add_table(rows=2, cols=len(labels))
+def _table(doc, labels: tuple[str, ...], widths: tuple[int, ...]):
+    """A table with its shaded header row (repeated on every page)."""
+    table = doc.add_table(rows=1, cols=len(labels))
     table.style = doc.styles[TABLE_STYLE]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     for col, width in zip(table.columns, widths):
-        col.width = Inches(width)
-        for cell in col.cells:
-            cell.width = Inches(width)
-    _header_row(table, labels)
-    table.rows[1]._tr.get_or_add_trPr().append(_el("w:cantSplit"))
+        col.width = Twips(width)
+    row = table.rows[0]
+    _cant_split(row, header=True)
+    for cell, label, width in zip(row.cells, labels, widths):
+        cell.width = Twips(width)
+        _cell(cell, label, "Table Heading")
+        cell.paragraphs[0].paragraph_format.keep_with_next = True
+        _fill(cell, NAVY)
     return table
+
+
+def _row(table, cells: list[tuple[Runs | str, tuple[Runs, ...]]] | None = None,
+         tag: str | None = None, fill: str | None = None, whole: Runs | None = None,
+         height: float | None = None):
+    """A row of cells; a ``tag`` row (one cell across the table) holds a {%tr %} tag, a
+    ``whole`` row one cell of runs across the table."""
+    row = table.add_row()
+    widths = [c.width for c in table.columns]
+    for cell, width in zip(row.cells, widths):
+        cell.width = width
+    _cant_split(row)
+    if tag is not None or whole is not None:
+        merged = row.cells[0].merge(row.cells[-1])
+        _cell(merged, tag if tag is not None else whole, TAG_STYLE if tag is not None
+              else "Table Text")
+        if fill:
+            _fill(merged, fill)
+        if whole is not None:
+            merged.paragraphs[0].paragraph_format.keep_with_next = True
+        return row
+    for cell, (runs, more) in zip(row.cells, cells or []):
+        _cell(cell, runs, more=more)
+    if height:
+        row.height = Inches(height)
+    return row
 
 
 def _history(doc) -> None:
     doc.add_paragraph("Document History", style="Front Heading")
-    table = _table(doc, ("Version", "Date", "Description", "Author"), (0.8, 1.45, 2.75, 1.5))
-    for cell, field in zip(table.rows[1].cells, ("version", "date", "description", "author")):
-        _cell_text(cell, "{{history_%s}}" % field, "Table Text")
+    table = _table(doc, ("Version", "Date", "Description", "Author"), HISTORY_WIDTHS)
+    _row(table, tag="{%tr for h in history %}")
+    _row(table, [("{{ h.version }}", ()), ("{{ h.date }}", ()), ("{{ h.description }}", ()),
+                 ("{{ h.author }}", ())])
+    _row(table, tag="{%tr endfor %}")
     doc.add_paragraph()
 
 
@@ -377,65 +469,211 @@ def _approvals(doc) -> None:
     doc.add_paragraph("Approvals", style="Front Heading")
     doc.add_paragraph("By signing below, each approver confirms that this document has been reviewed "
                       "and reflects the agreed position of the organization they represent.")
-    table = _table(doc, ("Name and Title", "Signature", "Date"), (2.7, 2.5, 1.3))
-    row = table.rows[1]
-    row.height = Inches(0.55)
-    name, sign, date = row.cells
-    _cell_text(name, "{{approver_name}}", "Table Text", bold=True)
-    name.add_paragraph("{{approver_title}}", style="Table Text")
-    for cell in (sign, date):
-        _cell_text(cell, "", "Table Text")
+    table = _table(doc, ("Name and Title", "Signature", "Date"), APPROVAL_WIDTHS)
+    _row(table, tag="{%tr for a in approvers %}")
+    _row(table, [([("{{ a.name }}", "b")], ([("{{ a.title }}", "")],)), ("", ()), ("", ())],
+         height=0.55)
+    _row(table, tag="{%tr else %}")
+    _row(table, [("", ()), ("", ()), ("", ())], height=0.55)
+    _row(table, tag="{%tr endfor %}")
 
 
-def _toc(doc) -> None:
+def _toc(doc, headings: list[tuple[int, str, str]]) -> None:
+    """The contents: a TOC field whose cached entries list the template's own headings
+    (m3docs rewrites them from the filled document's headings; Word updates the field)."""
     doc.add_paragraph("Contents", style="TOC Heading")
-    p = doc.add_paragraph(style="toc 1")
-    for kind, text in (("begin", None), ("instr", ' TOC \\o "1-2" \\h \\z \\u '),
-                       ("separate", None),
-                       ("text", "Right-click here and choose Update Field to build the contents."),
-                       ("end", None)):
-        run = p.add_run()
-        if kind == "instr":
-            it = OxmlElement("w:instrText")
-            it.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-            it.text = text
-            run._r.append(it)
-        elif kind == "text":
-            run.text = text
-        else:
-            run._r.append(_el("w:fldChar", fldCharType=kind))
+    entries = [doc.add_paragraph(style=f"toc {level}") for level, _t, _a in headings]
+    if not entries:
+        entries = [doc.add_paragraph(style="toc 1")]
+    _field_runs(entries[0], ("begin", None), ("instr", ' TOC \\o "1-2" \\h \\z \\u '),
+                ("separate", None))
+    for p, (_level, text, anchor) in zip(entries, headings):
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("w:anchor"), anchor)
+        link.set(qn("w:history"), "1")
+        p._p.append(link)
+        for kind, value in (("text", text), ("tab", None), ("begin", None),
+                            ("instr", f" PAGEREF {anchor} \\h "), ("separate", None),
+                            ("end", None)):
+            link.append(_field_run(kind, value))
+    _field_runs(entries[-1], ("end", None))
+
+
+def _field_runs(p, *pieces: tuple[str, str | None]) -> None:
+    for kind, value in pieces:
+        p._p.append(_field_run(kind, value))
+
+
+def _field_run(kind: str, value: str | None):
+    run = OxmlElement("w:r")
+    if kind == "instr":
+        it = OxmlElement("w:instrText")
+        it.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        it.text = value
+        run.append(it)
+    elif kind == "text":
+        t = OxmlElement("w:t")
+        t.text = value
+        run.append(t)
+    elif kind == "tab":
+        run.append(OxmlElement("w:tab"))
+    else:
+        run.append(_el("w:fldChar", fldCharType=kind))
+    return run
 
 
 def _cover(doc, kind_line: str) -> None:
-    first = doc.add_paragraph("{{agency}}", style="Cover Agency")
+    first = doc.add_paragraph("{{ agency }}", style="Cover Agency")
     first.paragraph_format.space_before = Pt(110)
-    doc.add_paragraph("{{program}}", style="Cover Program")
+    doc.add_paragraph("{{ program }}", style="Cover Program")
     rule = doc.add_paragraph()
     _border(rule._p.get_or_add_pPr(), "bottom", NAVY, 18, 1)
     rule.paragraph_format.space_after = Pt(18)
-    doc.add_paragraph("{{title}}", style="Title")
+    doc.add_paragraph("{{ document.title }}", style="Title")
     doc.add_paragraph(kind_line, style="Subtitle")
     spacer = doc.add_paragraph()
     spacer.paragraph_format.space_before = Pt(170)
-    for i, text in enumerate(("Prepared for {{agency}}", "Prepared by {{provider}}",
-                              "Version {{version}}", "{{date}}")):
+    for i, text in enumerate(("Prepared for {{ agency }}", "Prepared by {{ provider }}",
+                              "Version {{ version }}", "{{ date }}")):
         detail = doc.add_paragraph(text, style="Cover Detail")
         if i == 0:
             _border(detail._p.get_or_add_pPr(), "top", RULE, 6, 8)
     _page_break(doc)
 
 
-def _front_matter(doc, kind_line: str) -> None:
+def _front_matter(doc, kind_line: str, headings: list[tuple[int, str, str]]) -> None:
     _cover(doc, kind_line)
     _history(doc)
     _approvals(doc)
     _page_break(doc)
-    _toc(doc)
+    _toc(doc, headings)
     _page_break(doc)
 
 
-def _marker(doc) -> None:
-    doc.add_paragraph("{{key_tasks}}")
+# -- the key-task sections: one loop over key_tasks ------------------------------------------
+def _key_tasks(doc) -> None:
+    """Each key task the document lists, as a section: heading, facts, objective, activities,
+    stakeholders, inputs and outputs, best practices."""
+    _tag(doc, "{%p for kt in key_tasks %}")
+    _para(doc, "Heading 1", "Key Task {{ kt.id }}: {{ kt.name }}", page_break=True)
+    meta = _para(doc, "Meta Text", "{{ kt.phase_title }}{% if kt.workstream %}  \u2022  "
+                 "Workstream: {{ kt.workstream }}{% endif %}  \u2022  Responsible party: "
+                 "{{ kt.parties or 'Not specified' }}")
+    meta.paragraph_format.space_after = Pt(4)
+    _para(doc, "Normal", [("{% if kt.id in document.roles %}This key task "
+                           "{{ document.roles[kt.id] }} the {{ document.title }}"
+                           "{% if document.roles[kt.id] == 'uses' %} as an input{% endif %} in "
+                           "Phase {{ document.phase }}.{% endif %}", "b"),
+                          ("{% if kt.url %}  {{r kt.url|link('View in the M3 Playbook') }}"
+                           "{% endif %}", "")])
+    _tag(doc, "{%p if kt.status_text %}")
+    _para(doc, "Normal", "Status as of {{ date }}: {{ kt.status_text }}.")
+    _tag(doc, "{%p endif %}")
+    doc.add_heading("Objective", 2)
+    _para(doc, "Normal", "{{r kt.objective }}")
+    doc.add_heading("Activities", 2)
+    _tag(doc, "{%p if kt.activities_note %}")
+    _para(doc, "Normal", "{{r kt.activities_note }}")
+    _tag(doc, "{%p endif %}")
+    _activities(doc)
+    _stakeholders(doc)
+    doc.add_heading("Inputs and Outputs", 2)
+    for label, name in (("Inputs", "inputs"), ("Outputs", "outputs")):
+        doc.add_heading(label, 3)
+        _tag(doc, f"{{%p for d in kt.{name} %}}")
+        _para(doc, "List Bullet", [("{{r d.title }}", ""),
+                                   ("{% if d.filename %}  ({{ 'official template' if d.official "
+                                    "else 'see' }}: {{ d.filename }}){% endif %}", "im")])
+        _tag(doc, "{%p else %}")
+        _para(doc, "Normal", "None listed in the playbook.")
+        _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p if kt.best_practices %}")
+    doc.add_heading("Best Practices", 2)
+    _tag(doc, "{%p for bp in kt.best_practices %}")
+    _para(doc, "List Bullet", "{{r bp }}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
+
+
+def _activities(doc) -> None:
+    table = _table(doc, ("#", "Activity", "Responsible Party", "Owner"), ACTIVITY_WIDTHS)
+    _row(table, tag="{%tr for g in kt.groups %}")
+    _row(table, tag="{%tr if g.title %}")
+    _row(table, whole=[("{{r g.title }}", "b")], fill=GROUP_FILL)
+    _row(table, tag="{%tr endif %}")
+    _row(table, tag="{%tr for a in g.activities %}")
+    _row(table, [("{{ a.index }}", ()), ("{{r a.text }}", ()), ("{{ a.party }}", ()),
+                 ([("{% if a.owner %}{{ a.owner }}{% else %}", ""),
+                   ("To be assigned{% endif %}", "im")], ())])
+    _row(table, tag="{%tr endfor %}")
+    _row(table, tag="{%tr endfor %}")
+    _gap(doc)
+
+
+def _stakeholders(doc) -> None:
+    """Named roles as rows; the roles nobody is named for yet in one line below."""
+    _tag(doc, "{%p if kt.stakeholders %}")
+    doc.add_heading("Stakeholders", 2)
+    _tag(doc, "{%p if kt.stakeholders|selectattr('named')|list %}")
+    table = _table(doc, ("Role", "Customer", "Provider", "Parties"), STAKEHOLDER_WIDTHS)
+    _row(table, tag="{%tr for s in kt.stakeholders if s.named %}")
+    person = [([(f"{{% if s.{party} and s.{party} != 'to be named' %}}{{{{ s.{party} }}}}"
+                 "{% else %}", ""),
+                (f"{{{{ (s.{party} or '\u2014')|capitalize }}}}{{% endif %}}", "im")], ())
+              for party in ("customer", "provider")]
+    _row(table, [("{{r s.role }}", ()), *person, ("{{ s.parties }}", ())])
+    _row(table, tag="{%tr endfor %}")
+    _gap(doc)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p if kt.unnamed_roles %}")
+    _para(doc, "Normal", [("To be named: ", "b"), ("{{ kt.unnamed_roles }}", "")])
+    _gap(doc)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endif %}")
+
+
+def _glossary(doc) -> None:
+    """An appendix of the playbook's glossary terms the document uses (none without)."""
+    _tag(doc, "{%p if terms %}")
+    _para(doc, "Heading 1", "Terms and Abbreviations", page_break=True)
+    _para(doc, "Normal", "Terms from the M3 Playbook glossary that this document uses.")
+    table = _table(doc, ("Term", "Meaning"), TERM_WIDTHS)
+    _row(table, tag="{%tr for t in terms %}")
+    _row(table, [("{{ t.name }}", ()), ("{{ t.description }}", ())])
+    _row(table, tag="{%tr endfor %}")
+    _tag(doc, "{%p endif %}")
+
+
+def _bookmark(paragraph, bm_id: int, name: str) -> None:
+    start = _el("w:bookmarkStart", id=str(bm_id), name=name)
+    end = _el("w:bookmarkEnd", id=str(bm_id))
+    ppr = paragraph._p.pPr
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        paragraph._p.insert(0, start)
+    paragraph._p.append(end)
+
+
+def _sections(doc, sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> None:
+    """The template's own guided sections, each heading bookmarked for the contents."""
+    for heading, subsections in sections:
+        doc.add_heading(heading, 1)
+        for sub, guidance in subsections:
+            _guided(doc, sub, 2, guidance)
+    headings = [p for p in doc.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+    for n, p in enumerate(headings, 1):
+        _bookmark(p, n, f"_Toc{n:08d}")
+
+
+def _toc_headings(sections) -> list[tuple[int, str, str]]:
+    out = []
+    for heading, subsections in sections:
+        out.append((1, heading, f"_Toc{len(out) + 1:08d}"))
+        for sub, _g in subsections:
+            out.append((2, sub, f"_Toc{len(out) + 1:08d}"))
+    return out
 
 
 # -- the two templates -------------------------------------------------------------------------
@@ -494,25 +732,32 @@ CONOPS_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 
 def _conops(path: Path) -> None:
     doc = _new_document()
-    _front_matter(doc, "Concept of Operations  \u2022  M3 Phase {{phase}}: {{phase_name}}")
-    for heading, subsections in CONOPS_SECTIONS:
-        doc.add_heading(heading, 1)
-        for sub, guidance in subsections:
-            _guided(doc, sub, 2, guidance)
-    _marker(doc)
-    _save(doc, path, "conops")
+    _front_matter(doc, "Concept of Operations  \u2022  M3 Phase {{ document.phase }}: "
+                       "{{ document.phase_name }}", _toc_headings(CONOPS_SECTIONS))
+    _sections(doc, CONOPS_SECTIONS)
+    _key_tasks(doc)
+    _glossary(doc)
+    _save(doc, path)
+
+
+GENERIC_SECTIONS = (
+    ("Introduction", (
+        ("Purpose", "Explain what this deliverable records, the decision or milestone it "
+                    "supports, and who will use it."),
+        ("Approach", "Summarize how the content was gathered and validated, and note any "
+                     "open questions the reader should know about."),
+    )),
+)
 
 
 def _generic(path: Path) -> None:
     doc = _new_document()
-    _front_matter(doc, "M3 Phase {{phase}}: {{phase_name}}  \u2022  {{version_label}}")
-    doc.add_heading("Introduction", 1)
-    _guided(doc, "Purpose", 2, "Explain what this deliverable records, the decision or milestone it "
-                               "supports, and who will use it.")
-    _guided(doc, "Approach", 2, "Summarize how the content was gathered and validated, and note any "
-                                "open questions the reader should know about.")
-    _marker(doc)
-    _save(doc, path, "generic")
+    _front_matter(doc, "M3 Phase {{ document.phase }}: {{ document.phase_name }}  \u2022  "
+                       "{{ document.version_label }}", _toc_headings(GENERIC_SECTIONS))
+    _sections(doc, GENERIC_SECTIONS)
+    _key_tasks(doc)
+    _glossary(doc)
+    _save(doc, path)
 
 
 def _new_document():
@@ -545,16 +790,14 @@ def _drop_extras(doc) -> None:
         settings.remove(el)
 
 
-def _save(doc, path: Path, kind: str) -> None:
-    """Save, then normalize through the package layer with fixed properties."""
+def _save(doc, path: Path) -> None:
+    """Save, then normalize through the package layer; the properties carry tags."""
     doc.settings.element.append(_el("w:updateFields", val="true"))
     _order_settings(doc.settings.element)
     buf = io.BytesIO()
     doc.save(buf)
     pkg = Template(path, buf.getvalue()).new()
-    title = {"conops": "Concept of Operations", "generic": "M3 Deliverable"}[kind]
-    core = CORE_XML.replace("{title}", title).replace("{kind}", kind)
-    pkg.put("docProps/core.xml", parse_xml(core.encode()))
+    pkg.put("docProps/core.xml", parse_xml(CORE_XML.encode()))
     app = pkg.xml("docProps/app.xml")
     for el in app:
         if el.tag.endswith("}Application"):

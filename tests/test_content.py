@@ -113,6 +113,8 @@ def test_status_fields(playbook, engagement, documents):
         "December 15, 2026", "Dec 15, 2026", "12/15/2026")
     assert entry["risks"] == ["Retained-organization design depends on the workforce "
                               "assessment"]
+    assert entry["status_text"] == ("On track, 50% complete, planned October 1, 2026 to "
+                                    "December 15, 2026")
     for act in entry["activities"]:
         assert (act["status"], act["percent_complete"], act["finish"]) == (
             "G", 50, dt.date(2026, 12, 15))
@@ -121,6 +123,7 @@ def test_status_fields(playbook, engagement, documents):
     assert (quiet["status"], quiet["status_label"], quiet["percent_complete"],
             quiet["start"], quiet["start_text"], quiet["start_short"]) == ("", "", None, None,
                                                                           "", "")
+    assert quiet["status_text"] == ""
 
 
 def test_activity_status_plugs_in_per_activity(playbook, engagement):

@@ -1,4 +1,5 @@
-"""The one renderer interface: each format's renderer, and official templates routed to the filler."""
+"""The one renderer interface: Word through the engine, the other formats' renderers, and
+official templates without tags routed to the filler."""
 from __future__ import annotations
 
 import io
@@ -10,7 +11,9 @@ import pytest
 from m3docs import load_engagement, load_playbook
 from m3docs.ooxml.package import Template
 from m3docs.pack import plan_pack, select_scope
-from m3docs.renderers import render_document, renderer_for
+from m3docs.content import document_context
+from m3docs.engine import compiled
+from m3docs.renderers import ENGINE_FORMATS, render_document, renderer_for
 from m3docs.templates import TemplateChain, own_templates_dir
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "engagement.yaml"
@@ -24,7 +27,7 @@ def planned():
     return book, eng, {d.format: d for d in plan_pack(book, eng, chain, select_scope(book, eng))}
 
 
-@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pptx"])
+@pytest.mark.parametrize("fmt", sorted({"docx", "xlsx", "pptx"} - ENGINE_FORMATS))
 def test_each_format_has_one_renderer(planned, fmt):
     book, eng, docs = planned
     doc = docs[fmt]
@@ -36,17 +39,39 @@ def test_each_format_has_one_renderer(planned, fmt):
     assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
 
 
-def test_official_templates_go_to_the_filler(planned):
+@pytest.mark.parametrize("fmt", sorted(ENGINE_FORMATS))
+def test_engine_formats_render_the_document_context(planned, fmt):
+    book, eng, docs = planned
+    doc = docs[fmt]
+    template = Template(own_templates_dir() / f"{doc.deliverable.kind}.{fmt}")
+    data, _warnings = compiled(template, fmt).render(document_context(doc, book, eng))
+    engine = zipfile.ZipFile(io.BytesIO(data))
+    ours = zipfile.ZipFile(io.BytesIO(render_document(doc, template, eng, book).data))
+    assert engine.testzip() is None and ours.namelist() == engine.namelist()
+    changed = [n for n in engine.namelist() if engine.read(n) != ours.read(n)]
+    assert changed == ["word/document.xml"]  # only the contents' cached entries differ
+
+
+def test_official_templates_go_to_the_filler(planned, tmp_path):
+    """An official template (no tags) is filled in place; a tagged one, even when the chain
+    calls it official, goes through the engine like ours."""
+    import docx
     book, eng, docs = planned
     doc = docs["docx"]
-    template = Template(own_templates_dir() / "conops.docx")
-    ours = render_document(doc, template, eng, book).data
-    filled = render_document(doc, template, eng, book, official=True).data
-    assert filled != ours
+    plain = docx.Document()
+    plain.add_paragraph("Prepared for [Agency Name]")
+    plain.save(str(tmp_path / "official.docx"))
+    filled = render_document(doc, Template(tmp_path / "official.docx"), eng, book,
+                             official=True).data
     body = zipfile.ZipFile(io.BytesIO(filled)).read("word/document.xml").decode()
     assert "Key Task Context" in body
+    tagged = Template(own_templates_dir() / "conops.docx")
+    assert render_document(doc, tagged, eng, book, official=True).data == \
+        render_document(doc, tagged, eng, book).data
 
 
 def test_unknown_format():
     with pytest.raises(ValueError):
         renderer_for("odt")
+    with pytest.raises(ValueError):
+        renderer_for("docx")  # Word is filled by the engine

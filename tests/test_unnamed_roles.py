@@ -12,7 +12,7 @@ from m3docs.playbook.model import Party, Stakeholder
 from m3docs.playbook.richtext import RichText
 from m3docs.plan import Deliverable, Document
 from m3docs.renderers.common import named_first, unnamed_line
-from m3docs.renderers.docx import DocxRenderer
+from m3docs.renderers import render_document
 from m3docs.renderers.official.tables import key_task_blocks
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -32,7 +32,7 @@ def test_own_word_document_gathers_unnamed_roles(playbook, engagement):
     deliverable = Deliverable("c", "Target State Concept of Operations", ("Target State Concept of "
                               "Operations",), "", "conops", "docx")
     doc = Document(deliverable, 3, "Version 1", (kt,), ())
-    data = DocxRenderer().render(doc, Template(TEMPLATES / "conops.docx"), engagement,
+    data = render_document(doc, Template(TEMPLATES / "conops.docx"), engagement,
                                  playbook).data
     d = docx.Document(io.BytesIO(data))
     (table,) = [t for t in d.tables if t.rows[0].cells[0].text.strip() == "Role"]

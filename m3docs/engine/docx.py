@@ -39,9 +39,9 @@ from markupsafe import Markup, escape as _escape
 from lxml import etree
 
 from ..errors import Diagnostic
-from ..ooxml.package import Template
+from ..ooxml.package import Package, Template
 from ..ooxml.xml import NS, RT, clean_text, qn
-from ..playbook.richtext import SAFE_SCHEMES
+from ..playbook.richtext import SAFE_SCHEMES, RichText, Run
 from . import core
 from .core import Place, Tag, TemplateProblems
 
@@ -258,8 +258,16 @@ def _f_paragraph(value: Any, k: int) -> Markup:
     return Markup("".join(site.para + _rich_runs(t, site, state) + "</w:p>" for t in texts))
 
 
+def _f_link(url: Any, text: Any = None) -> RichText:
+    """``{{r kt.url|link('View in the M3 Playbook') }}``: a hyperlink to ``url`` reading
+    ``text`` (the url itself when no text is given); plain text when ``url`` is empty."""
+    target = "" if isinstance(url, Undefined) or url is None else str(url)
+    label = target if text is None or isinstance(text, Undefined) else str(text)
+    return RichText((Run(label, url=target or None),)) if label else RichText()
+
+
 FILTERS: dict[str, Callable[..., Any]] = {"m3t": _f_text, "m3a": _f_attr, "m3r": _f_runs,
-                                          "m3p": _f_paragraph}
+                                          "m3p": _f_paragraph, "link": _f_link}
 ENV = core.make_environment(FILTERS)
 
 
@@ -824,7 +832,10 @@ class CompiledDocx:
         self.parts = parts
         self.names = frozenset().union(*(p.compiled.names for p in parts)) - {"loop"}
 
-    def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+    def render(self, context: Mapping[str, Any],
+               finish: Callable[[Package], None] | None = None) -> tuple[bytes, list[str]]:
+        """The filled document's bytes and warnings; ``finish`` (optional) edits the filled
+        package before it is written (m3docs refreshes a table of contents there)."""
         package = self.template.new()
         record = core.RenderRecord()
         cleaned, unsafe = False, []
@@ -851,6 +862,8 @@ class CompiledDocx:
         if unsafe:
             warnings.append("links that are not http, https or mailto were written as plain "
                             f"text: {', '.join(sorted(set(unsafe)))}")
+        if finish is not None:
+            finish(package)
         return package.to_bytes(), warnings
 
 
@@ -989,8 +1002,8 @@ def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> 
     compiled = _compile(source, places, file, part)
     rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
     rels = template.bytes_of(rels_name) if rels_name in template.raw else None
-    return _Part(part, compiled, places, builder.texts, builder.runs, rels_name, rels, builder.regrid,
-                 _next_rid(rels))
+    return _Part(part, compiled, places, builder.texts, builder.runs, rels_name, rels,
+                 next_rid=_next_rid(rels), regrid=builder.regrid)
 
 
 def _check(found: Iterable[_Found]) -> list[Diagnostic]:

@@ -15,7 +15,7 @@ from ...playbook.model import Playbook
 from ...plan import Document
 from ..common import per_template
 from .placeholders import Filler
-from .wordtoc import Numbering, number_headings, rewrite_toc
+from ...ooxml.wordtoc import Numbering, number_headings, rewrite_toc
 from .tables import Block, Feed, TemplateRow, best_feed, context_blocks, context_placed, \
     kept_rows_start, prototype_index, row_kind
 

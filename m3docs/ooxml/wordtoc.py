@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ...ooxml.xml import qn
+from .xml import qn
 
 TOC_LEVELS = re.compile(r'\\o\s+"?(\d)-(\d)"?')
 TOC_FIELD = re.compile(r"^\s*TOC\b")
