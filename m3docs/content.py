@@ -112,15 +112,20 @@ def activity_progress(engagement: Engagement, number: str, task: TaskStatus) -> 
     """The one place an activity's status is filled: the engagement's status of the
     activity (``engagement.activity_status(number)``, when the engagement has one and
     reports on it), each field defaulting to its key task's. ``owner`` is the reported
-    owner of the activity, else None (the caller then names the leads)."""
+    owner of the activity, else None (the caller then names the leads). ``status_given``
+    is the label of a code someone set (the engagement's ``status:``, a schedule's Status
+    cell), "" for a code the rule computed: a workbook read back as a schedule then judges
+    its figures afresh."""
     report = getattr(engagement, "activity_status", None)
     own = report(number) if callable(report) else None
 
     def pick(name: str) -> Any:
         value = getattr(own, name, None) if own is not None else None
         return getattr(task, name) if value is None else value
+    given = getattr(own, "status", None) if getattr(own, "source", "rule") != "rule" else None
     return {**status_fields(pick("status"), pick("percent_complete"), pick("start"),
                             pick("finish")),
+            "status_given": STATUS_CODES.get(given or "", ""),
             "owner": getattr(own, "owner", None) or None}
 
 
