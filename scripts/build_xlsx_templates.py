@@ -382,10 +382,171 @@ def generic_workbook() -> Workbook:
     return wb
 
 
+# -- the deliverables tracker ------------------------------------------------------------
+TRACKER_SUBTITLE = "{{ agency }}   |   {{ program }}   |   As of {{ date }}"
+NOTE_FONT = Font(name=FONT, size=10, italic=True, color=GREY)
+# Phase cells: Version 1 blue, Updated green, Used grey (a conditional format on the value).
+PHASE_LOOKS = (("Version 1", "DDEBF7", Font(bold=True, color=NAVY)),
+               ("Updated", "E2EFDA", Font(color="375623")),
+               ("Used", "F2F2F2", Font(italic=True, color=GREY)))
+LINK = '{{r %s | link(%s | urlencode) }}'
+# A control column ({%tc %}) is narrow: it vanishes when the workbook is filled.
+CONTROL_WIDTH = 4
+
+
+@dataclass(frozen=True)
+class TrackerCol:
+    """One column of a tracker sheet: header, width, body tag, alignment, number format; a
+    ``loop`` column stands for one column per item (the header and body tags repeat)."""
+
+    header: str
+    width: float
+    value: str | None = None
+    center: bool = False
+    number_format: str | None = None
+    loop: tuple[str, str] | None = None   # (header row's loop, body row's loop)
+
+
+DELIVERABLE_COLUMNS = (
+    TrackerCol("Deliverable", 34, "{{ d.title }}"),
+    TrackerCol("Format", 11, "{{ d.format_label }}", center=True),
+    TrackerCol("Phase {{ p.number }}\n{{ p.name }}", 13,
+               "{% if c.path %}" + LINK % ("c.label", "c.path") + "{% else %}{{ c.label }}"
+               "{% endif %}", center=True, loop=("for p in phases", "for c in d.phases")),
+    TrackerCol("Produced by (key tasks)", 22, "{{ d.produced_by }}"),
+    TrackerCol("Used by (key tasks)", 22, "{{ d.used_by }}"),
+    TrackerCol("Responsible Parties", 18, "{{ d.parties }}"),
+    TrackerCol("Status", 16, "{{ d.status_label }}", center=True),
+    TrackerCol("% Complete", 10, "{{ d.percent }}", center=True, number_format="0%"),
+    TrackerCol("File in Pack", 34, "{% if d.path %}" + LINK % ("d.file", "d.path") +
+               "{% endif %}"),
+)
+DELIVERABLE_ROWS = listing("for d in deliverables", "not deliverables") + (
+    "{%tr if idle_key_tasks %}", (), ("Key tasks in scope that list no deliverable (see the "
+                                      "RACI sheet for their stakeholders)",),
+    "{%tr for kt in idle_key_tasks %}", ("{{ kt.id }}  {{ kt.name }}",), "{%tr endfor %}",
+    "{%tr endif %}")
+RACI_COLUMNS = (
+    TrackerCol("Stakeholder Role", 34, "{{ r.role }}"),
+    TrackerCol("{{ kt.id }}", 9.5, "{{ p }}", center=True,
+               loop=("for kt in raci_key_tasks", "for p in r.parties")),
+)
+RACI_ROWS = listing("for r in raci", "not raci") + (
+    (), ('Parties: {% for p in party_codes %}{{ p.code }} = {{ p.label }}'
+         '{% if not loop.last %}, {% endif %}{% endfor %}',), ("Key tasks",),
+    "{%tr for kt in raci_key_tasks %}", ("{{ kt.id }}  {{ kt.name }}",), "{%tr endfor %}")
+TERM_COLUMNS = (TrackerCol("Term", 30, "{{ t.name }}"), TrackerCol("Meaning", 80,
+                                                                    "{{ t.description }}"),
+                TrackerCol("Glossary Section", 16, "{{ t.section }}"))
+TERM_ROWS = ("{%tr for t in terms %}", BODY, "{%tr endfor %}", "{%tr if not terms %}",
+             ("No term of the playbook's glossary appears in the pack.",), "{%tr endif %}")
+
+
+def tracker_columns(columns: tuple[TrackerCol, ...]) -> list[tuple[TrackerCol, str]]:
+    """The sheet's template columns: a loop column between its two control columns; each
+    as (column, role) with role 'open', 'body', 'close' or 'plain'."""
+    out = []
+    for col in columns:
+        if col.loop:
+            out += [(col, "open"), (col, "body"), (col, "close")]
+        else:
+            out.append((col, "plain"))
+    return out
+
+
+def add_tracker_sheet(wb: Workbook, name: str, title: str, footer: str,
+                      columns: tuple[TrackerCol, ...], rows: Rows, header_height: float,
+                      first: bool = False) -> tuple[Worksheet, Placed]:
+    """A tracker sheet: title rows, a header row (loop columns as {%tc %} cells), then the
+    body rows with their control rows, and notes below."""
+    ws = wb.active if first else wb.create_sheet(name)
+    ws.title = name
+    ws.sheet_view.showGridLines = False
+    laid = tracker_columns(columns)
+    last = get_column_letter(len(laid))
+    _text(ws, "A1", title, Font(name=FONT, size=16, bold=True, color=NAVY))
+    _text(ws, "A2", TRACKER_SUBTITLE, Font(name=FONT, size=10, italic=True, color=GREY))
+    ws.merge_cells(f"A1:{last}1")
+    ws.merge_cells(f"A2:{last}2")
+    ws.row_dimensions[1].height = 24
+    header_font = Font(name=FONT, size=10, bold=True, color="FFFFFF")
+    for i, (col, role) in enumerate(laid, 1):
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = CONTROL_WIDTH if role in ("open", "close") \
+            else col.width
+        head = ws[f"{letter}{HEADER_ROW}"]
+        if role in ("open", "close"):
+            head.value = f"{{%tc {col.loop[0]} %}}" if role == "open" else "{%tc endfor %}"
+            head.font = CONTROL_FONT
+            continue
+        head.value = col.header
+        head.font, head.fill, head.border = header_font, HEADER_FILL, GRID
+        head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    ws.row_dimensions[HEADER_ROW].height = header_height
+    bodies = []
+    for r, row in enumerate(rows, HEADER_ROW + 1):
+        if isinstance(row, str) and row not in (BODY, BLANK):
+            _text(ws, f"A{r}", row, CONTROL_FONT)
+        elif row in (BODY, BLANK):
+            _tracker_body(ws, r, laid, row == BODY)
+            bodies.append(r)
+        else:
+            for i, text in enumerate(row, 1):
+                _text(ws, f"{get_column_letter(i)}{r}", text, NOTE_FONT)
+    placed = Placed(HEADER_ROW, tuple(bodies), HEADER_ROW + len(rows))
+    ws.freeze_panes = f"B{HEADER_ROW + 1}"
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{placed.last + 1}"
+    _page_setup(ws, landscape=True, title_rows=f"1:{HEADER_ROW}", legal=True)
+    ws.oddFooter.left.text = footer
+    return ws, placed
+
+
+def _tracker_body(ws: Worksheet, r: int, laid: list[tuple[TrackerCol, str]],
+                  filled: bool) -> None:
+    body_font = Font(name=FONT, size=10)
+    for i, (col, role) in enumerate(laid, 1):
+        cell = ws.cell(r, i)
+        if role in ("open", "close"):
+            if filled:
+                cell.value = f"{{%tc {col.loop[1]} %}}" if role == "open" else "{%tc endfor %}"
+                cell.font = CONTROL_FONT
+            continue
+        if filled and col.value:
+            cell.value = col.value
+        cell.font, cell.border = body_font, GRID
+        cell.alignment = CENTER_TOP if col.center else WRAP_TOP
+        if col.number_format:
+            cell.number_format = col.number_format
+
+
+def tracker_workbook() -> Workbook:
+    """The pack's deliverables tracker: Deliverables (lineage by phase), RACI, Terms."""
+    wb = Workbook()
+    ws, placed = add_tracker_sheet(
+        wb, "Deliverables", "Deliverables Tracker", "{{ agency | replace(\"&\", \"&&\") }} - "
+        "Deliverables Tracker", DELIVERABLE_COLUMNS, DELIVERABLE_ROWS, 30, first=True)
+    phase = get_column_letter(1 + [c for c, _ in tracker_columns(DELIVERABLE_COLUMNS)].index(
+        DELIVERABLE_COLUMNS[2]) + 1)
+    for value, fill, font in PHASE_LOOKS:
+        ws.conditional_formatting.add(
+            _span(phase, placed),
+            CellIsRule(operator="equal", formula=[f'"{value}"'], font=font,
+                       fill=PatternFill("solid", fgColor="FF" + fill, bgColor="FF" + fill)))
+    add_tracker_sheet(wb, "RACI", "Stakeholder Roles by Key Task (RACI)",
+                      "{{ agency | replace(\"&\", \"&&\") }} - Stakeholder RACI",
+                      RACI_COLUMNS, RACI_ROWS, 22)
+    add_tracker_sheet(wb, "Terms", "Terms and Abbreviations",
+                      "{{ agency | replace(\"&\", \"&&\") }} - Terms and Abbreviations",
+                      TERM_COLUMNS, TERM_ROWS, 22)
+    return wb
+
+
 # The document's title in its properties (filled by the engine); the dates stay fixed, as a
 # tag is no date and readers refuse it there.
 TITLE_TAG = "{{ document.title }}"
-WORKBOOKS = {"rtm.xlsx": rtm_workbook, "generic.xlsx": generic_workbook}
+WORKBOOKS = {"rtm.xlsx": rtm_workbook, "generic.xlsx": generic_workbook,
+             "tracker.xlsx": tracker_workbook}
+TITLES = {"tracker.xlsx": "Deliverables Tracker - {{ program }}"}
 
 
 def normalize(path: Path, title: str, stamp: str = FIXED_TIME) -> None:
@@ -420,7 +581,7 @@ def build(out_dir: Path) -> list[Path]:
     for name, make in WORKBOOKS.items():
         path = out_dir / name
         make().save(path)
-        normalize(path, TITLE_TAG)
+        normalize(path, TITLES.get(name, TITLE_TAG))
         paths.append(path)
     return paths
 
