@@ -1104,7 +1104,7 @@ class _Render:
     def fit_heights(self, plan: SheetPlan, data: etree._Element,
                     order: list[tuple[int, int]]) -> None:
         """A row whose wrapped text needs more lines than its height shows grows to fit
-        (the estimate of ``sheetml.row_height``)."""
+        (the estimate of ``ooxml.worksheet.row_height``)."""
         tag_c, plain = qn("x:c"), f"{qn('x:is')}/{qn('x:t')}"
         for row, (t, _) in zip(data.iterchildren(qn("x:row")), order):
             widths = plan.fit_rows.get(t)
