@@ -427,7 +427,7 @@ DELIVERABLE_ROWS = listing("for d in deliverables", "not deliverables") + (
     "{%tr for kt in idle_key_tasks %}", ("{{ kt.id }}  {{ kt.name }}",), "{%tr endfor %}",
     "{%tr endif %}")
 RACI_COLUMNS = (
-    TrackerCol("Stakeholder Role", 34, "{{ r.role }}"),
+    TrackerCol("Stakeholder Role", 44, "{{ r.role }}"),
     TrackerCol("{{ kt.id }}", 9.5, "{{ p }}", center=True,
                loop=("for kt in raci_key_tasks", "for p in r.parties")),
 )
@@ -456,7 +456,8 @@ def tracker_columns(columns: tuple[TrackerCol, ...]) -> list[tuple[TrackerCol, s
 
 def add_tracker_sheet(wb: Workbook, name: str, title: str, footer: str,
                       columns: tuple[TrackerCol, ...], rows: Rows, header_height: float,
-                      first: bool = False) -> tuple[Worksheet, Placed]:
+                      first: bool = False, merge_titles: bool = True
+                      ) -> tuple[Worksheet, Placed]:
     """A tracker sheet: title rows, a header row (loop columns as {%tc %} cells), then the
     body rows with their control rows, and notes below."""
     ws = wb.active if first else wb.create_sheet(name)
@@ -466,8 +467,11 @@ def add_tracker_sheet(wb: Workbook, name: str, title: str, footer: str,
     last = get_column_letter(len(laid))
     _text(ws, "A1", title, Font(name=FONT, size=16, bold=True, color=NAVY))
     _text(ws, "A2", TRACKER_SUBTITLE, Font(name=FONT, size=10, italic=True, color=GREY))
-    ws.merge_cells(f"A1:{last}1")
-    ws.merge_cells(f"A2:{last}2")
+    if merge_titles:
+        ws.merge_cells(f"A1:{last}1")
+        ws.merge_cells(f"A2:{last}2")
+    else:   # a sheet that may be narrow: the title runs on, the subtitle wraps in column A
+        ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[1].height = 24
     header_font = Font(name=FONT, size=10, bold=True, color="FFFFFF")
     for i, (col, role) in enumerate(laid, 1):
@@ -534,7 +538,7 @@ def tracker_workbook() -> Workbook:
                        fill=PatternFill("solid", fgColor="FF" + fill, bgColor="FF" + fill)))
     add_tracker_sheet(wb, "RACI", "Stakeholder Roles by Key Task (RACI)",
                       "{{ agency | replace(\"&\", \"&&\") }} - Stakeholder RACI",
-                      RACI_COLUMNS, RACI_ROWS, 22)
+                      RACI_COLUMNS, RACI_ROWS, 22, merge_titles=False)
     add_tracker_sheet(wb, "Terms", "Terms and Abbreviations",
                       "{{ agency | replace(\"&\", \"&&\") }} - Terms and Abbreviations",
                       TERM_COLUMNS, TERM_ROWS, 22)

@@ -658,12 +658,9 @@ class SheetCompiler:
         for r, cells in tagged.items():
             if r in control or rows[r].get("customHeight") in ("1", "true"):
                 continue
-            first_loop = min((lp.open for lp in (col_loops or {}).get(r, [])), default=None)
             for cell in cells:
                 if int(cell.el.get("s", "0") or 0) in wrap:
                     col = cell.ref.rstrip("0123456789")
-                    if first_loop is not None and col_index(col) > first_loop:
-                        continue   # its column moves with the loop
                     out.setdefault(r, {})[col] = widths.get(col_index(col), default)
         return out
 
@@ -1059,7 +1056,7 @@ class _Render:
         if rows is not None:
             self.follow(plan, ws, data, rows, numbering.order)
         if plan.fit_rows:
-            self.fit_heights(plan, data, numbering.order)
+            self.fit_heights(plan, data, numbering.order, numbering.columns)
         ws.replace(ws.find(qn("x:sheetData")), data)
         if numbering.columns is not None:
             move_columns(ws, numbering.columns)
@@ -1102,7 +1099,7 @@ class _Render:
                     self.formula(f, t, new, rows, local)
 
     def fit_heights(self, plan: SheetPlan, data: etree._Element,
-                    order: list[tuple[int, int]]) -> None:
+                    order: list[tuple[int, int]], columns: "ColumnMap | None" = None) -> None:
         """A row whose wrapped text needs more lines than its height shows grows to fit
         (the estimate of ``ooxml.worksheet.row_height``)."""
         tag_c, plain = qn("x:c"), f"{qn('x:is')}/{qn('x:t')}"
@@ -1110,6 +1107,8 @@ class _Render:
             widths = plan.fit_rows.get(t)
             if not widths:
                 continue
+            if t in plan.col_loops:   # its cells sit where the column loops put them
+                widths = _moved_widths(widths, columns)
             texts = []
             for c in row.iterchildren(tag_c):
                 width = widths.get(c.get("r", "").rstrip("0123456789"))
@@ -1319,6 +1318,15 @@ class Numbering:
             block.start = block.top + self.shift
         block.made += 1
         return block.start + block.made - 1
+
+
+def _moved_widths(widths: dict[str, float], columns: ColumnMap | None) -> dict[str, float]:
+    """A row's column widths by the columns its cells went to (none: the columns moved
+    by another row's loops cannot be told)."""
+    if columns is None:
+        return {}
+    return {col_letter(new): w for col, w in widths.items()
+            for new in columns.copies(col_index(col))}
 
 
 def _blank_empty_text(data: etree._Element) -> None:
