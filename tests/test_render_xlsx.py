@@ -338,3 +338,38 @@ def test_shared_string_fields_become_inline_keeping_runs(rtm_doc, engagement, pl
     assert cell.get("t") == "inlineStr"
     assert cell.find(f"{qn('x:is')}/{qn('x:r')}/{qn('x:rPr')}/{qn('x:b')}") is not None
     assert part(data, "xl/sharedStrings.xml").find(qn("x:si")) is not None
+
+
+def users_workbook(path: Path, title_cell: str) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Mine"
+    ws["A1"] = title_cell
+    ws["A2"] = "{%tr for r in rtm %}"
+    ws["A3"], ws["B3"] = "{{ r.id }}", "{{ r.description }}"
+    ws["A4"] = "{%tr endfor %}"
+    wb.save(path)
+    return path
+
+
+def test_a_users_tagged_workbook_named_in_the_engagement(tmp_path, engagement, playbook,
+                                                          key_task):
+    from m3docs.api import render as render_one
+    mine = users_workbook(tmp_path / "mine.xlsx", "{{ agency }}: {{ document.title }}")
+    eng = dataclasses.replace(engagement, templates={"Requirements Traceability Matrix": mine})
+    entry = render_one("Requirements Traceability Matrix", playbook, eng, tmp_path / "out.xlsx")
+    assert entry["template"] == "mine.xlsx" and entry["warnings"] == []
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["Mine"]
+    assert ws["A1"].value == f"{engagement.agency}: Requirements Traceability Matrix (RTM)"
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == \
+        [r.id for r in engagement.requirements] + \
+        [f"{key_task.id}-{a.number:02d}" for a in key_task.activities]
+
+
+def test_a_users_workbook_whose_tags_do_not_compile_is_filled_in_place_and_said_so(
+        tmp_path, engagement, playbook):
+    from m3docs.api import render as render_one
+    mine = users_workbook(tmp_path / "mine.xlsx", "{{ agency ) }}")
+    eng = dataclasses.replace(engagement, templates={"Requirements Traceability Matrix": mine})
+    entry = render_one("Requirements Traceability Matrix", playbook, eng, tmp_path / "out.xlsx")
+    assert any("tags not filled" in w and "Mine!A1" in w for w in entry["warnings"])

@@ -6,7 +6,11 @@ string (so no text can ever be read as a formula, and the shared strings part is
 rewritten per document); a cell that is exactly one ``{{ expr }}`` writes a number, a
 boolean, a date or text according to the value. A row holding a ``{%tr ... %}`` tag is a
 control row: it is replaced by its statement, so the rows between ``{%tr for %}`` and
-``{%tr endfor %}`` repeat and the control rows vanish.
+``{%tr endfor %}`` repeat and the control rows vanish. Within a row, a cell holding
+``{%tc for ... %}`` and one holding ``{%tc endfor %}`` make a column loop: the cells between
+repeat, the two vanish, the cells to the right move over; the sheet's columns (widths, merges,
+filter, validations, formats, selection, dimension, defined names) follow the first row that
+has column loops. Formulas do not follow column loops.
 
 Render (per document): the Jinja output is parsed, its rows are numbered (each generated
 row after the one before, the rows below moved by what the loops added), and a

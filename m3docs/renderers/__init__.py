@@ -45,16 +45,29 @@ class EngineRenderer:
         return RenderResult(data, warnings)
 
 
+_TAG_OPENERS = (b"{{", b"{%", b"{#")
+
+
 def tagged(template: Template, fmt: str) -> bool:
-    """Whether a template carries tags the engine can fill (compiled once per Template);
-    a template whose tags do not compile is not taken for a tagged one."""
+    """Whether a template carries tags the engine can fill (see ``tag_problems``)."""
+    found, problems = tag_problems(template, fmt)
+    return found and not problems
+
+
+def tag_problems(template: Template, fmt: str) -> tuple[bool, list[str]]:
+    """Whether a template carries tags, and the errors that keep the engine from filling
+    it (compiled once per Template). Parts without a tag opener anywhere are not compiled
+    at all (an official template, read once, as bytes)."""
     from ..engine import compiled
     from ..engine.core import TemplateProblems
+    if not any(any(o in template.bytes_of(name) for o in _TAG_OPENERS)
+               for name in template.order if name.endswith(".xml")):
+        return False, []
     try:
         done = compiled(template, fmt)
-    except TemplateProblems:
-        return False
-    return bool(done.names) or bool(getattr(done, "sheets", None))
+    except TemplateProblems as exc:
+        return True, [str(d) for d in exc.diagnostics]
+    return bool(done.names) or bool(getattr(done, "sheets", None)), []
 
 
 def preload(formats: set[str], official: bool = False) -> None:
@@ -74,12 +87,20 @@ def render_document(doc: Document, template: Template, engagement: Engagement,
                     playbook: Playbook, official: bool = False) -> RenderResult:
     """Render one document: a tagged template (ours, or a user's) through the engine,
     another official template filled in place, ours of the other formats built."""
-    if doc.format in ENGINE_FORMATS and (not official or tagged(template, doc.format)):
-        return renderer_for(doc.format).render(doc, template, engagement, playbook)
+    problems: list[str] = []
+    if doc.format in ENGINE_FORMATS:
+        found, problems = tag_problems(template, doc.format) if official else (True, [])
+        if found and not problems:
+            return renderer_for(doc.format).render(doc, template, engagement, playbook)
     if official:
         from .official import fill_official
-        return fill_official(doc, template, engagement, playbook)
+        result = fill_official(doc, template, engagement, playbook)
+        if problems:   # tags that do not compile: filled as an official template, said so
+            result.warnings[:0] = [f"tags not filled ({len(problems)} error(s), first: "
+                                   f"{problems[0]}); filled in place as an official template"]
+        return result
     return renderer_for(doc.format).render(doc, template, engagement, playbook)
 
 
-__all__ = ["Renderer", "RenderResult", "renderer_for", "render_document", "preload", "tagged"]
+__all__ = ["Renderer", "RenderResult", "renderer_for", "render_document", "preload", "tagged",
+           "tag_problems"]
