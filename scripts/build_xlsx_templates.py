@@ -269,6 +269,13 @@ def highlight(ws: Worksheet, columns: tuple[Col, ...], header: str, value: str,
                    fill=PatternFill("solid", fgColor=color, bgColor=color)))
 
 
+def header_room(header: str, width: float) -> float:
+    """A column's width, at least room for its header's longest word and for the header on
+    three lines (the header row is 40 points: three lines of bold 10-point text)."""
+    words = max((len(w) for w in header.split()), default=0)
+    return round(max(width, words + 3, len(header) / 3 + 3), 1)
+
+
 def _span(col: str, placed: Placed) -> str:
     return f"{col}{placed.first}" if placed.first == placed.last else \
         f"{col}{placed.first}:{col}{placed.last}"
@@ -291,7 +298,7 @@ def _table(ws: Worksheet, header_row: int, columns: tuple[Col, ...], rows: Rows,
     for i, col in enumerate(columns, first_col):
         letter = get_column_letter(i)
         if column_widths:
-            ws.column_dimensions[letter].width = col.width
+            ws.column_dimensions[letter].width = header_room(col.header, col.width)
         head = ws[f"{letter}{header_row}"]
         head.value = col.header
         head.font, head.fill, head.border = header_font, HEADER_FILL, GRID
@@ -477,7 +484,7 @@ def add_tracker_sheet(wb: Workbook, name: str, title: str, footer: str,
     for i, (col, role) in enumerate(laid, 1):
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = CONTROL_WIDTH if role in ("open", "close") \
-            else col.width
+            else header_room(col.header, col.width)
         head = ws[f"{letter}{HEADER_ROW}"]
         if role in ("open", "close"):
             head.value = f"{{%tc {col.loop[0]} %}}" if role == "open" else "{%tc endfor %}"
