@@ -125,15 +125,20 @@ def activity_progress(engagement: Engagement, number: str, task: TaskStatus) -> 
     """The one place an activity's status is filled: the engagement's status of the
     activity (``engagement.activity_status(number)``, when the engagement has one and
     reports on it), each field defaulting to its key task's. ``owner`` is the reported
-    owner of the activity, else None (the caller then names the leads)."""
+    owner of the activity, else None (the caller then names the leads). ``status_given``
+    is the label of a code someone set (the engagement's ``status:``, a schedule's Status
+    cell), "" for a code the rule computed: a workbook read back as a schedule then judges
+    its figures afresh."""
     report = getattr(engagement, "activity_status", None)
     own = report(number) if callable(report) else None
 
     def pick(name: str) -> Any:
         value = getattr(own, name, None) if own is not None else None
         return getattr(task, name) if value is None else value
+    given = getattr(own, "status", None) if getattr(own, "source", "rule") != "rule" else None
     return {**status_fields(pick("status"), pick("percent_complete"), pick("start"),
                             pick("finish")),
+            "status_given": STATUS_CODES.get(given or "", ""),
             "owner": getattr(own, "owner", None) or None}
 
 
@@ -469,21 +474,27 @@ def _document_in(docs: list[Document], phase: int) -> Document | None:
     return next((d for d in here if d.outputs_of), here[0] if here else None)
 
 
-def _tracked(docs: list[Document], phases: list[int], engagement: Engagement) -> Context:
-    """One deliverable's row of the tracker."""
+def _tracked(docs: list[Document], phases: list[int], engagement: Engagement,
+             files: dict[str, str] | None) -> Context:
+    """One deliverable's row of the tracker (``files``: see tracker_context)."""
+    def file_of(doc: Document | None) -> str:
+        if doc is None or not doc.path:
+            return ""
+        return doc.path if files is None else files.get(doc.path, "")
+
     producers = _unique_tasks(kt for d in docs for kt in d.outputs_of)
     users = _unique_tasks(kt for d in docs for kt in d.inputs_of)
     cells = []
     for number in phases:
         label = _phase_label(docs, number)
         doc = _document_in(docs, number) if label else None
-        cells.append({"phase": number, "label": label, "path": doc.path if doc else ""})
+        cells.append({"phase": number, "label": label, "path": file_of(doc)})
     parties = sorted({p for kt in producers for p in kt.parties}, key=list(Party).index)
     statuses = [engagement.task_status(kt.id) for kt in producers]
     codes = {s.status for s in statuses if s.status}
     code = next((c for c in STATUS_SEVERITY if c in codes), "")
     pcts = [s.percent_complete for s in statuses if s.percent_complete is not None]
-    linked = [d for d in docs if d.path]
+    linked = [d for d in docs if file_of(d)]
     latest = max(linked, key=lambda d: (d.phase, bool(d.outputs_of))) if linked else None
     return {"title": " / ".join(dict.fromkeys(d.title for d in docs)),
             "format": docs[0].format, "format_label": FORMAT_LABELS.get(docs[0].format,
@@ -494,8 +505,8 @@ def _tracked(docs: list[Document], phases: list[int], engagement: Engagement) ->
             "status": code,
             "status_label": (STATUS_CODES[code] if code else NOT_REPORTED) if producers else "",
             "percent": sum(pcts) / len(pcts) / 100 if producers and pcts else None,
-            "path": latest.path if latest else "",
-            "file": latest.path.replace("\\", "/").rsplit("/", 1)[-1] if latest else ""}
+            "path": file_of(latest),
+            "file": file_of(latest).replace("\\", "/").rsplit("/", 1)[-1] if latest else ""}
 
 
 def _raci(tasks: list[KeyTask]) -> list[Context]:
@@ -515,17 +526,22 @@ def _raci(tasks: list[KeyTask]) -> list[Context]:
 
 
 def tracker_context(documents: list[Document], playbook: Playbook, engagement: Engagement,
-                    scope: Iterable[KeyTask] = ()) -> Context:
+                    scope: Iterable[KeyTask] = (),
+                    files: dict[str, str] | None = None) -> Context:
     """The context of a pack's deliverables tracker: one row per deliverable across the
     phases (its lineage), the stakeholder roles by key task (RACI) and the terms used.
-    ``scope``: the pack's key tasks, those that list no document included."""
+    ``scope``: the pack's key tasks, those that list no document included. ``files``: the
+    documents that have a file (document path -> the file's path from the tracker); a
+    path in the context is then that file's, and "" for a document without one (default:
+    every document has its file at its path)."""
     tasks = _unique_tasks(list(scope) + [kt for d in documents for kt in d.key_tasks])
     phases = sorted({p.number for p in playbook.phases} | {d.phase for d in documents})
     groups: dict[str, list[Document]] = {}
     for doc in documents:
         groups.setdefault(doc.deliverable.key, []).append(doc)
     ordered = [sorted(docs, key=lambda d: (d.phase, d.path)) for docs in groups.values()]
-    rows = sorted(((docs[0].phase, _tracked(docs, phases, engagement)) for docs in ordered),
+    rows = sorted(((docs[0].phase, _tracked(docs, phases, engagement, files))
+                   for docs in ordered),
                   key=lambda pr: (pr[0], pr[1]["title"].lower(), pr[1]["title"]))
     covered = {kt.id for d in documents for kt in d.key_tasks}
     raci_tasks = tasks or list(playbook.key_tasks)

@@ -454,7 +454,7 @@ def _assert_tracker_matches(docs, book, eng, scope):
         expected = [row["title"], row["format_label"]] + [c["label"] or None
                                                           for c in row["phases"]]
         expected += [row["produced_by"] or None, row["used_by"] or None,
-                     row["parties"].replace(" / ", ", ") or None, row["status_label"] or None,
+                     row["parties"] or None, row["status_label"] or None,
                      row["percent"], row["file"] or None]
         assert cells[:len(expected)] == expected
         assert len(cells) >= 2 + n + 6

@@ -121,7 +121,8 @@ def test_every_own_template_and_the_tracker_open_in_libreoffice(soffice, tmp_pat
     eng = example_engagement()
     out = tmp_path / "pack"
     report = build_pack(book, eng, out)
-    used = {d["template"] for d in report.documents}
+    from m3docs.tracker import tracker_template
+    used = {d["template"] for d in report.documents} | {Path(tracker_template().path).name}
     own = {p.name for p in own_templates_dir().iterdir() if p.suffix in (".docx", ".xlsx",
                                                                           ".pptx")}
     assert used == own, f"not every own template was exercised: {sorted(own - used)}"

@@ -1,4 +1,5 @@
-"""The Excel renderer on m3docs' own templates, read back with openpyxl."""
+"""m3docs' own Excel templates (tagged templates) filled by the workbook engine from the
+content model, read back with openpyxl."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +15,7 @@ from m3docs.engagement import Requirement
 from m3docs.ooxml.package import Template
 from m3docs.ooxml.xml import qn
 from m3docs.plan import Deliverable, Document
-from m3docs.renderers.xlsx import XlsxRenderer, column_field, layout_of
+from m3docs.renderers import render_document
 from m3docs.renderers.common import named_first, unnamed_line
 from m3docs.playbook.model import Party
 
@@ -42,7 +43,15 @@ def generic_template():
 
 
 def render(doc, template, engagement, playbook):
-    return XlsxRenderer().render(doc, template, engagement, playbook)
+    return render_document(doc, template, engagement, playbook)
+
+
+def body_row(template: Template, sheet: str) -> int:
+    """The template's body row on a sheet: the first row under the header without a tag
+    row ({%tr %}) in its first cell."""
+    ws = openpyxl.load_workbook(template.path)[sheet]
+    return next(r for r in range(4, ws.max_row + 1)
+                if not str(ws.cell(r, 1).value or "").startswith("{%tr"))
 
 
 def load(data: bytes):
@@ -95,8 +104,9 @@ def test_rtm_rows_reuse_the_example_row_styles(rtm_book, rtm_template):
     _, wb = rtm_book
     ws = wb["RTM"]
     example = openpyxl.load_workbook(rtm_template.path)["RTM"]
+    body = body_row(rtm_template, "RTM")
     for col in range(1, ws.max_column + 1):
-        want = example.cell(4, col)
+        want = example.cell(body, col)
         for row in range(4, ws.max_row + 1):
             got = ws.cell(row, col)
             assert got.border.left.style == want.border.left.style == "thin"
@@ -146,7 +156,7 @@ def test_freeze_filter_dimension_and_print_setup(rtm_book):
     assert ws.print_title_rows == "$1:$3"
     book = part(data, "xl/workbook.xml")
     names = {(n.get("name"), n.get("localSheetId")): n.text for n in book.iter(qn("x:definedName"))}
-    assert names[("_xlnm._FilterDatabase", "1")] == f"RTM!$A$3:$N${last}"
+    assert names[("_xlnm._FilterDatabase", "1")].replace("'", "") == f"RTM!$A$3:$N${last}"
 
 
 def test_row_heights_and_widths_fit(rtm_book, rtm_template):
@@ -155,9 +165,8 @@ def test_row_heights_and_widths_fit(rtm_book, rtm_template):
     template = openpyxl.load_workbook(rtm_template.path)["RTM"]
     cols = header_columns(ws)
     desc = cols["Requirement Description"]
-    assert ws.column_dimensions[desc].width <= template.column_dimensions[desc].width
-    empty = cols["Test Case(s)"]
-    assert ws.column_dimensions[empty].width < template.column_dimensions[empty].width
+    for col in cols.values():   # the template's author sets the widths
+        assert ws.column_dimensions[col].width == template.column_dimensions[col].width
     long_row = max(range(4, ws.max_row + 1), key=lambda r: len(ws[f"{desc}{r}"].value or ""))
     short_row = min(range(4, ws.max_row + 1), key=lambda r: len(ws[f"{desc}{r}"].value or ""))
     assert ws.row_dimensions[long_row].height > ws.row_dimensions[short_row].height
@@ -208,7 +217,7 @@ def test_illegal_characters_removed_with_a_warning(rtm_doc, rtm_template, engage
     wb = load(result.data)
     assert wb["RTM"]["D4"].value == "badchar"
     assert "Modernization" in wb["RTM"]["A2"].value
-    assert len(result.warnings) == 2
+    assert result.warnings and all("removed characters" in w for w in result.warnings)
 
 
 def test_same_input_same_bytes(rtm_doc, engagement, playbook):
@@ -222,10 +231,6 @@ def test_only_changed_parts_rewritten_and_template_untouched(rtm_doc, rtm_templa
     before = {n: rtm_template.bytes_of(n) for n in rtm_template.order}
     render(rtm_doc, rtm_template, engagement, playbook)
     assert {n: rtm_template.bytes_of(n) for n in rtm_template.order} == before
-    layout = layout_of(rtm_template)
-    assert layout is layout_of(rtm_template)
-    assert [s.table.kind if s.table else None for s in layout.sheets] == \
-        ["approvals", "requirements", None]
 
 
 def test_generic_workbook_activities_and_stakeholders(key_task, generic_template, engagement,
@@ -261,7 +266,7 @@ def test_generic_workbook_activities_and_stakeholders(key_task, generic_template
     named, unnamed = named_first(key_task.stakeholders, engagement)
     assert len(rows) == len(named) + 1 and rows[-1][1] == f"To be named: {unnamed_line(unnamed)}"
     pm = next(r for r in rows if r[1] == "Program Manager")
-    assert pm[2:] == ("Jordan Avery", "Riley Chen", "Customer, Provider")
+    assert pm[2:] == ("Jordan Avery", "Riley Chen", "Customer / Provider")
     log = wb["Log"]
     assert log["A1"].value == "RAID Log"
     assert log.max_row == 23 and log["C4"].value is None
@@ -314,7 +319,8 @@ def test_shared_string_fields_become_inline_keeping_runs(rtm_doc, engagement, pl
     pkg = base.new()
     sst = etree.fromstring(
         b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
-        b'uniqueCount="1"><si><r><rPr><b/></rPr><t>Doc: </t></r><r><t>{{title}}</t></r></si></sst>')
+        b'uniqueCount="1"><si><r><rPr><b/></rPr><t>Doc: </t></r><r><t>{{ document.title }}</t>'
+        b'</r></si></sst>')
     pkg.put("xl/sharedStrings.xml", sst, "application/vnd.openxmlformats-officedocument."
                                          "spreadsheetml.sharedStrings+xml")
     pkg.relate("xl/workbook.xml", "http://schemas.openxmlformats.org/officeDocument/2006/"
@@ -334,13 +340,36 @@ def test_shared_string_fields_become_inline_keeping_runs(rtm_doc, engagement, pl
     assert part(data, "xl/sharedStrings.xml").find(qn("x:si")) is not None
 
 
-def test_columns_recognized_by_header():
-    assert column_field("Requirements Unique ID #*") == "id"
-    assert column_field("Sub Process Area Requirement Name") == "sub_process"
-    assert column_field("Fit/Gap*") == "fit_gap"
-    assert column_field("Fit/Gap Description*") is None
-    assert column_field("Requirement Decision Maker") == "decision_maker"
-    assert column_field("Role (produces/uses)") == "task_role"
-    assert column_field("Responsible Party") == "parties"
+def users_workbook(path: Path, title_cell: str) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Mine"
+    ws["A1"] = title_cell
+    ws["A2"] = "{%tr for r in rtm %}"
+    ws["A3"], ws["B3"] = "{{ r.id }}", "{{ r.description }}"
+    ws["A4"] = "{%tr endfor %}"
+    wb.save(path)
+    return path
 
 
+def test_a_users_tagged_workbook_named_in_the_engagement(tmp_path, engagement, playbook,
+                                                          key_task):
+    from m3docs.api import render as render_one
+    mine = users_workbook(tmp_path / "mine.xlsx", "{{ agency }}: {{ document.title }}")
+    eng = dataclasses.replace(engagement, templates={"Requirements Traceability Matrix": mine})
+    entry = render_one("Requirements Traceability Matrix", playbook, eng, tmp_path / "out.xlsx")
+    assert entry["template"] == "mine.xlsx" and entry["warnings"] == []
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["Mine"]
+    assert ws["A1"].value == f"{engagement.agency}: Requirements Traceability Matrix (RTM)"
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == \
+        [r.id for r in engagement.requirements] + \
+        [f"{key_task.id}-{a.number:02d}" for a in key_task.activities]
+
+
+def test_a_users_workbook_whose_tags_do_not_compile_is_filled_in_place_and_said_so(
+        tmp_path, engagement, playbook):
+    from m3docs.api import render as render_one
+    mine = users_workbook(tmp_path / "mine.xlsx", "{{ agency ) }}")
+    eng = dataclasses.replace(engagement, templates={"Requirements Traceability Matrix": mine})
+    entry = render_one("Requirements Traceability Matrix", playbook, eng, tmp_path / "out.xlsx")
+    assert any("tags not filled" in w and "Mine!A1" in w for w in entry["warnings"])

@@ -49,7 +49,8 @@ def test_engine_formats_render_the_document_context(planned, fmt):
     ours = zipfile.ZipFile(io.BytesIO(render_document(doc, template, eng, book).data))
     assert engine.testzip() is None and ours.namelist() == engine.namelist()
     changed = [n for n in engine.namelist() if engine.read(n) != ours.read(n)]
-    assert changed == ["word/document.xml"]  # only the contents' cached entries differ
+    # only Word's contents differ: their cached entries are rewritten after rendering
+    assert changed == (["word/document.xml"] if fmt == "docx" else [])
 
 
 def test_official_templates_go_to_the_filler(planned, tmp_path):

@@ -1,4 +1,5 @@
-"""The deliverables tracker workbook, read back with openpyxl."""
+"""The deliverables tracker (the bundled tagged workbook filled by the engine), read back
+with openpyxl."""
 from __future__ import annotations
 
 import dataclasses
@@ -80,7 +81,7 @@ def test_one_row_per_deliverable_with_phase_labels(book):
     assert plan["Phase 3\nEngagement"].value == "Updated"
     assert plan["Produced by (key tasks)"].value == "1.1, 3.1"
     assert plan["Used by (key tasks)"].value == "2.1"
-    assert plan["Responsible Parties"].value == "Customer, Shared"
+    assert plan["Responsible Parties"].value == "Customer / Shared"
     assert plan["Status"].value == "Late, not critical"
     assert plan["% Complete"].value == pytest.approx(0.7)
     assert plan["Format"].value == "Word"
@@ -107,7 +108,11 @@ def test_files_are_relationship_hyperlinks(book, tracker):
     assert plan["Phase 1\nReadiness"].hyperlink.target == "Phase%201/Plan.docx"
     assert plan["Phase 3\nEngagement"].hyperlink.target == "Phase%203/Plan.docx"
     assert plan["Phase 2\nSelection"].hyperlink is None
-    assert plan["Phase 2\nSelection"].fill.fgColor.rgb == "FFF2F2F2"
+    ws = book["Deliverables"]   # each label's colour: a conditional format over the phase cells
+    looks = {rule.formula[0]: rule.dxf.fill.fgColor.rgb for cf in ws.conditional_formatting
+             for rule in cf.rules if plan["Phase 2\nSelection"].coordinate in cf.sqref
+             and plan["Phase 1\nReadiness"].coordinate in cf.sqref}
+    assert looks == {'"Version 1"': "FFDDEBF7", '"Updated"': "FFE2EFDA", '"Used"': "FFF2F2F2"}
     with zipfile.ZipFile(io.BytesIO(tracker)) as zf:
         rels = etree.fromstring(zf.read("xl/worksheets/_rels/sheet1.xml.rels"))
     targets = {r.get("Target") for r in rels}
@@ -143,13 +148,13 @@ def test_frozen_panes_filter_widths_and_print_setup(book):
 
 
 def test_dimension_covers_every_cell(tracker):
-    from m3docs.renderers import sheetml as sm
+    from m3docs.ooxml.cells import cell_ref, split_ref
     with zipfile.ZipFile(io.BytesIO(tracker)) as zf:
         for name in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"):
             root = etree.fromstring(zf.read(name))
-            refs = [sm.split_ref(c.get("r")) for c in root.iter(qn("x:c"))]
+            refs = [split_ref(c.get("r")) for c in root.iter(qn("x:c"))]
             rows = [int(r.get("r")) for r in root.iter(qn("x:row"))]
-            want = sm.range_ref(1, min(rows), max(c for c, _ in refs), max(rows))
+            want = f"{cell_ref(1, min(rows))}:{cell_ref(max(c for c, _ in refs), max(rows))}"
             assert root.find(qn("x:dimension")).get("ref") == want
             assert rows == sorted(rows) and len(set(rows)) == len(rows)
 
@@ -177,7 +182,9 @@ def test_a_deliverable_only_used_has_no_status():
 
 def test_empty_pack_still_a_valid_workbook():
     wb = openpyxl.load_workbook(io.BytesIO(build_tracker([], PLAYBOOK, ENGAGEMENT, {})))
-    assert wb.sheetnames == ["Deliverables", "RACI"]
+    assert wb.sheetnames == ["Deliverables", "RACI", "Terms"]
+    assert [r[0] for r in wb["Terms"].iter_rows(min_row=4, values_only=True)] == [
+        "No term of the playbook's glossary appears in the pack."]
     assert [c.value for c in wb["RACI"][3]][1:] == ["1.1", "2.1", "3.1"]
 
 

@@ -6,7 +6,11 @@ string (so no text can ever be read as a formula, and the shared strings part is
 rewritten per document); a cell that is exactly one ``{{ expr }}`` writes a number, a
 boolean, a date or text according to the value. A row holding a ``{%tr ... %}`` tag is a
 control row: it is replaced by its statement, so the rows between ``{%tr for %}`` and
-``{%tr endfor %}`` repeat and the control rows vanish.
+``{%tr endfor %}`` repeat and the control rows vanish. Within a row, a cell holding
+``{%tc for ... %}`` and one holding ``{%tc endfor %}`` make a column loop: the cells between
+repeat, the two vanish, the cells to the right move over; the sheet's columns (widths, merges,
+filter, validations, formats, selection, dimension, defined names) follow the first row that
+has column loops. Formulas do not follow column loops.
 
 Render (per document): the Jinja output is parsed, its rows are numbered (each generated
 row after the one before, the rows below moved by what the loops added), and a
@@ -34,7 +38,8 @@ from openpyxl.formula.translate import Translator, TranslatorError
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from ..ooxml import rowmove
-from ..ooxml.cells import col_index, col_letter, move_formula, move_sqref, split_ref
+from ..ooxml.cells import (col_index, col_letter, move_formula, move_sqref, same_sheet,
+                           split_ref)
 from ..ooxml.package import Package, Template, resolve_target
 from ..ooxml.xml import RT, parse_xml, qn
 from ..ooxml.worksheet import child as sheet_child, column_widths, row_height
@@ -57,6 +62,11 @@ _MARK = re.compile(r"<\?m3 (\d+)\?>")
 # a character XML cannot hold, so no text carries it (values are cleaned of it).
 ROW_MARK = "\x00"
 _CELL_COLUMN = re.compile(r'(<c r="[A-Z]{1,3})"')
+_LOOP_COLUMN = re.compile(r'r="TC(\d+)"')
+# In a row with column loops, a cell's column is written ``\x01N`` (its template column),
+# each pass of a loop starts with ``\x02open,close\x02`` and the loop ends with
+# ``\x03open,close\x03``: the render numbers the columns from these (see Numbering).
+_COLUMN_MARKS = re.compile("\x01(\\d+)|\x02(\\d+),(\\d+)\x02|\x03(\\d+),(\\d+)\x03")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _TAGGED = re.compile(r"\{\{|\{%|\{#|\{_\{|\}_\}|\{_%|%_\}")
 _XMLNS = re.compile(r' xmlns(?::\w+)?="[^"]*"')
@@ -124,7 +134,7 @@ def m3_rich(value: Any) -> str:
         props = ("<b/>" if bold else "") + ("<i/>" if italic else "")
         if url:
             url = _ILLEGAL.sub("", str(url)).strip()
-            if url.lower().startswith(LINK_SCHEMES):
+            if url.lower().startswith(LINK_SCHEMES) or _relative(url):
                 link = link or url
             props += f'<u/><color rgb="{LINK_COLOR}"/>'
         props = f"<rPr>{props}</rPr>" if props else ""
@@ -132,6 +142,42 @@ def m3_rich(value: Any) -> str:
     if link:
         out.append(f"<m3link u={quoteattr(str(link))}/>")
     return "".join(out)
+
+
+def _relative(url: str) -> bool:
+    """A relative reference (``Phase%203/Plan.docx``): a file beside the workbook, never a
+    scheme (``file:``, ``javascript:``), a drive or an absolute or network path."""
+    head = url.split("/", 1)[0]
+    return bool(url) and ":" not in head and not url.startswith(("/", "\\"))
+
+
+@dataclass(frozen=True)
+class _Run:
+    text: str
+    url: str | None = None
+    bold: bool = False
+    italic: bool = False
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Text that links to ``url`` (``{{r x | link(url) }}``): one run."""
+
+    text: str
+    url: str
+
+    @property
+    def runs(self) -> list[_Run]:
+        return [_Run(self.text, self.url or None)]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def m3_link(value: Any, url: Any) -> Linked:
+    """``{{r d.file | link(d.path | urlencode) }}``: the value's text as a hyperlink (a web
+    or mail address, or a path relative to the workbook); no link when ``url`` is empty."""
+    return Linked("" if value is None else str(value), "" if url is None else str(url))
 
 
 def _number(value: Any) -> str:
@@ -272,6 +318,122 @@ class LoopRows:
         return self._first_last(row)[0]
 
 
+# -- where the columns went (column loops) ----------------------------------------------------
+@dataclass(frozen=True)
+class ColumnLoop:
+    """A row's ``{%tc for %}`` (column ``open``) ... ``{%tc endfor %}`` (column ``close``):
+    the columns between repeat, the two control cells vanish."""
+
+    open: int
+    close: int
+    jinja: str
+    open_el: int
+    close_el: int
+
+
+class ColumnMap:
+    """Where each template column of a sheet went: ``loops`` are (open, close, passes) of
+    the first row with column loops, which the sheet's columns follow (widths, merges,
+    filter, validations, formats, selection, dimension, defined names). Formulas do not
+    follow column loops."""
+
+    def __init__(self, loops: list[tuple[int, int, int]]):
+        self.loops = sorted(loops)
+
+    def first_last(self, c: int) -> tuple[int, int]:
+        shift = 0
+        for a, b, n in self.loops:
+            width = b - a - 1
+            if c < a:
+                break
+            start = a + shift
+            if c == a:
+                return start, start - 1
+            if c < b:
+                first = start + c - a - 1
+                return (first, first + (n - 1) * width) if n else (start, start - 1)
+            if c == b:
+                return start + n * width, start + n * width - 1
+            shift += n * width - (b - a + 1)
+        return c + shift, c + shift
+
+    def span(self, c1: int, c2: int) -> tuple[int, int] | None:
+        first, last = self.first_last(c1)[0], self.first_last(c2)[1]
+        return (first, last) if last >= first else None
+
+    def copies(self, c: int) -> list[int]:
+        """The columns a template column became (none for a control column)."""
+        for a, b, n in self.loops:
+            if a < c < b:
+                first = self.first_last(c)[0]
+                return [first + k * (b - a - 1) for k in range(n)]
+            if c in (a, b):
+                return []
+        return [self.first_last(c)[0]]
+
+    def ref(self, ref: str) -> str | None:
+        """A cell or range (``$`` kept; column and row ranges as they are) after the move."""
+        a, colon, b = ref.partition(":")
+        ma, mb = _COLUMN_REF.fullmatch(a), _COLUMN_REF.fullmatch(b or a)
+        if not ma or not mb:
+            return ref
+        got = self.span(col_index(ma.group(2)), col_index(mb.group(2)))
+        if got is None:
+            return None
+        left = f"{ma.group(1)}{col_letter(got[0])}{ma.group(3)}"
+        if not colon and got[0] == got[1]:
+            return left
+        return f"{left}:{mb.group(1)}{col_letter(got[1])}{mb.group(3)}"
+
+    def sqref(self, sqref: str) -> str:
+        return " ".join(m for m in (self.ref(part) for part in sqref.split()) if m)
+
+
+_COLUMN_REF = re.compile(r"(\$?)([A-Z]{1,3})(\$?\d+)")
+_NAME_REF = re.compile(r"((?:'[^']*(?:''[^']*)*'|[A-Za-z_][\w.]*)!)(\$?[A-Z]{1,3}\$?\d+"
+                       r"(?::\$?[A-Z]{1,3}\$?\d+)?)")
+
+
+def move_columns(ws: etree._Element, cols: ColumnMap) -> None:
+    """The sheet's column widths and ranges follow its column loops."""
+    for tag in ("x:mergeCell", "x:autoFilter", "x:dimension", "x:dataValidation",
+                "x:conditionalFormatting", "x:selection", "x:pane", "x:hyperlink"):
+        for el in list(ws.iter(qn(tag))):
+            for attr in ("ref", "sqref", "activeCell", "topLeftCell"):
+                if el.get(attr):
+                    el.set(attr, cols.sqref(el.get(attr)) or el.get(attr))
+    holder = ws.find(qn("x:cols"))
+    if holder is None:
+        return
+    widths: dict[int, dict[str, str]] = {}
+    for col in list(holder):
+        attrs = {k: v for k, v in col.attrib.items() if k not in ("min", "max")}
+        for c in range(int(col.get("min", "1")), int(col.get("max", "1")) + 1):
+            for new in cols.copies(c):
+                widths[new] = attrs
+        holder.remove(col)
+    runs: list[list] = []
+    for c in sorted(widths):
+        if runs and runs[-1][1] == c - 1 and runs[-1][2] == widths[c]:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c, widths[c]])
+    for lo, hi, attrs in runs:
+        el = etree.SubElement(holder, qn("x:col"), min=str(lo), max=str(hi))
+        for k, v in attrs.items():
+            el.set(k, v)
+
+
+def move_column_names(pkg: Package, main: str, sheet: str, cols: ColumnMap) -> None:
+    """Defined names over the sheet's cells (filter, print area) follow its column loops."""
+    names = pkg.xml(main).find(qn("x:definedNames"))
+    for dn in names if names is not None else []:
+        if dn.text and "!" in dn.text:
+            dn.text = _NAME_REF.sub(
+                lambda m: m.group(1) + (cols.ref(m.group(2)) or m.group(2))
+                if same_sheet(m.group(1)[:-1], sheet) else m.group(0), dn.text)
+
+
 # -- one compiled sheet ----------------------------------------------------------------------
 @dataclass
 class TextField:
@@ -303,6 +465,7 @@ class SheetPlan:
     body_merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     fit_rows: dict[int, dict[str, float]] = field(default_factory=dict)
     fields: list[TextField] = field(default_factory=list)
+    col_loops: dict = field(default_factory=dict)   # row -> [ColumnLoop]
 
 
 @dataclass
@@ -395,10 +558,11 @@ class SheetCompiler:
             if message:
                 self.errors.append(place.diagnostic("error", message))
                 self.broken.add(id(tag))
-            elif tag.level == "tc":
+            elif tag.level == "tc" and tag.word not in ("for", "endfor"):
                 self.errors.append(place.diagnostic(
-                    "error", f"{tag.text.strip()}: column tags ({{%tc %}}) have no meaning in "
-                             f"a workbook; use {{%tr %}} rows"))
+                    "error", f"{tag.text.strip()}: a workbook's column tags are "
+                             f"{{%tc for ... %}} and {{%tc endfor %}}"))
+                self.broken.add(id(tag))
         return tags
 
     # -- rows and loops -----------------------------------------------------------------
@@ -409,6 +573,7 @@ class SheetCompiler:
         control: dict[int, list[Tag]] = {}
         row_tags: list[tuple[Tag, Place]] = []
         cell_source: dict[int, str] = {}
+        plain: list[tuple[int, _Cell]] = []
         for r in sorted(tagged):
             for cell in tagged[r]:
                 place = self.place(f"{self.name}!{cell.ref}")
@@ -420,9 +585,17 @@ class SheetCompiler:
                     self.control_place.setdefault(r, place)
                     row_tags.extend(tr)
                     continue
+                if any(tag.level == "tc" for tag, _ in tags):
+                    self._column_control(r, cell, tags, plan)
+                    continue
                 self.errors += core.check_blocks(tags, frozenset(self.broken))
-                cell_source[id(cell.el)] = self._cell_source(cell)
+                plain.append((r, cell))
         self.errors += core.check_blocks(row_tags, frozenset(self.broken))
+        plan.col_loops = self._pair_columns(plan.col_loops)
+        for r, cell in plain:
+            column = f"\x01{col_index(cell.ref.rstrip('0123456789'))}" \
+                if r in plan.col_loops else None
+            cell_source[id(cell.el)] = self._cell_source(cell, column)
         plan.blocks = _blocks(control)
         if plan.blocks:
             _fill_gaps(data, plan.blocks)
@@ -430,14 +603,51 @@ class SheetCompiler:
             plan.body_merges = _take_body_merges(ws, plan.blocks)
         plan.formula_rows = {int(row.get("r")) for row in data.iter(qn("x:row"))
                              if row.find(f"{qn('x:c')}/{qn('x:f')}") is not None}
-        plan.fit_rows = self._fit_rows(ws, data, tagged, control)
-        plan.compiled = self._compile(data, control, cell_source)
+        plan.fit_rows = self._fit_rows(ws, data, tagged, control, plan.col_loops)
+        plan.compiled = self._compile(data, control, cell_source, plan.col_loops)
         plan.locate = getattr(self, "locate", None)
         data.getparent().replace(data, etree.Element(qn("x:sheetData")))
 
+    # -- column loops -------------------------------------------------------------------
+    def _column_control(self, r: int, cell: _Cell, tags: list[tuple[Tag, Place]],
+                        plan: "SheetPlan") -> None:
+        """A cell holding ``{%tc for %}`` or ``{%tc endfor %}``: a column loop's edge."""
+        place = tags[0][1]
+        if len(tags) != 1 or core.literal(cell.text).strip() != core.literal(
+                tags[0][0].text).strip():
+            self.errors.append(place.diagnostic(
+                "error", f"{cell.text.strip()}: a {{%tc %}} cell holds its tag alone"))
+            return
+        tag = tags[0][0]
+        if id(tag) not in self.broken:
+            col = col_index(cell.ref.rstrip("0123456789"))
+            plan.col_loops.setdefault(r, []).append((col, tag, place, id(cell.el)))
+
+    def _pair_columns(self, found: dict) -> dict[int, list["ColumnLoop"]]:
+        """Each row's ``{%tc for %}`` cells paired with their ``{%tc endfor %}`` (left to
+        right, not nested)."""
+        out: dict[int, list[ColumnLoop]] = {}
+        for r, edges in found.items():
+            loops, opened = [], None
+            for col, tag, place, el in sorted(edges, key=lambda e: e[0]):
+                if tag.word == "for" and opened is None:
+                    opened = (col, tag, place, el)
+                elif tag.word == "endfor" and opened is not None:
+                    loops.append(ColumnLoop(opened[0], col, opened[1].jinja, opened[3], el))
+                    opened = None
+                else:
+                    self.errors.append(place.diagnostic(
+                        "error", f"{tag.text.strip()}: column loops ({{%tc for %}} ... "
+                                 f"{{%tc endfor %}}) pair up in one row and do not nest"))
+            if opened is not None:
+                self.errors.append(opened[2].diagnostic(
+                    "error", f"{opened[1].text.strip()}: no {{%tc endfor %}} to its right"))
+            out[r] = loops
+        return out
+
     def _fit_rows(self, ws: etree._Element, data: etree._Element,
-                  tagged: dict[int, list[_Cell]], control: dict[int, list[Tag]]
-                  ) -> dict[int, dict[str, float]]:
+                  tagged: dict[int, list[_Cell]], control: dict[int, list[Tag]],
+                  col_loops: dict | None = None) -> dict[int, dict[str, float]]:
         """Rows whose height follows their text: tagged cells that wrap, in a row whose
         height the author did not fix; per row, column -> width (characters)."""
         wrap = self.book.wrap_styles()
@@ -459,15 +669,27 @@ class SheetCompiler:
         return out
 
     def _compile(self, data: etree._Element, control: dict[int, list[Tag]],
-                 cell_source: dict[int, str]) -> Compiled | None:
+                 cell_source: dict[int, str], col_loops: dict | None = None
+                 ) -> Compiled | None:
         """The sheetData as Jinja source: literal XML, cells and control rows as marks."""
         fragments: list[tuple[str, Place]] = []
+        edges = {}
+        for loops in (col_loops or {}).values():
+            for lp in loops:
+                edges[lp.open_el] = f"{lp.jinja}\x02{lp.open},{lp.close}\x02"
+                edges[lp.close_el] = f"{{% endfor %}}\x03{lp.open},{lp.close}\x03"
         for row in list(data.iter(qn("x:row"))):
             r = int(row.get("r"))
             _r_first(row, row.get("r"))
-            for c in row.iter(qn("x:c")):
-                _r_first(c, (c.get("r") or "").rstrip("0123456789"))
-                if id(c) in cell_source:
+            looped = r in (col_loops or {})
+            for c in list(row.iter(qn("x:c"))):
+                col = (c.get("r") or "").rstrip("0123456789")
+                _r_first(c, f"TC{col_index(col)}" if looped and col else col)
+                if id(c) in edges:
+                    fragments.append((edges[id(c)], self.place(f"{self.name}!{col}{r}")))
+                    c.addprevious(etree.ProcessingInstruction("m3", str(len(fragments) - 1)))
+                    c.getparent().remove(c)
+                elif id(c) in cell_source:
                     fragments.append((cell_source[id(c)],
                                       self.place(f"{self.name}!{c.get('r')}{r}")))
                     c.addprevious(etree.ProcessingInstruction("m3", str(len(fragments) - 1)))
@@ -480,6 +702,8 @@ class SheetCompiler:
         if self.errors:
             return None
         text = _CELL_COLUMN.sub("\\1" + ROW_MARK + '"', etree.tostring(data, encoding="unicode"))
+        if col_loops:
+            text = _LOOP_COLUMN.sub('r="\x01\\1' + ROW_MARK + '"', text)
         pieces = _MARK.split(text)
         source, lines, line = [], [(1, self.place(self.name))], 1
         for i, piece in enumerate(pieces):
@@ -504,10 +728,11 @@ class SheetCompiler:
             self.errors += exc.diagnostics
             return None
 
-    def _cell_source(self, cell: _Cell) -> str:
-        """Jinja for one tagged cell (the whole ``<c>``, its ``r`` the column only)."""
+    def _cell_source(self, cell: _Cell, column: str | None = None) -> str:
+        """Jinja for one tagged cell (the whole ``<c>``, its ``r`` the column only, or
+        ``column``: a mark the render numbers, in a row with column loops)."""
         c = cell.el
-        col = cell.ref.rstrip("0123456789")
+        col = column or cell.ref.rstrip("0123456789")
         style = int(c.get("s", "0") or 0)
         tags = list(core.find_tags(cell.text))
         text = cell.text
@@ -714,7 +939,7 @@ class XlsxEngine:
         # filters, not globals: Jinja calls filters directly, while every call of a global
         # goes through the sandbox's checks (0.7 s of 2 s for 25,000 typed cells, measured)
         self.env = core.make_environment({"m3_value": m3_value, "m3_rich": m3_rich,
-                                          "m3_text": m3_text})
+                                          "m3_text": m3_text, "link": m3_link})
 
     def compile(self, template: Template, name: str) -> "CompiledWorkbook":
         book = Book(template)
@@ -835,8 +1060,11 @@ class _Render:
         if rows is not None:
             self.follow(plan, ws, data, rows, numbering.order)
         if plan.fit_rows:
-            self.fit_heights(plan, data, numbering.order)
+            self.fit_heights(plan, data, numbering.order, numbering.columns)
         ws.replace(ws.find(qn("x:sheetData")), data)
+        if numbering.columns is not None:
+            move_columns(ws, numbering.columns)
+            move_column_names(self.pkg, self.wb.book.main, plan.name, numbering.columns)
         self.marks(plan, ws, data, text)
         self.pkg.put(plan.part, ws)
 
@@ -875,14 +1103,16 @@ class _Render:
                     self.formula(f, t, new, rows, local)
 
     def fit_heights(self, plan: SheetPlan, data: etree._Element,
-                    order: list[tuple[int, int]]) -> None:
+                    order: list[tuple[int, int]], columns: "ColumnMap | None" = None) -> None:
         """A row whose wrapped text needs more lines than its height shows grows to fit
-        (the estimate of ``sheetml.row_height``)."""
+        (the estimate of ``ooxml.worksheet.row_height``)."""
         tag_c, plain = qn("x:c"), f"{qn('x:is')}/{qn('x:t')}"
         for row, (t, _) in zip(data.iterchildren(qn("x:row")), order):
             widths = plan.fit_rows.get(t)
             if not widths:
                 continue
+            if t in plan.col_loops:   # its cells sit where the column loops put them
+                widths = _moved_widths(widths, columns)
             texts = []
             for c in row.iterchildren(tag_c):
                 width = widths.get(c.get("r", "").rstrip("0123456789"))
@@ -906,6 +1136,8 @@ class _Render:
         """Dates in cells whose style shows no date get a date style; a rich text's first
         link becomes its cell's hyperlink."""
         tag_c = qn("x:c")
+        if "<is></is>" in text or '<t xml:space="preserve"></t>' in text:
+            _blank_empty_text(data)
         if 'm3d="' in text:
             for c in data.iterfind(f".//{tag_c}[@m3d]"):
                 kind = c.attrib.pop("m3d")
@@ -1018,6 +1250,7 @@ class Numbering:
         self.out: dict[int, list[int]] = {}
         self.order: list[tuple[int, int]] = []      # (template row, new row) in order
         self.shift, self.done, self.current = 0, 0, -1
+        self.columns: ColumnMap | None = None   # from the first row with column loops
 
     def apply(self, text: str) -> str:
         """The rendered rows with their numbers (every ``<row`` has ``r`` first)."""
@@ -1026,10 +1259,39 @@ class Numbering:
             piece = pieces[i]
             end = piece.index('"')
             new = str(self._number(int(piece[:end])))
-            pieces[i] = new + piece[end:].replace(ROW_MARK, new)
+            rest = self._columns(piece[end:]) if "\x01" in piece else piece[end:]
+            pieces[i] = new + rest.replace(ROW_MARK, new)
         while self.done < len(self.blocks):
             self._close()
         return "<row r=\"".join(pieces)
+
+    def _columns(self, row: str) -> str:
+        """A row's cells numbered across its column loops (see _COLUMN_MARKS)."""
+        state = {"shift": 0, "pass": -1, "loops": []}
+
+        def number(m: re.Match) -> str:
+            if m.group(1) is not None:
+                t = int(m.group(1))
+                if state["pass"] >= 0:
+                    a, b = state["open"]
+                    t = a + state["shift"] + state["pass"] * (b - a - 1) + (t - a - 1)
+                else:
+                    t += state["shift"]
+                return col_letter(t)
+            if m.group(2) is not None:
+                state["open"] = (int(m.group(2)), int(m.group(3)))
+                state["pass"] += 1
+                return ""
+            a, b = int(m.group(4)), int(m.group(5))
+            passes = state["pass"] + 1
+            state["loops"].append((a, b, passes))
+            state["shift"] += passes * (b - a - 1) - (b - a + 1)
+            state["pass"] = -1
+            return ""
+        out = _COLUMN_MARKS.sub(number, row)
+        if self.columns is None and state["loops"]:
+            self.columns = ColumnMap(state["loops"])
+        return out
 
     def map(self) -> LoopRows | None:
         return LoopRows(self.sheet, self.blocks, self.out) if self.blocks else None
@@ -1060,6 +1322,27 @@ class Numbering:
             block.start = block.top + self.shift
         block.made += 1
         return block.start + block.made - 1
+
+
+def _moved_widths(widths: dict[str, float], columns: ColumnMap | None) -> dict[str, float]:
+    """A row's column widths by the columns its cells went to (none: the columns moved
+    by another row's loops cannot be told)."""
+    if columns is None:
+        return {}
+    return {col_letter(new): w for col, w in widths.items()
+            for new in columns.copies(col_index(col))}
+
+
+def _blank_empty_text(data: etree._Element) -> None:
+    """A text cell whose tags wrote nothing is a blank cell (its style kept), as a cell
+    that is one ``{{ }}`` of an empty value is."""
+    tag_is, tag_t = qn("x:is"), qn("x:t")
+    for c in data.iter(qn("x:c")):
+        if c.get("t") == "inlineStr":
+            is_ = c.find(tag_is)
+            if is_ is not None and not "".join(x.text or "" for x in is_.iter(tag_t)):
+                c.remove(is_)
+                del c.attrib["t"]
 
 
 def _relocate(diagnostic: Any, exc: TemplateProblems,

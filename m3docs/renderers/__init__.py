@@ -1,4 +1,5 @@
-"""One renderer per format behind one interface (see base.Renderer)."""
+"""Rendering one document: its context (``content.document_context``) through its template's
+engine; the formats and template kinds not yet on the engine by their older renderers."""
 from __future__ import annotations
 
 from ..engagement import Engagement
@@ -7,16 +8,41 @@ from ..playbook.model import Playbook
 from ..plan import Document
 from .base import Renderer, RenderResult
 
+#: Formats whose documents are filled by the template engine from the content model: our
+#: own templates are tagged templates, and so may be a user's (named in ``templates:``).
+ENGINE_FORMATS = frozenset({"docx", "xlsx"})
+_TAG_OPENERS = (b"{{", b"{%", b"{#")
+
 
 def renderer_for(fmt: str) -> Renderer:
-    """The element-by-element renderer of a format not yet on the engine (xlsx, pptx)."""
-    if fmt == "xlsx":
-        from .xlsx import XlsxRenderer
-        return XlsxRenderer()
+    """The element-by-element renderer of a format not yet on the engine (pptx)."""
     if fmt == "pptx":
         from .pptx import PptxRenderer
         return PptxRenderer()
-    raise ValueError(f"unknown format {fmt!r}")
+    raise ValueError(f"no element-by-element renderer for {fmt!r}: it goes through the engine")
+
+
+def tagged(template: Template, fmt: str) -> bool:
+    """Whether a template carries tags the engine can fill (see ``tag_problems``)."""
+    found, problems = tag_problems(template, fmt)
+    return found and not problems
+
+
+def tag_problems(template: Template, fmt: str) -> tuple[bool, list[str]]:
+    """Whether a template carries tags, and the errors that keep the engine from filling
+    it (compiled once per Template). Parts without a tag opener anywhere are not compiled
+    at all (an official template, read once, as bytes)."""
+    from ..engine import compiled
+    from ..engine.core import TemplateProblems
+    if not any(any(o in template.bytes_of(name) for o in _TAG_OPENERS)
+               for name in template.order if name.endswith(".xml")):
+        return False, []
+    try:
+        done = compiled(template, fmt)
+    except TemplateProblems as exc:
+        return True, [str(d) for d in exc.diagnostics]
+    return bool(done.names) or bool(getattr(done, "sheets", None)) or \
+        bool(getattr(done, "parts", None)), []
 
 
 def preload(formats: set[str], official: bool = False) -> None:
@@ -24,6 +50,7 @@ def preload(formats: set[str], official: bool = False) -> None:
     import them again)."""
     for fmt in formats:
         if fmt in ENGINE_FORMATS:
+            from .. import content as _content  # noqa: F401
             from ..engine import engine_for
             from . import tagged as _tagged  # noqa: F401
             engine_for(fmt)
@@ -33,24 +60,25 @@ def preload(formats: set[str], official: bool = False) -> None:
         from . import official as _official  # noqa: F401
 
 
-#: Formats whose templates go through the one engine (``tagged.fill_tagged``): ours, and a
-#: user's own tagged template; an official template without tags is filled in place.
-ENGINE_FORMATS = frozenset({"docx"})
-
-
 def render_document(doc: Document, template: Template, engagement: Engagement,
                     playbook: Playbook, official: bool = False) -> RenderResult:
-    """Render one document: tagged templates through the engine, official templates without
-    tags filled in place, the other formats' own templates built."""
+    """Render one document: a tagged template (ours, or a user's) through the engine,
+    another official template filled in place, ours of the other formats built."""
+    problems: list[str] = []
     if doc.format in ENGINE_FORMATS:
-        from .tagged import fill_tagged, has_tags
-        if not official or has_tags(template, doc.format):
+        found, problems = tag_problems(template, doc.format) if official else (True, [])
+        if found and not problems:
+            from .tagged import fill_tagged
             return fill_tagged(doc, template, engagement, playbook)
     if official:
         from .official import fill_official
-        return fill_official(doc, template, engagement, playbook)
+        result = fill_official(doc, template, engagement, playbook)
+        if problems:   # tags that do not compile: filled as an official template, said so
+            result.warnings[:0] = [f"tags not filled ({len(problems)} error(s), first: "
+                                   f"{problems[0]}); filled in place as an official template"]
+        return result
     return renderer_for(doc.format).render(doc, template, engagement, playbook)
 
 
-__all__ = ["ENGINE_FORMATS", "Renderer", "RenderResult", "renderer_for", "render_document",
-           "preload"]
+__all__ = ["ENGINE_FORMATS", "Renderer", "RenderResult", "preload", "render_document",
+           "renderer_for", "tag_problems", "tagged"]

@@ -27,15 +27,6 @@ OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relati
                    "officeDocument")
 
 
-def has_tags(template: Template, fmt: str) -> bool:
-    """Whether the template carries any tag (one without is an official template, filled in
-    place); a template whose tags have errors counts as tagged (its errors are reported)."""
-    try:
-        return bool(getattr(compiled(template, fmt), "parts", True))
-    except TemplateProblems:
-        return True
-
-
 def fill_tagged(doc: Document, template: Template, engagement: Engagement,
                 playbook: Playbook) -> RenderResult:
     """The document's context rendered into the template; errors raise ``M3DocsError``

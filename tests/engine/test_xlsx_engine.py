@@ -628,3 +628,85 @@ def test_any_text_comes_back_as_text(text_book, value, values):
     for row, v in enumerate(values, 2):   # an empty rich cell reads as "" (no runs)
         assert ws.cell(row, 1).value == shown(v) == (ws.cell(row, 2).value or None)
     assert all(c.data_type == "s" for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+# -- column loops --------------------------------------------------------------------------
+def matrix_book(path: Path) -> Path:
+    """A role-by-task matrix: a header with a column loop (B..D), then rows of a row loop
+    with their own column loop, a column after the loops, a merged title across them."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Matrix"
+    ws["A1"] = "Roles"
+    ws.merge_cells("A1:E1")
+    ws["A2"], ws["B2"], ws["C2"], ws["D2"], ws["E2"] = (
+        "Role", "{%tc for t in tasks %}", "{{ t }}", "{%tc endfor %}", "Note")
+    ws["A3"] = "{%tr for r in roles %}"
+    ws["A4"], ws["B4"], ws["C4"], ws["D4"], ws["E4"] = (
+        "{{ r.name }}", "{%tc for p in r.parties %}", "{{ p }}", "{%tc endfor %}", "{{ r.note }}")
+    ws["A5"] = "{%tr endfor %}"
+    for letter, width in zip("ABCDE", (30, 3, 9, 3, 20)):
+        ws.column_dimensions[letter].width = width
+    ws.auto_filter.ref = "A2:E5"
+    dv = DataValidation(type="list", formula1='"C,P"')
+    dv.add("C4")
+    ws.add_data_validation(dv)
+    wb.save(path)
+    return path
+
+
+def test_column_loops_repeat_columns_and_the_sheet_follows(tmp_path):
+    roles = [{"name": "Owner", "parties": ["C", "", "P"], "note": "first"},
+             {"name": "Lead", "parties": ["", "Q", ""], "note": "second"}]
+    wb, data, warnings = rendered(matrix_book(tmp_path / "m.xlsx"),
+                                  {"tasks": ["1.1", "1.2", "1.3"], "roles": roles})
+    assert warnings == []
+    ws = wb["Matrix"]
+    assert values(ws) == [["Roles", None, None, None, None],
+                          ["Role", "1.1", "1.2", "1.3", "Note"],
+                          ["Owner", "C", None, "P", "first"],
+                          ["Lead", None, "Q", None, "second"]]
+    cols = part(data, "xl/worksheets/sheet1.xml").find(f"{X}cols")
+    widths = {c: float(col.get("width")) for col in cols
+              for c in range(int(col.get("min")), int(col.get("max")) + 1)}
+    assert widths == {1: 30, 2: 9, 3: 9, 4: 9, 5: 20}
+    assert ws.auto_filter.ref == "A2:E4"
+    assert [str(m) for m in ws.merged_cells.ranges] == ["A1:E1"]
+    (dv,) = ws.data_validations.dataValidation
+    assert str(dv.sqref) == "B3:D4"
+    assert part(data, "xl/worksheets/sheet1.xml").find(f"{X}dimension").get("ref") == "A1:E4"
+
+
+def test_an_empty_column_loop_closes_the_gap(tmp_path):
+    wb, _, _ = rendered(matrix_book(tmp_path / "m.xlsx"),
+                        {"tasks": [], "roles": [{"name": "Owner", "parties": [], "note": "n"}]})
+    ws = wb["Matrix"]
+    assert values(ws)[1:] == [["Role", "Note"], ["Owner", "n"]]
+    assert ws.auto_filter.ref == "A2:B3"
+
+
+def test_unpaired_column_tags_are_errors(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "{%tc for t in tasks %}", "{{ t }}"
+    ws["A2"], ws["B2"] = "{%tc if x %}", "{%tc endif %}"
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(TemplateProblems) as exc:
+        render_xlsx(tmp_path / "bad.xlsx", {})
+    text = str(exc.value)
+    assert "Sheet!A1" in text and "no {%tc endfor %}" in text
+    assert "Sheet!A2" in text and "{%tc for ... %}" in text
+
+
+def test_relative_links_and_the_link_filter(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "{{r name | link(path | urlencode) }}"
+    ws["A2"] = "{{r name | link(bad) }}"
+    wb.save(tmp_path / "links.xlsx")
+    book, _, _ = rendered(tmp_path / "links.xlsx", {"name": "Plan.docx",
+                                                    "path": "Phase 3/Plan.docx",
+                                                    "bad": "javascript:alert(1)"})
+    ws = book.active
+    assert ws["A1"].value == "Plan.docx" and ws["A1"].hyperlink.target == "Phase%203/Plan.docx"
+    assert ws["A2"].value == "Plan.docx" and ws["A2"].hyperlink is None

@@ -73,7 +73,7 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
         raise PackageError(f"{template.path}: main part {name} is {ctype or 'untyped'}, "
                            "not a Word, Excel or PowerPoint document")
     pkg = template.new()
-    feeds = build_feeds(doc, engagement)
+    feeds = build_feeds(doc, engagement, playbook)
     warnings = module.fill(pkg, name, doc, engagement, feeds, playbook)
     _fill_properties(pkg, engagement)
     warnings += _text_warnings(_written_texts(doc, template, engagement, feeds, module is pptx),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ...engagement import STATUS_CODES, UNNAMED, Engagement
-from ...playbook.model import KeyTask, Party
+from ...playbook.model import KeyTask, Party, Playbook
 from ...playbook.richtext import BULLET
 from ...plan import Document
 from ...status import ActivityStatus, in_window
@@ -347,12 +347,14 @@ def stakeholder_rows(tasks: tuple[KeyTask, ...], engagement: Engagement) -> list
     return rows
 
 
-def requirement_rows(doc: Document, engagement: Engagement) -> list[dict[str, str]]:
-    """The rows of our own RTM: the engagement's requirements, then one row per activity of
-    the key tasks that output or use the document."""
-    from ..xlsx import requirement_records
+def requirement_rows(doc: Document, engagement: Engagement,
+                     playbook: Playbook) -> list[dict[str, str]]:
+    """The rows of our own RTM (the content model's ``rtm``): the engagement's requirements,
+    then one row per activity of the key tasks that output or use the document."""
+    from ...content import key_task_entry, rtm_rows
+    tasks = [key_task_entry(kt, playbook, engagement) for kt in doc.key_tasks]
     return [{k: "" if v is None else str(v) for k, v in rec.items()}
-            for rec in requirement_records(doc, engagement, None)]
+            for rec in rtm_rows(tasks, engagement)]
 
 
 def history_rows(engagement: Engagement) -> list[dict[str, str]]:
@@ -361,11 +363,11 @@ def history_rows(engagement: Engagement) -> list[dict[str, str]]:
              "description": "Initial draft, prefilled from the M3 Playbook"}]
 
 
-def build_feeds(doc: Document, engagement: Engagement) -> list[Feed]:
+def build_feeds(doc: Document, engagement: Engagement, playbook: Playbook) -> list[Feed]:
     tasks = doc.key_tasks
     data = {"activities": activity_rows(tasks, engagement),
             "milestones": milestone_rows(tasks, engagement),
-            "requirements": requirement_rows(doc, engagement),
+            "requirements": requirement_rows(doc, engagement, playbook),
             "risks": risk_rows(tasks, engagement),
             "highlights": highlight_rows(tasks, engagement),
             "stakeholders": stakeholder_rows(tasks, engagement),
