@@ -1,4 +1,5 @@
-"""The one renderer interface: each format's renderer, and official templates routed to the filler."""
+"""The one renderer interface: decks through the engine, the other formats' renderers, and
+official templates without tags routed to the filler."""
 from __future__ import annotations
 
 import io
@@ -10,7 +11,9 @@ import pytest
 from m3docs import load_engagement, load_playbook
 from m3docs.ooxml.package import Template
 from m3docs.pack import plan_pack, select_scope
-from m3docs.renderers import render_document, renderer_for
+from m3docs.content import document_context
+from m3docs.engine import compiled
+from m3docs.renderers import ENGINE_FORMATS, render_document, renderer_for
 from m3docs.templates import TemplateChain, own_templates_dir
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "engagement.yaml"
@@ -24,7 +27,7 @@ def planned():
     return book, eng, {d.format: d for d in plan_pack(book, eng, chain, select_scope(book, eng))}
 
 
-@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pptx"])
+@pytest.mark.parametrize("fmt", sorted({"docx", "xlsx", "pptx"} - ENGINE_FORMATS))
 def test_each_format_has_one_renderer(planned, fmt):
     book, eng, docs = planned
     doc = docs[fmt]
@@ -34,6 +37,36 @@ def test_each_format_has_one_renderer(planned, fmt):
     data = renderer.render(doc, template, eng, book).data
     assert render_document(doc, template, eng, book).data == data
     assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+
+
+@pytest.mark.parametrize("fmt", sorted(ENGINE_FORMATS))
+def test_engine_formats_render_the_document_context(planned, fmt):
+    book, eng, docs = planned
+    doc = docs[fmt]
+    template = Template(own_templates_dir() / f"{doc.deliverable.kind}.{fmt}")
+    data, _warnings = compiled(template, fmt).render(document_context(doc, book, eng))
+    assert render_document(doc, template, eng, book).data == data
+    assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+
+
+def test_a_tagged_deck_named_as_official_goes_through_the_engine(planned, tmp_path):
+    """A user's tagged deck (the chain calls what the engagement names official) is filled
+    by the engine like ours; a deck without tags is filled in place."""
+    import pptx
+    book, eng, docs = planned
+    doc = docs["pptx"]
+    tagged = Template(own_templates_dir() / "status.pptx")
+    assert render_document(doc, tagged, eng, book, official=True).data == \
+        render_document(doc, tagged, eng, book).data
+    plain = pptx.Presentation()
+    slide = plain.slides.add_slide(plain.slide_layouts[5])
+    slide.shapes.title.text = "[Program Name] status"
+    plain.save(str(tmp_path / "official.pptx"))
+    filled = render_document(doc, Template(tmp_path / "official.pptx"), eng, book,
+                             official=True).data
+    titles = [s.shapes.title.text for s in pptx.Presentation(io.BytesIO(filled)).slides
+              if s.shapes.title is not None]
+    assert f"{eng.program} status" in titles
 
 
 def test_official_templates_go_to_the_filler(planned):
@@ -50,3 +83,5 @@ def test_official_templates_go_to_the_filler(planned):
 def test_unknown_format():
     with pytest.raises(ValueError):
         renderer_for("odt")
+    with pytest.raises(ValueError):
+        renderer_for("pptx")  # decks are filled by the engine

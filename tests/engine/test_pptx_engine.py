@@ -262,6 +262,37 @@ def test_cell_backgrounds_from_a_value():
     assert warnings == []
 
 
+def test_text_colours_and_shape_fills_from_values():
+    """``{% textcolor %}`` colours a cell's or shape's text; ``{% cellbg %}`` outside a table
+    fills its shape; an empty value keeps the template's colours."""
+    prs = Presentation()
+    slide = titled(prs, "T")
+    table(slide, [["Task", "Status"], ["{%tr for kt in tasks %}", ""],
+                  ["{{ kt.id }}", "{% cellbg kt.fill %}{% textcolor kt.ink %}{{ kt.status }}"],
+                  ["{%tr endfor %}", ""]])
+    box = text_box(slide, ["{% cellbg tile.fill %}{% textcolor tile.ink %}STATUS",
+                           "{{ tile.label }}"], top=4, name="Tile")
+    box.text_frame.paragraphs[1].runs[0].font.size = Pt(18)
+    tasks = [{"id": "3.1", "status": "Y", "fill": "F2C037", "ink": "1F1F1F"},
+             {"id": "3.2", "status": "-", "fill": "", "ink": ""}]
+    out, warnings = render(prs, {"tasks": tasks, "tile": {"fill": "2E8540", "ink": "FFFFFF",
+                                                          "label": "G (On track)"}})
+    grid = next(s for s in out.slides[0].shapes if s.has_table).table
+    assert table_rows(out.slides[0])[1:] == [["3.1", "Y"], ["3.2", "-"]]
+    (run,) = grid.cell(1, 1).text_frame.paragraphs[0].runs
+    assert str(run.font.color.rgb) == "1F1F1F" and str(grid.cell(1, 1).fill.fore_color.rgb) \
+        == "F2C037"
+    (plain,) = grid.cell(2, 1).text_frame.paragraphs[0].runs
+    assert plain.font.color.type is None and grid.cell(2, 1).fill.type is None
+    tile = next(s for s in out.slides[0].shapes if s.name == "Tile")
+    assert [p.text for p in tile.text_frame.paragraphs] == ["STATUS", "G (On track)"]
+    assert str(tile.fill.fore_color.rgb) == "2E8540"
+    assert {str(r.font.color.rgb) for p in tile.text_frame.paragraphs for r in p.runs} == \
+        {"FFFFFF"}
+    assert tile.text_frame.paragraphs[1].runs[0].font.size == Pt(18)
+    assert warnings == []
+
+
 def test_word_merges_are_refused_in_a_deck():
     prs = Presentation()
     slide = titled(prs, "T")
