@@ -265,3 +265,38 @@ def test_real_playbook_status_deck_fits(status_template, engagement):
         assert frame.top + sum(r.height for r in frame.table.rows) <= prs.slide_height
     text = _all_text(prs)
     assert "<a " not in text and "{{" not in text
+
+
+def test_a_restyled_copy_named_in_the_engagement_fills_the_same_way(playbook, tmp_path):
+    """A user copies our status deck, rewrites a line and restyles a table in PowerPoint,
+    and names the copy in the engagement's ``templates:``: the pack's deck is filled from it
+    by the engine (the user's wording and style, the same facts)."""
+    import json
+
+    from pptx.dml.color import RGBColor
+
+    from m3docs import build_pack, load_engagement
+    prs = Presentation(str(TEMPLATES / "status.pptx"))
+    (subtitle,) = [s for s in prs.slides[0].placeholders if "Status Report" in s.text_frame.text]
+    subtitle.text_frame.paragraphs[-1].runs[0].text = "Monthly Review — {{ date }}"
+    header = next(f for _, f in _tables(prs)
+                  if f.table.cell(0, 0).text == "IMS Ref").table.cell(0, 0)
+    header.fill.solid()
+    header.fill.fore_color.rgb = RGBColor.from_string("7A1F1F")
+    prs.save(str(tmp_path / "my-status.pptx"))
+    (tmp_path / "engagement.yaml").write_text(
+        "agency: A\nprogram: P\nas_of: 2026-11-24\nscope: {key_tasks: ['3.14']}\n"
+        "templates: {Status Reports/Dashboards: my-status.pptx}\n")
+    book = playbook
+    eng = load_engagement(tmp_path / "engagement.yaml", book)
+    build_pack(book, eng, tmp_path / "pack")
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    (entry,) = [d for d in manifest["documents"] if d["format"] == "pptx"]
+    assert entry["template"] == "my-status.pptx"
+    deck = Presentation(str(tmp_path / "pack" / entry["path"]))
+    assert "Monthly Review — November 24, 2026" in _all_text_of(deck.slides[0])
+    kt = book.key_task("3.14")
+    (frame,) = [f for _, f in _activity_slides(deck)]
+    assert [c.text for c in _column(frame.table, "IMS Ref")] == \
+        [f"3.14.{a.number}" for a in kt.activities]
+    assert str(frame.table.cell(0, 0).fill.fore_color.rgb) == "7A1F1F"
