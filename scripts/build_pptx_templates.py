@@ -21,6 +21,7 @@ the output is normalized through m3docs.ooxml.package, so rebuilding gives ident
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -269,6 +270,9 @@ def _table(slide, name, x, y, columns, rows, header_size=12, body_size=11, rows_
     return frame
 
 
+RICH_TAG = re.compile(r"(\{\{r\s.*?\}\})")  # stands for its whole run: other tags stay out
+
+
 def _cell(cell, text, size, color, fill, bold, align, italic=False) -> None:
     cell.margin_left = cell.margin_right = Inches(0.08)
     cell.margin_top = cell.margin_bottom = Inches(0.05)
@@ -278,9 +282,10 @@ def _cell(cell, text, size, color, fill, bold, align, italic=False) -> None:
     for i, line in enumerate(text.split("\n")):
         p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         p.alignment = align
-        run = p.add_run()
-        run.text = line
-        _font(run.font, size, color, bold, italic)
+        for piece in (x for x in RICH_TAG.split(line) if x):  # a {{r }} tag: a run of its own
+            run = p.add_run()
+            run.text = piece
+            _font(run.font, size, color, bold, italic)
     tc_pr = cell._tc.get_or_add_tcPr()
     for child in list(tc_pr):
         tc_pr.remove(child)
@@ -403,8 +408,16 @@ def _new_presentation() -> Presentation:
 L, C = PP_ALIGN.LEFT, PP_ALIGN.CENTER
 EACH_KEY_TASK = "{%slide for kt in key_tasks %}"
 END_KEY_TASKS = "{%slide endfor %}"
-STATUS_CELL = ("{% cellbg a.status_fill %}{% textcolor a.status_text_color %}"
+BAND_ROW = "{%% set band = loop.cycle('%s', '%s') %%}" % (WHITE, BAND)  # rows alternate fills
+BANDED = "{% cellbg band %}"
+STATUS_CELL = ("{% cellbg a.status_fill or band %}{% textcolor a.status_text_color %}"
                "{{ a.status or '—' }}")
+
+
+def _banded(cells: list[str]) -> list[str]:
+    """A loop's row whose cells alternate white and banded fills (the first cell picks the
+    fill for its row; a cell's own ``{% cellbg %}`` may use ``band`` too)."""
+    return [BAND_ROW * (i == 0) + BANDED + cell for i, cell in enumerate(cells)]
 
 
 def _bullets(items: str) -> str:
@@ -425,8 +438,8 @@ def status_deck() -> Presentation:
         ("IMS Ref", 0.9, C), ("Activity", 6.08, L), ("Owner", 2.2, L), ("% Complete", 1.15, C),
         ("Finish", 1.2, C), ("Status", 0.8, C, True)], [
         "{%tr for a in kt.activities %}",
-        ["{{ a.number }}", "{{r a.text }}", "{{ a.owner or 'TBD' }}", PERCENT % ("a", "a"),
-         "{{ a.finish_short or '—' }}", STATUS_CELL],
+        _banded(["{{ a.number }}", "{{r a.text }}", "{{ a.owner or 'TBD' }}", PERCENT % ("a", "a"),
+                 "{{ a.finish_short or '—' }}"]) + [STATUS_CELL],
         "{%tr else %}", "No activities are listed for this key task.", "{%tr endfor %}"])
     _legend(slide, Inches(6.58))
     slide = _content_slide(
@@ -438,7 +451,7 @@ def status_deck() -> Presentation:
     _table(slide, "Risks and issues", MARGIN, Inches(2.5), [
         ("#", 0.6, C), ("Type", 1.3, C), ("Description", 10.433, L)], [
         "{%tr for r in risks_and_issues if r.key_task == kt.id %}",
-        ["{{ loop.index }}", "{{ r.type }}", "{{ r.text }}"], "{%tr else %}",
+        _banded(["{{ loop.index }}", "{{ r.type }}", "{{ r.text }}"]), "{%tr else %}",
         ["—", "—", "No risks or issues reported as of {{ date }}."], "{%tr endfor %}"])
     slide = _content_slide(prs, "Accomplishments and upcoming activities",
                            "Accomplishments and Upcoming Activities — {{ kt.id }}",
@@ -465,7 +478,8 @@ def generic_deck() -> Presentation:
     _table(slide, "Activities", MARGIN, Inches(2.5), [
         ("#", 0.6, C), ("Activity", 7.433, L), ("Responsible Party", 1.9, C), ("Owner", 2.4, L)], [
         "{%tr for a in kt.activities %}",
-        ["{{ a.index }}", "{{r a.text }}", "{{ a.party or '—' }}", "{{ a.owner or 'TBD' }}"],
+        _banded(["{{ a.index }}", "{{r a.text }}", "{{ a.party or '—' }}",
+                 "{{ a.owner or 'TBD' }}"]),
         "{%tr else %}", "No activities are listed for this key task.", "{%tr endfor %}"])
     slide = _content_slide(prs, "Stakeholders", "Key Task {{ kt.id }} — Stakeholders",
                            "{{ kt.name }}  |  Who takes part for each party")
@@ -473,7 +487,7 @@ def generic_deck() -> Presentation:
     _table(slide, "Stakeholders", MARGIN, Inches(1.5), [
         ("Role", 4.733, L), ("Customer", 3.8, L), ("Provider", 3.8, L)], [
         "{%tr for s in kt.stakeholders if s.named %}",
-        ["{{r s.role }}", "{{ s.customer or '—' }}", "{{ s.provider or '—' }}"],
+        _banded(["{{r s.role }}", "{{ s.customer or '—' }}", "{{ s.provider or '—' }}"]),
         "{%tr endfor %}", "{%tr if kt.unnamed_roles %}", "To be named: {{ kt.unnamed_roles }}",
         "{%tr elif not kt.stakeholders %}", "No stakeholders are listed for this key task.",
         "{%tr endif %}"])
