@@ -1,20 +1,27 @@
 """Build m3docs' own PowerPoint templates (templates/status.pptx, templates/generic.pptx).
 
-The decks are 16:9 with a navy-and-white design, Arial text and styled tables.
-What the renderer needs is marked by name: a slide whose ``p:cSld`` name starts
-with ``m3:task`` is a pattern repeated per key task; a table frame named
-``m3:<source>`` is filled from that source (activities, risks, updates,
-stakeholders), its header row naming the columns and its first data row
-carrying the formatting rows are cloned from; a text box named ``m3:context``
-grows with its text. Text fields are written as ``{{name}}``.
+The decks are 16:9 with a navy-and-white design, Arial text and styled tables, and they are
+tagged templates: everything a deck shows comes from the document's context
+(``m3docs.content.document_context``, the README's "The template context") through tags the
+one engine fills (``m3docs/engine/pptx.py``, the README's "Tags in PowerPoint templates"):
 
-Run ``python scripts/build_pptx_templates.py`` to rebuild into templates/.
-The output is normalized through m3docs.ooxml.package, so rebuilding gives
-identical bytes.
+* fields are ``{{ ... }}`` tags wherever they show (titles, subtitles, footers, tiles);
+* the key-task slides sit between ``{%slide for kt in key_tasks %}`` and
+  ``{%slide endfor %}`` (small notes at the slides' top right, removed when filled);
+* a table's rows are a ``{%tr for ... %}`` ... ``{%tr endfor %}`` row loop (the control rows,
+  tinted here, are removed); a table that grows past its slide continues on copies of the
+  slide titled "(continued)";
+* status cells and the status tile take the status colours with ``{% cellbg %}`` and
+  ``{% textcolor %}``; an activity's text keeps its bold and links with ``{{r ... }}``.
+
+Open one in PowerPoint, restyle or rewrite it, and name the copy in an engagement's
+``templates:``. Run ``python scripts/build_pptx_templates.py`` to rebuild into templates/;
+the output is normalized through m3docs.ooxml.package, so rebuilding gives identical bytes.
 """
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -28,10 +35,22 @@ from pptx.util import Emu, Inches, Pt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from m3docs.content import STATUS_COLORS as STATUS  # noqa: E402
 from m3docs.ooxml.package import Template  # noqa: E402
 from m3docs.ooxml.xml import NS, qn, serialize  # noqa: E402
-from m3docs.renderers.drawingml import (BAND, BLUE, GREY, INK, NAVY, PANEL, RULE,  # noqa: E402
-                                     STATUS_COLORS, STATUS_LEGEND, STATUS_TEXT_COLORS, WHITE)
+from m3docs.status import STATUS_CODES  # noqa: E402
+
+# The palette of our own deck templates.
+NAVY = "1B365D"
+BLUE = "2C5A8C"
+INK = "1F2A37"
+GREY = "5B6675"
+RULE = "C9D1DC"
+BAND = "F2F5F9"
+PANEL = "EEF2F7"
+WHITE = "FFFFFF"
+NOTE = "FFF6DC"  # the tint of a table's control rows (removed when the deck is filled)
+NOTE_INK = "8A6D1F"
 
 SLIDE_W, SLIDE_H = Emu(12192000), Emu(6858000)  # 13.333 x 7.5 in, 16:9
 MARGIN = Inches(0.5)
@@ -156,9 +175,11 @@ def _text(slide, x, y, w, h, paragraphs, size=12, color=INK, bold=False, align=N
     return box
 
 
-def _font(font, size, color, bold=False) -> None:
+def _font(font, size, color, bold=False, italic=False) -> None:
     font.size = Pt(size)
     font.bold = bold
+    if italic:
+        font.italic = True
     font.name = FONT
     font.color.rgb = RGBColor.from_string(color)
 
@@ -172,6 +193,13 @@ def _rect(slide, x, y, w, h, color, shape=MSO_SHAPE.RECTANGLE):
     return box
 
 
+def _slide_tag(slide, tag: str) -> None:
+    """A small note at the slide's top right holding a ``{%slide %}`` tag (the engine
+    removes it): where a loop over slides opens or closes."""
+    _text(slide, SLIDE_W - MARGIN - Inches(4.2), Inches(0.13), Inches(4.2), Inches(0.26),
+          [tag], size=9, color=NOTE_INK, align=PP_ALIGN.RIGHT, name="Slide loop")
+
+
 def _title(slide, text: str) -> None:
     slide.shapes.title.text = text
 
@@ -183,62 +211,81 @@ def _subtitle(slide, text: str) -> None:
 
 def _footer(slide) -> None:
     _text(slide, MARGIN, Inches(7.03), Inches(10.5), Inches(0.3),
-          ["{{program}}  |  {{agency}}  |  {{date}}"], size=10, color=GREY)
+          ["{{ program }}  |  {{ agency }}  |  {{ date }}"], size=10, color=GREY, name="Footer")
 
 
 def _context(slide, y) -> None:
-    """A tinted panel with the key task's objective, inputs and outputs (grows with its
-    text)."""
+    """A tinted panel with the key task's objective, inputs and outputs; it is set to fit its
+    text, so the engine grows it and moves the table below it down."""
+    listed = "{{ kt.%s | map(attribute='title') | join('; ') or 'None listed' }}"
     box = _text(slide, MARGIN, y, CONTENT_W, Inches(0.8),
-                [[("Objective:  ", True), ("{{objective}}", False)],
-                 [("Inputs:  ", True), ("{{inputs}}", False)],
-                 [("Outputs:  ", True), ("{{outputs}}", False)]], size=12, name="m3:context")
+                [[("Objective:  ", True), ("{{r kt.objective }}", False)],
+                 [("Inputs:  ", True), (listed % "inputs", False)],
+                 [("Outputs:  ", True), (listed % "outputs", False)]], size=12,
+                name="Key task context")
     box.fill.solid()
     box.fill.fore_color.rgb = RGBColor.from_string(PANEL)
     tf = box.text_frame
+    tf.auto_size = MSO_AUTO_SIZE.SHAPE_TO_FIT_TEXT
     tf.margin_left = Inches(0.15)
     tf.margin_top = tf.margin_bottom = Inches(0.08)
     for p in tf.paragraphs:
         p.space_after = Pt(3)
 
 
-def _table(slide, name, x, y, columns, header_size=12, body_size=11, band=True, rows_h=0.3):
-    """A table named ``name``: header row plus data rows that carry the row formatting.
+def _table(slide, name, x, y, columns, rows, header_size=12, body_size=11, rows_h=0.3):
+    """A table named ``name``: a header row, then ``rows``: a list of cell texts is a row
+    (``columns`` give its alignment), a string is a row of one cell across the table (a
+    control row such as ``{%tr for ... %}``, tinted, or a message row).
 
-    ``columns`` is a list of (header, width in inches, alignment, sample text).
+    ``columns`` is a list of (header, width in inches, alignment[, bold]).
     """
-    n_rows = 3 if band else 2
     width = sum(Inches(c[1]) for c in columns)
-    frame = slide.shapes.add_table(n_rows, len(columns), x, y, width, Inches(rows_h * n_rows))
+    n = len(columns)
+    frame = slide.shapes.add_table(1 + len(rows), n, x, y, width,
+                                   Inches(0.42 + rows_h * len(rows)))
     frame.name = name
     table = frame.table
     tbl_pr = table._tbl.tblPr
     tbl_pr.set("firstRow", "1")
     tbl_pr.set("bandRow", "0")
     tbl_pr.find(qn("a:tableStyleId")).text = NO_STYLE_TABLE
-    for i, (header, inches, align, sample) in enumerate(columns):
+    for i, (header, inches, align, *_) in enumerate(columns):
         table.columns[i].width = Inches(inches)
-        _cell(table.cell(0, i), header, header_size, WHITE, NAVY, True, align, RULE)
-        for r in range(1, n_rows):
-            fill = WHITE if r == 1 else BAND
-            _cell(table.cell(r, i), sample, body_size, INK, fill, False, align, RULE)
+        _cell(table.cell(0, i), header, header_size, WHITE, NAVY, True, align)
     table.rows[0].height = Inches(0.42)
-    for r in range(1, n_rows):
-        table.rows[r].height = Inches(rows_h)
+    for r, row in enumerate(rows, 1):
+        control = isinstance(row, str) and row.startswith(("{%tr", "{#tr"))
+        texts = [row] + [""] * (n - 1) if isinstance(row, str) else row
+        for i, (text, column) in enumerate(zip(texts, columns)):
+            align = PP_ALIGN.LEFT if isinstance(row, str) else column[2]
+            bold = len(column) > 3 and column[3] and not isinstance(row, str)
+            if control:
+                _cell(table.cell(r, i), text, 9, NOTE_INK, NOTE, False, align, italic=True)
+            else:
+                _cell(table.cell(r, i), text, body_size, INK, WHITE, bold, align)
+        if isinstance(row, str):
+            table.cell(r, 0).merge(table.cell(r, n - 1))
+        table.rows[r].height = Inches(0.24 if control else rows_h)
     return frame
 
 
-def _cell(cell, text, size, color, fill, bold, align, rule) -> None:
+RICH_TAG = re.compile(r"(\{\{r\s.*?\}\})")  # stands for its whole run: other tags stay out
+
+
+def _cell(cell, text, size, color, fill, bold, align, italic=False) -> None:
     cell.margin_left = cell.margin_right = Inches(0.08)
     cell.margin_top = cell.margin_bottom = Inches(0.05)
     cell.vertical_anchor = MSO_ANCHOR.MIDDLE
     tf = cell.text_frame
     tf.word_wrap = True
-    p = tf.paragraphs[0]
-    p.alignment = align
-    run = p.add_run()
-    run.text = text
-    _font(run.font, size, color, bold)
+    for i, line in enumerate(text.split("\n")):
+        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+        p.alignment = align
+        for piece in (x for x in RICH_TAG.split(line) if x):  # a {{r }} tag: a run of its own
+            run = p.add_run()
+            run.text = piece
+            _font(run.font, size, color, bold, italic)
     tc_pr = cell._tc.get_or_add_tcPr()
     for child in list(tc_pr):
         tc_pr.remove(child)
@@ -248,7 +295,7 @@ def _cell(cell, text, size, color, fill, bold, align, rule) -> None:
             etree.SubElement(ln, qn("a:noFill"))
         else:
             f = etree.SubElement(ln, qn("a:solidFill"))
-            etree.SubElement(f, qn("a:srgbClr"), val=rule)
+            etree.SubElement(f, qn("a:srgbClr"), val=RULE)
     f = etree.SubElement(tc_pr, qn("a:solidFill"))
     etree.SubElement(f, qn("a:srgbClr"), val=fill)
 
@@ -256,28 +303,36 @@ def _cell(cell, text, size, color, fill, bold, align, rule) -> None:
 def _legend(slide, y) -> None:
     """The status-code legend as a footer strip: a colored chip and label per code."""
     _text(slide, MARGIN, y, Inches(0.8), Inches(0.3), ["Status:"], size=10, color=GREY,
-          bold=True, anchor=MSO_ANCHOR.MIDDLE)
+          bold=True, anchor=MSO_ANCHOR.MIDDLE, name="Legend")
     x = MARGIN + Inches(0.8)
-    for code, label in STATUS_LEGEND.items():
-        chip = _rect(slide, x, y + Inches(0.04), Inches(0.26), Inches(0.22), STATUS_COLORS[code])
+    for code, label in STATUS_CODES.items():
+        _, fill, ink = STATUS[code]
+        chip = _rect(slide, x, y + Inches(0.04), Inches(0.26), Inches(0.22), fill)
         chip.name = f"Legend {code}"
         tf = chip.text_frame
         tf.margin_left = tf.margin_right = tf.margin_top = tf.margin_bottom = 0
         tf.paragraphs[0].alignment = CENTER
         run = tf.paragraphs[0].add_run()
         run.text = code
-        _font(run.font, 9, STATUS_TEXT_COLORS.get(code, WHITE), True)
+        _font(run.font, 9, ink, True)
         width = Inches(0.066 * len(label) + 0.05)
         box = _text(slide, x + Inches(0.32), y, width, Inches(0.3), [label], size=10, color=INK,
-                    anchor=MSO_ANCHOR.MIDDLE, wrap=False)
+                    anchor=MSO_ANCHOR.MIDDLE, wrap=False, name=f"Legend {code} label")
         box.text_frame.margin_left = box.text_frame.margin_right = 0
         x += Inches(0.32) + width + Inches(0.25)
 
 
+PERCENT = "{{ %s.percent_complete ~ '%%' if %s.percent_complete is not none else '—' }}"
+
+
 def _tiles(slide, y) -> None:
-    """Key figures of a key task as tiles; the status tile is colored by the renderer."""
-    tiles = [("% COMPLETE", "{{percent_complete}}", 2.2, None), ("STATUS", "{{status}}", 4.533,
-             "m3:status"), ("START", "{{start}}", 2.7, None), ("FINISH", "{{finish}}", 2.7, None)]
+    """Key figures of a key task as tiles; the status tile takes the status colours."""
+    tiles = [("% COMPLETE", PERCENT % ("kt", "kt"), 2.2, "Percent complete"),
+             ("{% cellbg kt.status_fill %}{% textcolor kt.status_text_color %}STATUS",
+              "{{ kt.status ~ ' (' ~ kt.status_label ~ ')' if kt.status else 'Not reported' }}",
+              4.533, "Status"),
+             ("START", "{{ kt.start_text or 'Not set' }}", 2.7, "Start"),
+             ("FINISH", "{{ kt.finish_text or 'Not set' }}", 2.7, "Finish")]
     gap = (CONTENT_W - sum(Inches(t[2]) for t in tiles)) // (len(tiles) - 1)
     x = MARGIN
     for label, value, inches, name in tiles:
@@ -324,9 +379,12 @@ def _title_slide(prs, lines: list[tuple[str, int, str, bool]], name: str) -> Non
         run = p.add_run()
         run.text = text
         _font(run.font, size, color, bold)
-    _text(slide, Inches(1.1), Inches(6.98), Inches(11.4), Inches(0.42),
-          ["{{byline}}"], size=12, color="C9D6E8",
-          anchor=MSO_ANCHOR.MIDDLE)
+    _text(slide, Inches(1.1), Inches(6.98), Inches(11.4), Inches(0.42), [BYLINE], size=12,
+          color="C9D6E8", anchor=MSO_ANCHOR.MIDDLE, name="Byline")
+
+
+BYLINE = ("{% if provider %}{{ provider }}  |  {% endif %}Phase {{ document.phase }}  |  "
+          "{{ document.version_label }}{% if version %} (v{{ version }}){% endif %}")
 
 
 def _content_slide(prs, name: str, title: str, subtitle: str):
@@ -348,53 +406,91 @@ def _new_presentation() -> Presentation:
 
 # -- the two decks ---------------------------------------------------------------------
 L, C = PP_ALIGN.LEFT, PP_ALIGN.CENTER
+EACH_KEY_TASK = "{%slide for kt in key_tasks %}"
+END_KEY_TASKS = "{%slide endfor %}"
+BAND_ROW = "{%% set band = loop.cycle('%s', '%s') %%}" % (WHITE, BAND)  # rows alternate fills
+BANDED = "{% cellbg band %}"
+STATUS_CELL = ("{% cellbg a.status_fill or band %}{% textcolor a.status_text_color %}"
+               "{{ a.status or '—' }}")
+
+
+def _banded(cells: list[str]) -> list[str]:
+    """A loop's row whose cells alternate white and banded fills (the first cell picks the
+    fill for its row; a cell's own ``{% cellbg %}`` may use ``band`` too)."""
+    return [BAND_ROW * (i == 0) + BANDED + cell for i, cell in enumerate(cells)]
+
+
+def _bullets(items: str) -> str:
+    """A cell's lines: one bullet paragraph per item, or "None reported."."""
+    return "\n".join(("{%p for t in kt." + items + " %}", "• {{ t }}", "{%p else %}",
+                      "None reported.", "{%p endfor %}"))
 
 
 def status_deck() -> Presentation:
     """Status report: title, then per key task activities, risks/issues, accomplishments."""
     prs = _new_presentation()
-    _title_slide(prs, [("{{program}}", 40, WHITE, True), ("{{agency}}", 24, "C9D6E8", False),
-                       ("Status Report — {{date}}", 20, WHITE, False)], "m3:title")
-    slide = _content_slide(prs, "m3:task:activities", "Major Activities — {{key_task_id}}",
-                           "{{key_task_name}}  |  As of {{date}}")
-    _table(slide, "m3:activities", MARGIN, Inches(1.5), [
-        ("IMS Ref", 0.9, C, "3.14.1"), ("Activity", 6.08, L, "Activity from the playbook"),
-        ("Owner", 2.2, L, "Activity owner"), ("% Complete", 1.15, C, "50%"),
-        ("Finish", 1.2, C, "Dec 15, 2026"), ("Status", 0.8, C, "G")])
+    _title_slide(prs, [("{{ program }}", 40, WHITE, True), ("{{ agency }}", 24, "C9D6E8", False),
+                       ("Status Report — {{ date }}", 20, WHITE, False)], "Title")
+    slide = _content_slide(prs, "Major activities", "Major Activities — {{ kt.id }}",
+                           "{{ kt.name }}  |  As of {{ date }}")
+    _slide_tag(slide, EACH_KEY_TASK)
+    _table(slide, "Major activities", MARGIN, Inches(1.5), [
+        ("IMS Ref", 0.9, C), ("Activity", 6.08, L), ("Owner", 2.2, L), ("% Complete", 1.15, C),
+        ("Finish", 1.2, C), ("Status", 0.8, C, True)], [
+        "{%tr for a in kt.activities %}",
+        _banded(["{{ a.number }}", "{{r a.text }}", "{{ a.owner or 'TBD' }}", PERCENT % ("a", "a"),
+                 "{{ a.finish_short or '—' }}"]) + [STATUS_CELL],
+        "{%tr else %}", "No activities are listed for this key task.", "{%tr endfor %}"])
     _legend(slide, Inches(6.58))
-    slide = _content_slide(prs, "m3:task:risks", "Risks and Issues — {{key_task_id}}",
-                           "{{key_task_name}}  |  {{progress}}")
+    slide = _content_slide(
+        prs, "Risks and issues", "Risks and Issues — {{ kt.id }}",
+        "{{ kt.name }}  |  {% if kt.percent_complete is not none %}{{ kt.percent_complete }}% "
+        "complete  |  {% endif %}Status: {% if kt.status %}{{ kt.status }} "
+        "({{ kt.status_label }}){% else %}not reported{% endif %}")
     _context(slide, Inches(1.5))
-    _table(slide, "m3:risks", MARGIN, Inches(2.5), [
-        ("#", 0.6, C, "1"), ("Type", 1.3, C, "Risk"),
-        ("Description", 10.433, L, "Risk or issue, with its mitigation")])
-    slide = _content_slide(prs, "m3:task:updates",
-                           "Accomplishments and Upcoming Activities — {{key_task_id}}",
-                           "{{key_task_name}}  |  As of {{date}}")
+    _table(slide, "Risks and issues", MARGIN, Inches(2.5), [
+        ("#", 0.6, C), ("Type", 1.3, C), ("Description", 10.433, L)], [
+        "{%tr for r in risks_and_issues if r.key_task == kt.id %}",
+        _banded(["{{ loop.index }}", "{{ r.type }}", "{{ r.text }}"]), "{%tr else %}",
+        ["—", "—", "No risks or issues reported as of {{ date }}."], "{%tr endfor %}"])
+    slide = _content_slide(prs, "Accomplishments and upcoming activities",
+                           "Accomplishments and Upcoming Activities — {{ kt.id }}",
+                           "{{ kt.name }}  |  As of {{ date }}")
+    _slide_tag(slide, END_KEY_TASKS)
     _tiles(slide, Inches(1.5))
-    _table(slide, "m3:updates", MARGIN, Inches(2.55), [
-        ("Key Recent Accomplishments", 6.1665, L, "• Accomplishment"),
-        ("Key Upcoming Activities", 6.1665, L, "• Upcoming activity")], band=False)
+    _table(slide, "Accomplishments and upcoming activities", MARGIN, Inches(2.55), [
+        ("Key Recent Accomplishments", 6.1665, L), ("Key Upcoming Activities", 6.1665, L)],
+        [[_bullets("accomplishments"), _bullets("upcoming")]])
     return prs
 
 
 def generic_deck() -> Presentation:
     """Briefing/dashboard starter: title, then per key task activities and stakeholders."""
     prs = _new_presentation()
-    _title_slide(prs, [("{{title}}", 40, WHITE, True), ("{{program}}", 24, "C9D6E8", False),
-                       ("{{agency}}", 20, WHITE, False), ("{{date}}", 16, "C9D6E8", False)],
-                 "m3:title")
-    slide = _content_slide(prs, "m3:task:activities", "Key Task {{key_task_id}} — Activities",
-                           "{{key_task_name}}  |  {{workstream}}  |  Phase {{phase}}")
+    _title_slide(prs, [("{{ document.title }}", 40, WHITE, True),
+                       ("{{ program }}", 24, "C9D6E8", False), ("{{ agency }}", 20, WHITE, False),
+                       ("{{ date }}", 16, "C9D6E8", False)], "Title")
+    slide = _content_slide(prs, "Activities", "Key Task {{ kt.id }} — Activities",
+                           "{{ kt.name }}  |  {% if kt.workstream %}{{ kt.workstream }}  |  "
+                           "{% endif %}Phase {{ document.phase }}")
+    _slide_tag(slide, EACH_KEY_TASK)
     _context(slide, Inches(1.5))
-    _table(slide, "m3:activities", MARGIN, Inches(2.5), [
-        ("#", 0.6, C, "1"), ("Activity", 7.433, L, "Activity from the playbook"),
-        ("Responsible Party", 1.9, C, "Shared"), ("Owner", 2.4, L, "Activity owner")])
-    slide = _content_slide(prs, "m3:task:stakeholders", "Key Task {{key_task_id}} — Stakeholders",
-                           "{{key_task_name}}  |  Who takes part for each party")
-    _table(slide, "m3:stakeholders", MARGIN, Inches(1.5), [
-        ("Role", 4.733, L, "Stakeholder role"), ("Customer", 3.8, L, "Name"),
-        ("Provider", 3.8, L, "Name")])
+    _table(slide, "Activities", MARGIN, Inches(2.5), [
+        ("#", 0.6, C), ("Activity", 7.433, L), ("Responsible Party", 1.9, C), ("Owner", 2.4, L)], [
+        "{%tr for a in kt.activities %}",
+        _banded(["{{ a.index }}", "{{r a.text }}", "{{ a.party or '—' }}",
+                 "{{ a.owner or 'TBD' }}"]),
+        "{%tr else %}", "No activities are listed for this key task.", "{%tr endfor %}"])
+    slide = _content_slide(prs, "Stakeholders", "Key Task {{ kt.id }} — Stakeholders",
+                           "{{ kt.name }}  |  Who takes part for each party")
+    _slide_tag(slide, END_KEY_TASKS)
+    _table(slide, "Stakeholders", MARGIN, Inches(1.5), [
+        ("Role", 4.733, L), ("Customer", 3.8, L), ("Provider", 3.8, L)], [
+        "{%tr for s in kt.stakeholders if s.named %}",
+        _banded(["{{r s.role }}", "{{ s.customer or '—' }}", "{{ s.provider or '—' }}"]),
+        "{%tr endfor %}", "{%tr if kt.unnamed_roles %}", "To be named: {{ kt.unnamed_roles }}",
+        "{%tr elif not kt.stakeholders %}", "No stakeholders are listed for this key task.",
+        "{%tr endif %}"])
     return prs
 
 

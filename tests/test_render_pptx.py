@@ -1,4 +1,4 @@
-"""The pptx renderer: decks read back with python-pptx."""
+"""Our own decks (tagged templates filled by the engine): decks read back with python-pptx."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,9 +14,10 @@ from m3docs.playbook.loader import load_playbook
 from m3docs.playbook.model import Activity, Party
 from m3docs.playbook.richtext import RichText, Run
 from m3docs.plan import Deliverable, Document
+from m3docs.content import STATUS_COLORS
+from m3docs.engine import compiled
+from m3docs.renderers import render_document
 from m3docs.renderers.common import named_first
-from m3docs.renderers.drawingml import STATUS_COLORS
-from m3docs.renderers.pptx import PptxRenderer, analyze
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -43,8 +44,16 @@ def _doc(kind: str, key_tasks, title: str = "Status Reports/Dashboards") -> Docu
     return Document(deliverable, 3, "Updated", tuple(key_tasks), ())
 
 
+def _fill(doc, template, engagement, playbook):
+    return render_document(doc, template, engagement, playbook)
+
+
+def _fill_color(code: str) -> str:
+    return STATUS_COLORS[code][1]
+
+
 def _render(template, key_tasks, engagement, playbook, kind="status"):
-    result = PptxRenderer().render(_doc(kind, key_tasks), template, engagement, playbook)
+    result = _fill(_doc(kind, key_tasks), template, engagement, playbook)
     return result, Presentation(io.BytesIO(result.data))
 
 
@@ -62,7 +71,8 @@ def _column(table, header: str) -> list:
 
 
 def _activity_slides(prs):
-    return [(s, f) for s, f in _tables(prs) if f.name == "m3:activities"]
+    """The slides whose table lists activities (their header names an Activity column)."""
+    return [(s, f) for s, f in _tables(prs) if "Activity" in [c.text for c in f.table.rows[0].cells]]
 
 
 def _all_text(prs) -> str:
@@ -100,7 +110,7 @@ def test_status_deck_content(status_template, engagement, playbook):
         assert {c.text for c in _column(table, "% Complete")} == {f"{status.percent_complete}%"}
         for cell in _column(table, "Status"):
             assert cell.text == status.status
-            assert str(cell.fill.fore_color.rgb) == STATUS_COLORS[status.status]
+            assert str(cell.fill.fore_color.rgb) == _fill_color(status.status)
     title = _all_text_of(prs.slides[0])
     for expected in (engagement.agency, engagement.program, "November 24, 2026",
                      "Status Report — November 24, 2026", engagement.provider, "Updated (v1.0)"):
@@ -142,10 +152,12 @@ def test_status_deck_slides_and_legend(status_template, engagement, playbook):
                   "Upcoming"):
         assert label in legend
     status = engagement.task_status(kt.id).status
-    tiles = [sh for s in prs.slides for sh in s.shapes if sh.name == "m3:status"]
-    assert tiles and all(str(t.fill.fore_color.rgb) == STATUS_COLORS[status] for t in tiles)
+    tiles = [sh for s in prs.slides for sh in s.shapes if sh.name == "Status"]
+    assert tiles and all(str(t.fill.fore_color.rgb) == _fill_color(status) for t in tiles)
+    inks = {str(r.font.color.rgb) for t in tiles for p in t.text_frame.paragraphs for r in p.runs}
+    assert inks == {STATUS_COLORS[status][2]}
     names = [s.element.find(".//{*}cSld").get("name") for s in prs.slides]
-    assert names.count("m3:title") == 1 and len(prs.slides) == 4
+    assert names.count("Title") == 1 and len(prs.slides) == 4
 
 
 def test_forty_activities_continue_without_overflow(status_template, engagement, playbook):
@@ -168,9 +180,8 @@ def test_forty_activities_continue_without_overflow(status_template, engagement,
 def test_rendering_is_deterministic_and_ids_unique(status_template, engagement, playbook):
     kt = dataclasses.replace(_long_task(playbook, 25), number=99)
     doc = _doc("status", [kt, playbook.key_tasks[0]])
-    one = PptxRenderer().render(doc, status_template, engagement, playbook).data
-    two = PptxRenderer().render(doc, Template(TEMPLATES / "status.pptx"), engagement,
-                                playbook).data
+    one = _fill(doc, status_template, engagement, playbook).data
+    two = _fill(doc, Template(TEMPLATES / "status.pptx"), engagement, playbook).data
     assert one == two
     prs = Presentation(io.BytesIO(one))
     ids = [s.slide_id for s in prs.slides]
@@ -180,17 +191,25 @@ def test_rendering_is_deterministic_and_ids_unique(status_template, engagement, 
 
 
 def test_no_key_tasks_leaves_the_title_slide_only(status_template, engagement, playbook):
-    result = PptxRenderer().render(_doc("status", []), status_template, engagement, playbook)
+    result = _fill(_doc("status", []), status_template, engagement, playbook)
     prs = Presentation(io.BytesIO(result.data))
     assert len(prs.slides) == 1
     assert engagement.program in _all_text_of(prs.slides[0])
     assert "{{" not in _all_text(prs)
 
 
-def test_analysis_is_cached_per_template(status_template):
-    assert analyze(status_template) is analyze(status_template)
-    spec = analyze(status_template)
-    assert [s.per_task for s in spec.slides] == [False, True, True, True]
+@pytest.mark.parametrize("name", ["status.pptx", "generic.pptx"])
+def test_templates_carry_their_loops_as_tags(name):
+    """What a user sees on opening the template: the key-task slides between a slide loop's
+    tags, each table's rows between a row loop's control rows, fields as tags."""
+    prs = Presentation(str(TEMPLATES / name))
+    text = _all_text(prs)
+    assert "{%slide for kt in key_tasks %}" in text and "{%slide endfor %}" in text
+    loops = [f for _, f in _tables(prs) if f.table.rows[1].cells[0].text.startswith("{%tr for ")]
+    assert len(loops) == 2 and "{{r a.text }}" in text and "{{ program }}" in text
+    template = Template(TEMPLATES / name)
+    assert compiled(template, "pptx") is compiled(template, "pptx")  # compiled once
+    assert {"key_tasks", "program", "agency", "date", "document"} <= compiled(template, "pptx").names
 
 
 def test_illegal_characters_are_removed_with_a_warning(status_template, engagement, playbook):
@@ -203,18 +222,18 @@ def test_illegal_characters_are_removed_with_a_warning(status_template, engageme
 def test_generic_deck(generic_template, engagement, playbook):
     kt = playbook.key_tasks[0]
     doc = _doc("generic", [kt], title="Stakeholder Briefing")
-    result = PptxRenderer().render(doc, generic_template, engagement, playbook)
+    result = _fill(doc, generic_template, engagement, playbook)
     prs = Presentation(io.BytesIO(result.data))
     title = _all_text_of(prs.slides[0])
     for expected in ("Stakeholder Briefing", engagement.program, engagement.agency,
                      "November 24, 2026"):
         assert expected in title
     tables = {f.name: f.table for _, f in _tables(prs)}
-    acts = tables["m3:activities"]
+    acts = tables["Activities"]
     assert [_norm(c.text) for c in _column(acts, "Activity")] == \
         [_norm(a.text.plain) for a in kt.activities]
     assert {c.text for c in _column(acts, "Responsible Party")} == {"Shared"}
-    holders = tables["m3:stakeholders"]
+    holders = tables["Stakeholders"]
     roles = [c.text for c in _column(holders, "Role")]
     named, unnamed = named_first(kt.stakeholders, engagement)
     assert unnamed and roles == [s.role.plain for s in named] + [     # nobody named: one row
@@ -223,8 +242,8 @@ def test_generic_deck(generic_template, engagement, playbook):
     row = roles.index("Program Manager")
     assert _column(holders, "Customer")[row].text == "Jordan Avery"
     assert _column(holders, "Provider")[row].text == "Riley Chen"
-    assert "{{" not in _all_text(prs)
-    (panel,) = [s for s in prs.slides[1].shapes if s.name == "m3:context"]
+    assert "{{" not in _all_text(prs) and result.warnings == []
+    (panel,) = [s for s in prs.slides[1].shapes if s.name == "Key task context"]
     lines = panel.text_frame.text.split("\n")
     assert lines == [f"Objective:  {kt.objective.plain}",
                      "Inputs:  " + "; ".join(r.title.plain for r in kt.inputs),
@@ -246,3 +265,38 @@ def test_real_playbook_status_deck_fits(status_template, engagement):
         assert frame.top + sum(r.height for r in frame.table.rows) <= prs.slide_height
     text = _all_text(prs)
     assert "<a " not in text and "{{" not in text
+
+
+def test_a_restyled_copy_named_in_the_engagement_fills_the_same_way(playbook, tmp_path):
+    """A user copies our status deck, rewrites a line and restyles a table in PowerPoint,
+    and names the copy in the engagement's ``templates:``: the pack's deck is filled from it
+    by the engine (the user's wording and style, the same facts)."""
+    import json
+
+    from pptx.dml.color import RGBColor
+
+    from m3docs import build_pack, load_engagement
+    prs = Presentation(str(TEMPLATES / "status.pptx"))
+    (subtitle,) = [s for s in prs.slides[0].placeholders if "Status Report" in s.text_frame.text]
+    subtitle.text_frame.paragraphs[-1].runs[0].text = "Monthly Review — {{ date }}"
+    header = next(f for _, f in _tables(prs)
+                  if f.table.cell(0, 0).text == "IMS Ref").table.cell(0, 0)
+    header.fill.solid()
+    header.fill.fore_color.rgb = RGBColor.from_string("7A1F1F")
+    prs.save(str(tmp_path / "my-status.pptx"))
+    (tmp_path / "engagement.yaml").write_text(
+        "agency: A\nprogram: P\nas_of: 2026-11-24\nscope: {key_tasks: ['3.14']}\n"
+        "templates: {Status Reports/Dashboards: my-status.pptx}\n")
+    book = playbook
+    eng = load_engagement(tmp_path / "engagement.yaml", book)
+    build_pack(book, eng, tmp_path / "pack")
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    (entry,) = [d for d in manifest["documents"] if d["format"] == "pptx"]
+    assert entry["template"] == "my-status.pptx"
+    deck = Presentation(str(tmp_path / "pack" / entry["path"]))
+    assert "Monthly Review — November 24, 2026" in _all_text_of(deck.slides[0])
+    kt = book.key_task("3.14")
+    (frame,) = [f for _, f in _activity_slides(deck)]
+    assert [c.text for c in _column(frame.table, "IMS Ref")] == \
+        [f"3.14.{a.number}" for a in kt.activities]
+    assert str(frame.table.cell(0, 0).fill.fore_color.rgb) == "7A1F1F"

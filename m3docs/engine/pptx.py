@@ -16,8 +16,11 @@ The tag forms (docxtpl's, see ``core``):
   outside the rows (a top-level name, or a slide loop's variable);
 * ``{%- ... %}`` / ``{% ... -%}`` alone in a paragraph join it to the previous / next
   paragraph (docxtpl's way to write one line over several);
-* ``{% cellbg expr %}`` in a table cell fills the cell with the hex colour ``expr`` gives
-  (``vm``, ``hm`` and ``colspan`` are refused: PowerPoint merges are made in the template);
+* ``{% cellbg expr %}`` in a table cell fills the cell with the hex colour ``expr`` gives,
+  and in a shape's text fills that shape; ``{% textcolor expr %}`` colours the text of the
+  cell or shape (the runs written in the template); an empty value keeps the template's
+  colours (``vm``, ``hm`` and ``colspan`` are refused: PowerPoint merges are made in the
+  template);
 * ``{{r expr }}`` writes rich runs (bold, italic, hyperlinks with a relationship of the slide
   they land on) in the style of the run that held the tag; ``{{p expr }}`` writes paragraphs;
 * **slide loops**: a paragraph holding ``{%slide for kt in key_tasks %}`` opens a loop over
@@ -76,7 +79,10 @@ _LINK_RE = re.compile("\ufdd2(\\d+)\ufdd3")  # a hyperlink's relationship, allot
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 _LEVEL_RANK = {"tr": 0, "tc": 1, "p": 2, "r": 3, "slide": 4}
 _STRAIGHT = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")  # curly quotes in tags
-_CELL_WORDS = ("cellbg", "vm", "hm", "colspan")
+_CELL_WORDS = ("cellbg", "textcolor", "vm", "hm", "colspan")
+_COLOUR_WORDS = ("cellbg", "textcolor")
+_AFTER_TEXT_FILL = ("effectLst", "effectDag", "highlight", "uLnTx", "uLn", "uFillTx", "uFill",
+                    "latin", "ea", "cs", "sym", "hlinkClick", "hlinkMouseOver", "rtl", "extLst")
 _FILLS = ("noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill")
 _HEX = re.compile(r"#?[0-9A-Fa-f]{6}")
 _CONTAINER = {"p": "text box", "r": "paragraph", "tr": "table", "tc": "table row"}
@@ -318,6 +324,7 @@ class _PartReader:
         self.blocks: list[tuple[str, Tag, etree._Element, Place]] = []  # open structural blocks
         self.column_rows: dict[etree._Element, etree._Element] = {}  # table: 1st row with {%tc
         self.original: dict[etree._Element, str] = {}  # each paragraph's text as written
+        self.text_colours: list[tuple[etree._Element, str]] = []  # cell or shape, expression
 
     def place(self, p: etree._Element) -> Place:
         shape = next((a for a in p.iterancestors() if etree.QName(a).localname in
@@ -464,32 +471,57 @@ class _PartReader:
         self.found.loop_tables.append((key, head, tail))
 
     def cell_tag(self, p: etree._Element, tag: Tag, place: Place) -> None:
-        """``{% cellbg expr %}``: the cell's fill, a hex colour the expression gives (the tag's
-        text is dropped). Merges (``vm``, ``hm``, ``colspan``) are Word's: refused here."""
+        """``{% cellbg expr %}``: the fill of the table cell the tag sits in, or outside a
+        table of its shape, a hex colour the expression gives; ``{% textcolor expr %}``: the
+        colour of that cell's or shape's text (the tags' text is dropped; an empty value keeps
+        the template's). Merges (``vm``, ``hm``, ``colspan``) are Word's: refused here."""
         tc = next(p.iterancestors(qn("a:tc")), None)
-        if tag.word != "cellbg" or tc is None:
+        holder = tc if tc is not None else next(p.iterancestors(qn("p:sp")), None)
+        if tag.word not in _COLOUR_WORDS or holder is None:
             where = "in a table cell" if tc is None else "in PowerPoint tables"
             self.found.errors.append(place.diagnostic(
                 "error", f"{tag.text.strip()} is not supported {where}"
                          + ("" if tc is None else "; merge the cells in the template")))
             return
-        expr = tag.body[len("cellbg"):].strip()
+        expr = tag.body[len(tag.word):].strip()
         probe = Tag("{{ %s }}" % expr, "{{", "", expr, False, False)
         self.found.tags.append((probe, place))
-        pr = tc.find(qn("a:tcPr"))
-        if pr is None:
-            pr = etree.SubElement(tc, qn("a:tcPr"))
-        kept = [el for el in pr if etree.QName(el).localname not in _FILLS]
-        slot = next((el for el in kept if etree.QName(el).localname in ("headers", "extLst")),
-                    None)
+        if tag.word == "textcolor":
+            self.text_colours.append((holder, expr))  # marked in ``apply``, runs all known
+            return
+        if tc is not None:
+            pr = tc.find(qn("a:tcPr"))
+            if pr is None:
+                pr = etree.SubElement(tc, qn("a:tcPr"))
+            after = ("headers", "extLst")
+        else:  # a shape: its fill follows its geometry
+            pr = holder.find(qn("p:spPr"))
+            after = ("ln", "effectLst", "effectDag", "scene3d", "sp3d", "extLst")
+        self.fill_marker(pr, after, expr, _drawing_prefix(pr))
+
+    def fill_marker(self, pr: etree._Element, after: tuple[str, ...], expr: str,
+                    prefix: str) -> None:
+        """Put a mark for ``expr``'s fill in ``pr`` in place of its fill (before the first
+        child named in ``after``); the template's fill is kept for an empty value."""
         fills = [el for el in pr if etree.QName(el).localname in _FILLS]
         old = "".join(etree.tostring(el, encoding="unicode") for el in fills)
         for el in fills:
             pr.remove(el)
+        slot = next((el for el in pr if etree.QName(el).localname in after), None)
         marker = etree.Element(qn("a:noFill"))
         (slot.addprevious if slot is not None else pr.append)(marker)
         self.replace.append((_LEVEL_RANK["r"], len(self.replace), marker,
-                             "{{ _m3_fill(%s, %r, %r) }}" % (expr, old, tc.prefix or "")))
+                             "{{ _m3_fill(%s, %r, %r) }}" % (expr, old, prefix)))
+
+    def mark_text_colours(self) -> None:
+        """``{% textcolor %}``: every run of the cell or shape (and its paragraphs' ends)
+        takes the colour (runs written by ``{{r }}`` keep the style they were given)."""
+        for holder, expr in self.text_colours:
+            for run in holder.iter(qn("a:r"), qn("a:fld")):
+                if run.find(qn("a:rPr")) is None:
+                    run.insert(0, etree.Element(qn("a:rPr"), lang="en-US"))
+            for rpr in holder.iter(qn("a:rPr"), qn("a:endParaRPr")):
+                self.fill_marker(rpr, _AFTER_TEXT_FILL, expr, _drawing_prefix(rpr))
 
     def nest(self, tag: Tag, holder: etree._Element, place: Place) -> None:
         """A structural block must open and close in one container (a {%p %} block in one
@@ -563,6 +595,7 @@ class _PartReader:
     def apply(self) -> None:
         """Put each structural tag's Jinja in place of its element (rows before cells
         before paragraphs before runs; an element already gone takes its tags with it)."""
+        self.mark_text_colours()
         by_element: dict[int, tuple[int, etree._Element, list[str]]] = {}
         for rank, order, el, jinja in sorted(self.replace, key=lambda x: (x[0], x[1])):
             entry = by_element.setdefault(id(el), (rank, el, []))
@@ -571,6 +604,11 @@ class _PartReader:
             if not _attached(el, self.root):
                 continue
             _replace_with_text(el, "".join(self.marks.add(s) for s in snippets if s))
+
+
+def _drawing_prefix(el: etree._Element) -> str:
+    """The prefix DrawingML elements take where ``el`` sits ("" when it is the default)."""
+    return next((k or "" for k, v in el.nsmap.items() if v == NS["a"]), "a")
 
 
 def _lone_trimmed(p: etree._Element) -> tuple[bool, bool]:
@@ -682,6 +720,10 @@ class CompiledDeck:
         self.fix_designs: set[str] = set()
         self.compiled: core.Compiled | None = None
         self._compile()
+        #: the parts that carry tags (none: a deck to fill in place, such as an official one)
+        self.parts = tuple([s.part for s in self.slides if s.slide_jinja is not None]
+                           + [s.notes for s in self.slides if s.notes_jinja is not None]
+                           + list(self.designs))
         names = set(self.compiled.names if self.compiled else ())
         for c in self.designs.values():
             names |= c.names

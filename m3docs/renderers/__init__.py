@@ -1,25 +1,14 @@
 """Rendering one document: its context (``content.document_context``) through its template's
-engine; the formats and template kinds not yet on the engine by their older renderers."""
+engine; official templates without tags are still filled in place (``official/``)."""
 from __future__ import annotations
 
 from ..engagement import Engagement
 from ..ooxml.package import Template
 from ..playbook.model import Playbook
 from ..plan import Document
-from .base import Renderer, RenderResult
+from .base import RenderResult
 
-#: Formats whose documents are filled by the template engine from the content model: our
-#: own templates are tagged templates, and so may be a user's (named in ``templates:``).
-ENGINE_FORMATS = frozenset({"docx", "xlsx"})
 _TAG_OPENERS = (b"{{", b"{%", b"{#")
-
-
-def renderer_for(fmt: str) -> Renderer:
-    """The element-by-element renderer of a format not yet on the engine (pptx)."""
-    if fmt == "pptx":
-        from .pptx import PptxRenderer
-        return PptxRenderer()
-    raise ValueError(f"no element-by-element renderer for {fmt!r}: it goes through the engine")
 
 
 def tagged(template: Template, fmt: str) -> bool:
@@ -48,37 +37,29 @@ def tag_problems(template: Template, fmt: str) -> tuple[bool, list[str]]:
 def preload(formats: set[str], official: bool = False) -> None:
     """Import the renderers of ``formats`` now (before forking workers, so each does not
     import them again)."""
+    from .. import content as _content  # noqa: F401
+    from ..engine import engine_for
+    from . import tagged as _tagged  # noqa: F401
     for fmt in formats:
-        if fmt in ENGINE_FORMATS:
-            from .. import content as _content  # noqa: F401
-            from ..engine import engine_for
-            from . import tagged as _tagged  # noqa: F401
-            engine_for(fmt)
-        else:
-            renderer_for(fmt)
+        engine_for(fmt)
     if official:
         from . import official as _official  # noqa: F401
 
 
 def render_document(doc: Document, template: Template, engagement: Engagement,
                     playbook: Playbook, official: bool = False) -> RenderResult:
-    """Render one document: a tagged template (ours, or a user's) through the engine,
-    another official template filled in place, ours of the other formats built."""
-    problems: list[str] = []
-    if doc.format in ENGINE_FORMATS:
-        found, problems = tag_problems(template, doc.format) if official else (True, [])
-        if found and not problems:
-            from .tagged import fill_tagged
-            return fill_tagged(doc, template, engagement, playbook)
-    if official:
-        from .official import fill_official
-        result = fill_official(doc, template, engagement, playbook)
-        if problems:   # tags that do not compile: filled as an official template, said so
-            result.warnings[:0] = [f"tags not filled ({len(problems)} error(s), first: "
-                                   f"{problems[0]}); filled in place as an official template"]
-        return result
-    return renderer_for(doc.format).render(doc, template, engagement, playbook)
+    """Render one document: a tagged template (ours, or a user's) through the engine; an
+    official template without tags filled in place."""
+    found, problems = tag_problems(template, doc.format) if official else (True, [])
+    if found and not problems:
+        from .tagged import fill_tagged
+        return fill_tagged(doc, template, engagement, playbook)
+    from .official import fill_official
+    result = fill_official(doc, template, engagement, playbook)
+    if problems:   # tags that do not compile: filled as an official template, said so
+        result.warnings[:0] = [f"tags not filled ({len(problems)} error(s), first: "
+                               f"{problems[0]}); filled in place as an official template"]
+    return result
 
 
-__all__ = ["ENGINE_FORMATS", "Renderer", "RenderResult", "preload", "render_document",
-           "renderer_for", "tag_problems", "tagged"]
+__all__ = ["RenderResult", "preload", "render_document", "tag_problems", "tagged"]

@@ -1,13 +1,7 @@
-"""The one small interface every format renderer implements."""
+"""What rendering a document gives."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
-
-from ..engagement import Engagement
-from ..ooxml.package import Template
-from ..playbook.model import Playbook
-from ..plan import Document
 
 
 @dataclass
@@ -16,12 +10,3 @@ class RenderResult:
 
     data: bytes
     warnings: list[str] = field(default_factory=list)
-
-
-class Renderer(Protocol):
-    """Fills one template with one document's content; pure: no I/O, no clock."""
-
-    format: str
-
-    def render(self, doc: Document, template: Template, engagement: Engagement,
-               playbook: Playbook) -> RenderResult: ...

@@ -23,7 +23,7 @@ from lxml import etree
 
 from ...engagement import Engagement
 from ...ooxml.package import Package, Template, part_names, resolve_target
-from ..drawingml import wrapped_lines
+from ...ooxml.drawingml import wrapped_lines
 from ..sheetml import col_index, col_letter
 from ...ooxml.placeholders import paragraph_text
 from ...ooxml.xml import NS, RT, clean_text, qn
