@@ -39,7 +39,7 @@ from markupsafe import Markup, escape as _escape
 from lxml import etree
 
 from ..errors import Diagnostic
-from ..ooxml.package import Template
+from ..ooxml.package import Package, Template
 from ..ooxml.xml import NS, RT, clean_text, qn
 from ..playbook.richtext import SAFE_SCHEMES
 from . import core
@@ -825,6 +825,12 @@ class CompiledDocx:
         self.names = frozenset().union(*(p.compiled.names for p in parts)) - {"loop"}
 
     def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+        package, warnings = self.render_package(context)
+        return package.to_bytes(), warnings
+
+    def render_package(self, context: Mapping[str, Any]) -> tuple[Package, list[str]]:
+        """The document as a package not yet zipped (for a caller that finishes a part, as
+        the official Word path refreshes the table of contents), and the warnings."""
         package = self.template.new()
         record = core.RenderRecord()
         cleaned, unsafe = False, []
@@ -851,7 +857,7 @@ class CompiledDocx:
         if unsafe:
             warnings.append("links that are not http, https or mailto were written as plain "
                             f"text: {', '.join(sorted(set(unsafe)))}")
-        return package.to_bytes(), warnings
+        return package, warnings
 
 
 def _regrid(data: bytes) -> bytes:

@@ -7,6 +7,8 @@ from ..playbook.model import Playbook
 from ..plan import Document
 from .base import Renderer, RenderResult
 
+ANNOTATED_FORMATS = ("docx",)   # official templates of these formats: annotator + engine
+
 
 def renderer_for(fmt: str) -> Renderer:
     """The renderer of a format: docx, xlsx or pptx."""
@@ -29,11 +31,17 @@ def preload(formats: set[str], official: bool = False) -> None:
         renderer_for(fmt)
     if official:
         from . import official as _official  # noqa: F401
+        from .annotated import preload_formats
+        preload_formats(set(formats) & set(ANNOTATED_FORMATS))
 
 
 def render_document(doc: Document, template: Template, engagement: Engagement,
                     playbook: Playbook, official: bool = False) -> RenderResult:
-    """Render one document: official templates are filled in place, ours are built."""
+    """Render one document: official templates are filled in place (Word's through the
+    engine, its tags inferred: see annotated.py), ours are built."""
+    if official and doc.format in ANNOTATED_FORMATS:
+        from .annotated import render_official
+        return render_official(doc, template, engagement, playbook)
     if official:
         from .official import fill_official
         return fill_official(doc, template, engagement, playbook)

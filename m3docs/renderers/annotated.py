@@ -1,0 +1,95 @@
+"""Official templates through the one engine: tags inferred once, then filled like ours.
+
+An official template without tags is annotated (``m3docs.annotate``) once per process and
+template, the tagged copy compiled once (``m3docs.engine.compiled``), and every document is
+that copy rendered with its context (``content.document_context``). A template that already
+holds tags (a user's corrected copy of ``m3docs tag``'s output) is never annotated: it is
+filled as it is. A Word document's table of contents is then refreshed from its headings,
+since the key-task section's headings come from loops.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from ..content import document_context
+from ..engagement import Engagement
+from ..engine import compiled
+from ..engine.core import TemplateProblems
+from ..errors import M3DocsError
+from ..ooxml.package import Package, Template
+from ..ooxml.xml import qn
+from ..playbook.model import Playbook
+from ..plan import Document
+from .base import RenderResult
+
+_LOCK = threading.Lock()
+
+
+def _has_tags(template: Template, fmt: str) -> bool:
+    if fmt == "docx":
+        from ..annotate.docx import has_tags
+        return has_tags(template)
+    return False
+
+
+def tagged_template(template: Template, fmt: str, playbook: Playbook,
+                    placeholders: tuple[str, ...] = ()) -> Template:
+    """The template with its tags: itself when it has some, else its annotated copy (made
+    once per process for these placeholders, kept on the template)."""
+    known = getattr(template, "tagged_copies", None)
+    if known is None:
+        with _LOCK:
+            known = template.__dict__.setdefault("tagged_copies", {})
+    key = (fmt, placeholders)
+    found = known.get(key)
+    if found is None:
+        if _has_tags(template, fmt):
+            found = template
+        else:
+            from ..annotate import annotator_for
+            data, _notes = annotator_for(fmt).annotate(template, playbook, placeholders)
+            found = Template(template.path, data)
+        known[key] = found
+    return found
+
+
+def render_official(doc: Document, template: Template, engagement: Engagement,
+                    playbook: Playbook) -> RenderResult:
+    """One document on an official template, through the engine."""
+    tagged = tagged_template(template, doc.format, playbook, tuple(engagement.placeholders))
+    context = document_context(doc, playbook, engagement)
+    try:
+        package, warnings = compiled(tagged, doc.format).render_package(context)
+    except TemplateProblems as exc:
+        raise M3DocsError(exc.diagnostics)
+    FINISH.get(doc.format, _nothing)(package, template)
+    return RenderResult(package.to_bytes(), warnings)
+
+
+def preload_formats(formats: set[str]) -> None:
+    """Import the annotators and engines of ``formats`` now (before forking workers)."""
+    from ..annotate import annotator_for
+    from ..engine import engine_for
+    for fmt in formats:
+        annotator_for(fmt)
+        engine_for(fmt)
+
+
+def _nothing(package: Package, template: Template) -> None:
+    return None
+
+
+def _refresh_toc(package: Package, template: Template) -> None:
+    """Heading numbers that do not repeat, and a table of contents that lists the headings
+    (the key-task section's too), for readers that show the field's cached entries."""
+    from ..annotate.docx import main_part, numbering
+    from .official.wordtoc import find_toc, number_headings, rewrite_toc
+    main = main_part(template)
+    if find_toc(template.xml(main).find(qn("w:body"))) is None:
+        return   # nothing lists the headings (their numbers were settled when tagged)
+    body = package.xml(main).find(qn("w:body"))
+    rewrite_toc(body, number_headings(body, numbering(template)))
+
+
+FINISH: dict[str, Callable[[Package, Template], None]] = {"docx": _refresh_toc}
