@@ -98,7 +98,7 @@ def test_tables_by_header_become_row_loops(tmp_path):
     d = docx.Document(io.BytesIO(data))
     rows = _rows(d.tables[0])
     assert rows[0] == ["Activity", "Owner", "Status", "Finish"]
-    assert [r[0] for r in rows[1:3]] == ["{%tr for kt in key_tasks %}",
+    assert [r[0] for r in rows[1:3]] == ["{%tr for kt in key_tasks if kt.activities %}",
                                         "{%tr for a in kt.activities %}"]
     assert rows[3] == ["{{ a.text }}", "{{ kt.owner or a.owner or a.party }}",
                        "{{ a.status }}", "{{ a.finish_mdyyyy }}"]

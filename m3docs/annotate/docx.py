@@ -234,12 +234,12 @@ def _percent(var: str) -> str:
 
 
 LOOPS: dict[str, Loop] = {
-    "activities": Loop(("for kt in key_tasks", "for a in kt.activities"), {
+    "activities": Loop(("for kt in key_tasks if kt.activities", "for a in kt.activities"), {
         "ims": "a.number", "percent": _percent("a"), "activity": "a.text",
         "owner": "kt.owner or a.owner or a.party", "start": "a.start_mdyyyy",
         "finish": "a.finish_mdyyyy", "actual_finish": "a.actual_finish_mdyyyy",
         "status": "a.status", "key_task": "kt.title", "workstream": "kt.workstream"}),
-    "milestones": Loop(("for kt in key_tasks", "for o in kt.outputs"), {
+    "milestones": Loop(("for kt in key_tasks if kt.outputs", "for o in kt.outputs"), {
         "ims": "kt.id", "milestone": 'o.title ~ " complete"',
         "owner": "kt.owner or kt.party_leads", "finish": "kt.finish_mdyyyy",
         "actual_finish": 'kt.finish_mdyyyy if kt.status == "B" else ""',

@@ -822,7 +822,11 @@ class CompiledDocx:
         self.template = template
         self.name = name
         self.parts = parts
-        self.names = frozenset().union(*(p.compiled.names for p in parts)) - {"loop"}
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The context names the template uses (found when asked: see core.Compiled)."""
+        return frozenset().union(*(p.compiled.names for p in self.parts)) - {"loop"}
 
     def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
         package, warnings = self.render_package(context)
