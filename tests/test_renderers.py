@@ -36,15 +36,22 @@ def test_each_format_has_one_renderer(planned, fmt):
     assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
 
 
-def test_official_templates_go_to_the_filler(planned):
+def test_official_templates_go_to_the_filler(planned, tmp_path):
+    """An official template without tags gets its tags inferred (the key-task context
+    section among them); one that has tags (ours here) is filled as it is."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fixtures_official import word_plan
     book, eng, docs = planned
     doc = docs["docx"]
-    template = Template(own_templates_dir() / "conops.docx")
-    ours = render_document(doc, template, eng, book).data
-    filled = render_document(doc, template, eng, book, official=True).data
-    assert filled != ours
+    official = Template(word_plan(tmp_path / "plan.docx"))
+    filled = render_document(doc, official, eng, book, official=True).data
     body = zipfile.ZipFile(io.BytesIO(filled)).read("word/document.xml").decode()
-    assert "Key Task Context" in body
+    assert "Key Task Context" in body and eng.agency in body
+    tagged = Template(own_templates_dir() / "conops.docx")
+    as_is = render_document(doc, tagged, eng, book, official=True).data
+    body = zipfile.ZipFile(io.BytesIO(as_is)).read("word/document.xml").decode()
+    assert "Key Task Context" not in body and eng.agency in body and "{{" not in body
 
 
 def test_unknown_format():

@@ -21,6 +21,7 @@ It reads a template as the old in-place filler did (the blank rules of
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -89,7 +90,8 @@ class Tagger(Filler):
             return field_tag(f"{field} or {jinja_string(token)}")
         return self.values.get(field)
 
-    def repl(self, m):  # noqa: ANN001 - the filler's signature
+    def repl(self, m: re.Match) -> str | None:
+        """The field for one blank (None leaves it), noted for ``m3docs tag``."""
         out = super().repl(m)
         if out is not None:
             self.notes.append(f"{self.where}: {m.group(0)} -> {out}")
