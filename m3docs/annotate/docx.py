@@ -44,6 +44,9 @@ PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
 MAIN_TYPES = ("document.main+xml", "document.macroEnabled.main+xml", "template.main+xml",
               "template.macroEnabledTemplate.main+xml")
 PLACEHOLDER_STYLE = "PlaceholderText"   # the run style Word gives a control's placeholder
+W_P, W_T, W_TC, W_TR, W_R = (qn(f"w:{x}") for x in ("p", "t", "tc", "tr", "r"))
+W_TCPR, W_TRPR, W_PPR, W_RPR = (qn(f"w:{x}") for x in ("tcPr", "trPr", "pPr", "rPr"))
+W_SPAN, W_BEFORE, W_VAL = qn("w:gridSpan"), qn("w:gridBefore"), qn("w:val")
 
 
 # -- fields ---------------------------------------------------------------------------------
@@ -134,28 +137,31 @@ def _tag_paragraphs(root: etree._Element, tagger: Tagger) -> None:
 def cells(tr: etree._Element) -> list[tuple[int, etree._Element]]:
     """(grid column, cell) for the cells of a row, honoring gridSpan and gridBefore."""
     col = 0
-    before = tr.find(qn("w:trPr") + "/" + qn("w:gridBefore"))
+    trpr = tr.find(W_TRPR)   # one step at a time: lxml's path search is slower
+    before = trpr.find(W_BEFORE) if trpr is not None else None
     if before is not None:
-        col = int(before.get(qn("w:val"), "0"))
+        value = before.get(W_VAL, "0")
+        col = int(value) if value.isdigit() else 0
     out = []
-    for tc in tr.findall(qn("w:tc")):
+    for tc in tr.findall(W_TC):
         out.append((col, tc))
         col += _span(tc)
     return out
 
 
 def _span(tc: etree._Element) -> int:
-    span = tc.find(qn("w:tcPr") + "/" + qn("w:gridSpan"))
-    value = span.get(qn("w:val"), "1") if span is not None else "1"
+    tcpr = tc.find(W_TCPR)
+    span = tcpr.find(W_SPAN) if tcpr is not None else None
+    value = span.get(W_VAL, "1") if span is not None else "1"
     return int(value) if value.isdigit() else 1
 
 
 def _cell_paragraphs(tc: etree._Element) -> list[etree._Element]:
     """The cell's own paragraphs, also those inside content controls (not nested tables')."""
     out = []
-    for p in tc.iter(qn("w:p")):
+    for p in tc.iter(W_P):
         node = p.getparent()
-        while node is not tc and node.tag != qn("w:tc"):
+        while node is not tc and node.tag != W_TC:
             node = node.getparent()
         if node is tc:
             out.append(p)
@@ -163,7 +169,7 @@ def _cell_paragraphs(tc: etree._Element) -> list[etree._Element]:
 
 
 def cell_text(tc: etree._Element) -> str:
-    return "\n".join(paragraph_text(p, qn("w:t")) for p in _cell_paragraphs(tc))
+    return "\n".join(paragraph_text(p, W_T) for p in _cell_paragraphs(tc))
 
 
 def _row_shape(tr: etree._Element) -> TemplateRow:
@@ -175,11 +181,13 @@ def _row_shape(tr: etree._Element) -> TemplateRow:
 
 
 def _run_props(tc: etree._Element) -> etree._Element | None:
-    rpr = tc.find(".//" + qn("w:r") + "/" + qn("w:rPr"))
-    if rpr is not None:
-        return copy.deepcopy(rpr)
-    mark = tc.find(".//" + qn("w:pPr") + "/" + qn("w:rPr"))
-    return copy.deepcopy(mark) if mark is not None else None
+    """The cell's first run's properties, else its first paragraph mark's."""
+    for tag in (W_R, W_PPR):
+        for el in tc.iter(tag):
+            rpr = el.find(W_RPR)
+            if rpr is not None:
+                return copy.deepcopy(rpr)
+    return None
 
 
 def set_cell_text(tc: etree._Element, text: str) -> None:
