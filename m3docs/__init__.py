@@ -13,7 +13,7 @@ from .playbook.model import (Activity, DocRef, KeyTask, Party, Phase, Playbook, 
                              Stakeholder)
 from .pack import PackReport, build_pack  # noqa: E402
 from .api import (TemplateCheck, build_context, check_template, render,  # noqa: E402
-                  render_template)
+                  render_template, tag_template)
 from .batch import generate_packs  # noqa: E402
 from .content import (document_context, key_task_context, to_json,  # noqa: E402
                       tracker_context)
@@ -26,4 +26,4 @@ __all__ = ["__version__", "Activity", "Diagnostic", "DocRef", "Engagement", "Key
            "DocumentDiff", "IndexReport", "PackDiff", "TemplateCheck", "build_context",
            "build_pack", "check_playbook", "check_template", "diff_packs", "document_context",
            "generate_packs", "key_task_context", "load_engagement", "load_playbook", "render",
-           "render_template", "to_json", "tracker_context", "write_index"]
+           "render_template", "tag_template", "to_json", "tracker_context", "write_index"]

@@ -108,3 +108,45 @@ def build_context(playbook: Playbook, engagement: Engagement, *, document: str |
         return document_context(find_document(playbook, engagement, document, chain),
                                 playbook, engagement)
     return key_task_context(playbook, engagement, key_tasks, phases)
+
+
+# -- m3docs tag: the tags an official template needs, written out --------------------------
+FORMAT_NAMES = {"docx": "Word", "xlsx": "Excel", "pptx": "PowerPoint"}
+
+
+def tag_template(template: str | Path, out: str | Path, playbook: Playbook | None = None,
+                 placeholders: Iterable[str] = ()) -> list[str]:
+    """Write the tagged template m3docs infers for an official template (what it fills it
+    through): open ``out`` in Word, correct a guess, and name the copy in the engagement's
+    ``templates:``. ``placeholders`` are extra blanks (an engagement's ``placeholders:``
+    keys). Returns the notes, one line per inference. A template that already has tags, or
+    a format without an annotator, raises ``M3DocsError``; nothing is written then."""
+    from .annotate import annotator_for
+    tpl, fmt = _open_tagged(template)
+    name = str(Path(template).expanduser())
+    try:
+        annotator = annotator_for(fmt)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("m3docs.annotate."):
+            raise
+        raise M3DocsError([error(name, 0, 0, f"m3docs cannot infer the tags of "
+                                 f"{FORMAT_NAMES.get(fmt, fmt)} templates yet")])
+    if _already_tagged(tpl, fmt):
+        raise M3DocsError([error(name, 0, 0, "already a tagged template (it holds tags): "
+                                 "m3docs fills it as it is; nothing to infer")])
+    if playbook is None:
+        from .playbook.loader import load_playbook
+        playbook = load_playbook()
+    try:
+        data, notes = annotator.annotate(tpl, playbook, tuple(placeholders))
+    except (PackageError, UnsafeXML) as exc:
+        raise M3DocsError([error(name, 0, 0, str(exc).removeprefix(f"{tpl.path}: "))])
+    atomic_write(Path(out).expanduser(), data)
+    return notes
+
+
+def _already_tagged(template: Template, fmt: str) -> bool:
+    if fmt == "docx":
+        from .annotate.docx import has_tags
+        return has_tags(template)
+    return False

@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     _context_parser(sub)
     _template_parsers(sub)
     _review_parsers(sub)
+    _tag_parser(sub)
     return p
 
 
@@ -416,6 +417,32 @@ def _index(pack: str, since: str | None, quiet: bool) -> None:
 
 
 COMMANDS.update(diff=cmd_diff, preview=cmd_preview)
+
+
+# -- m3docs tag: the tags inferred for an official template ---------------------------------
+def _tag_parser(sub) -> None:
+    tg = sub.add_parser("tag", help="write the tagged template m3docs infers for an official "
+                                    "one (correct it in Word, name it in templates:)")
+    tg.add_argument("template", metavar="OFFICIAL", help="an official template (.docx)")
+    tg.add_argument("--out", required=True, help="the tagged template to write")
+    tg.add_argument("--playbook", help="playbook (default: the bundled example)")
+    tg.add_argument("--engagement", help="engagement YAML file: its placeholders: keys are "
+                                         "blanks too")
+    tg.add_argument("--quiet", action="store_true", help="do not list what was inferred")
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from . import tag_template
+    book = _playbook(args.playbook, args.base_url)
+    keys = tuple(load_engagement(args.engagement, book).placeholders) if args.engagement else ()
+    notes = tag_template(args.template, args.out, book, keys)
+    if not args.quiet:
+        for note in notes:
+            print(note)
+    return 0
+
+
+COMMANDS["tag"] = cmd_tag
 
 
 def main(argv: Sequence[str] | None = None) -> int:

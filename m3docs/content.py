@@ -139,6 +139,7 @@ def activity_progress(engagement: Engagement, number: str, task: TaskStatus) -> 
     return {**status_fields(pick("status"), pick("percent_complete"), pick("start"),
                             pick("finish")),
             "status_given": STATUS_CODES.get(given or "", ""),
+            **written_dates("actual_finish", getattr(own, "actual_finish", None)),
             "owner": getattr(own, "owner", None) or None}
 
 
@@ -174,7 +175,8 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
         "workstream": kt.workstream or "", "parties": parties_text(kt.parties),
         "url": (resolve_url(kt.permalink, playbook.base_url) or "") if kt.permalink else "",
         **status_fields(st.status, st.percent_complete, st.start, st.finish),
-        "owner": st.owner or "", "risks": list(st.risks), "issues": list(st.issues),
+        "owner": st.owner or "", "party_leads": _party_leads(engagement, kt.parties),
+        "risks": list(st.risks), "issues": list(st.issues),
         "accomplishments": list(st.accomplishments), "upcoming": list(st.upcoming),
         "best_practices": list(kt.best_practices),
         "activities": activities, "groups": _groups(kt, activities),
@@ -184,8 +186,44 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
                                       if not _stakeholder(sh, engagement)["named"]),
         "inputs": [_doc_ref(r) for r in kt.inputs], "outputs": [_doc_ref(r) for r in kt.outputs],
     }
+    entry["named_roles"] = named_line(entry["stakeholders"])
     entry["rtm"] = _activity_rtm(entry)
     return entry
+
+
+def _party_leads(engagement: Engagement, parties: tuple[Party, ...]) -> str:
+    """The engagement's leads of these parties, each once ('Jordan Avery / Riley Chen'),
+    else the parties' labels."""
+    names: list[str] = []
+    for party in parties:
+        for name in engagement.lead(party).split(PARTY_SEPARATOR):
+            if name and name not in names:
+                names.append(name)
+    return PARTY_SEPARATOR.join(names) or parties_text(parties)
+
+
+def named_line(stakeholders: Iterable[Context]) -> str:
+    """``Business Owner (Customer): Casey Lee; Business Owner (Provider): Sam Patel``: the
+    roles someone is named for, each party taking part with its person (or UNNAMED)."""
+    return "; ".join(f"{s['role']} ({party.label}): {s[party.value]}" for s in stakeholders
+                     if s["named"] for party in STAKEHOLDER_PARTIES if s[party.value])
+
+
+def stakeholder_rows(tasks: list[Context]) -> list[Context]:
+    """One row per stakeholder role and party taking part, each once across the key tasks:
+    ``role``, ``party`` (label) and ``name`` ('' when nobody is named: a table's blank)."""
+    rows: list[Context] = []
+    seen: set[tuple[str, str]] = set()
+    for k in tasks:
+        for s in k["stakeholders"]:
+            for party in STAKEHOLDER_PARTIES:
+                person = s[party.value]
+                key = (str(s["role"]), party.value)
+                if person and key not in seen:
+                    seen.add(key)
+                    rows.append({"role": s["role"], "party": party.label,
+                                 "name": "" if person == UNNAMED else person})
+    return rows
 
 
 def _activity(kt: KeyTask, act: Activity, engagement: Engagement, st: TaskStatus) -> Context:
@@ -352,6 +390,7 @@ def _assemble(base: Context, document: Context, kts: list[KeyTask], playbook: Pl
         ctx["key_task"] = tasks[0]
     ctx.update(_status_lists(tasks))
     ctx["rtm"] = rtm_rows(tasks, engagement)
+    ctx["stakeholder_rows"] = stakeholder_rows(tasks)
     ctx["terms"] = _terms(playbook, kts, texts)
     return _with_placeholders(ctx, engagement)
 

@@ -14,6 +14,7 @@ from lxml import etree
 from m3docs.ooxml.package import Template
 from m3docs.plan import Deliverable, Document
 from m3docs.playbook.loader import load_playbook
+from m3docs.renderers import render_document
 from m3docs.renderers.official import fill_official, leftover_fields, main_part
 from m3docs.renderers.official.placeholders import classify
 
@@ -40,8 +41,8 @@ def _doc(playbook, fmt: str, name: str) -> Document:
 
 def _fill(path: Path, playbook, engagement) -> tuple[Template, bytes, list[str]]:
     template = Template(path)
-    result = fill_official(_doc(playbook, path.suffix[1:], path.name), template, engagement,
-                           playbook)
+    result = render_document(_doc(playbook, path.suffix[1:], path.name), template, engagement,
+                             playbook, official=True)
     return template, result.data, result.warnings
 
 

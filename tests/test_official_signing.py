@@ -7,7 +7,8 @@ from pathlib import Path
 
 from m3docs.ooxml.package import Template
 from m3docs.plan import Deliverable, Document
-from m3docs.renderers.official import classify, fill_official
+from m3docs.renderers import render_document
+from m3docs.renderers.official import classify
 
 DATE = "November 24, 2026"   # examples/engagement.yaml's as_of, written out
 
@@ -15,7 +16,7 @@ DATE = "November 24, 2026"   # examples/engagement.yaml's as_of, written out
 def _fill(path: Path, engagement, playbook) -> tuple[bytes, list[str]]:
     doc = Document(Deliverable("d", "D", ("D",), path.name, "generic", path.suffix[1:]), 3,
                    "Version 1", tuple(playbook.key_tasks), ())
-    out = fill_official(doc, Template(path), engagement, playbook)
+    out = render_document(doc, Template(path), engagement, playbook, official=True)
     return out.data, out.warnings
 
 

@@ -14,7 +14,7 @@ from m3docs.ooxml.package import Template
 from m3docs.ooxml.xml import qn
 from m3docs.pdf import find_soffice
 from m3docs.plan import Deliverable, Document
-from m3docs.renderers.official import fill_official
+from m3docs.renderers import render_document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = f'xmlns:w="{W}"'
@@ -23,7 +23,7 @@ NS = f'xmlns:w="{W}"'
 def _fill(path: Path, tasks, engagement, playbook) -> bytes:
     doc = Document(Deliverable("d", "D", ("D",), path.name, "generic", path.suffix[1:]), 3,
                    "Version 1", tuple(tasks), ())
-    return fill_official(doc, Template(path), engagement, playbook).data
+    return render_document(doc, Template(path), engagement, playbook, official=True).data
 
 
 def _numbering(d) -> None:

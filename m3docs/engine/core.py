@@ -250,8 +250,11 @@ def check_tags(env: Sandbox, tags: Iterable[tuple[Tag, Place]]) -> list[Diagnost
     blocks they form."""
     tags = list(tags)
     found, broken = [], set()
+    known: dict[str, str | None] = {}   # a tag written many times is parsed once
     for tag, place in tags:
-        message = check_tag(env, tag)
+        if tag.text not in known:
+            known[tag.text] = check_tag(env, tag)
+        message = known[tag.text]
         if message:
             found.append(place.diagnostic("error", message))
             broken.add(id(tag))
@@ -260,10 +263,23 @@ def check_tags(env: Sandbox, tags: Iterable[tuple[Tag, Place]]) -> list[Diagnost
 
 @dataclass
 class Compiled:
-    """One part's compiled Jinja template, and the names it takes from the context."""
+    """One part's compiled Jinja template, and the names it takes from the context.
+
+    The names are found when first asked for (``check-template`` asks; a render does not):
+    finding them walks the whole template once more, a sixth of compiling a 60-page plan."""
 
     template: Any
-    names: frozenset[str] = field(default_factory=frozenset)
+    source: str = ""
+    env: Any = None
+    _names: frozenset[str] | None = None
+
+    @property
+    def names(self) -> frozenset[str]:
+        if self._names is None:
+            from jinja2 import meta
+            self._names = frozenset(meta.find_undeclared_variables(self.env.parse(self.source))) \
+                if self.env is not None else frozenset()
+        return self._names
 
     def render(self, context: Mapping[str, Any]) -> str:
         return self.template.render(context)
@@ -272,7 +288,6 @@ class Compiled:
 def compile_source(env: Sandbox, source: str, locate: Callable[[int], Place]) -> Compiled:
     """Compile a part's Jinja source. ``locate`` maps a source line to a place, for the
     errors the per-tag checks cannot see. Raises ``TemplateProblems``."""
-    from jinja2 import meta
     try:
         tree = env.parse(source)
         unsafe = sorted(set(_unsafe_attributes(tree)))
@@ -283,7 +298,7 @@ def compile_source(env: Sandbox, source: str, locate: Callable[[int], Place]) ->
         template = env.from_string(tree)
     except TemplateSyntaxError as exc:
         raise TemplateProblems([locate(exc.lineno or 1).diagnostic("error", _brief(exc))])
-    return Compiled(template, frozenset(meta.find_undeclared_variables(tree)))
+    return Compiled(template, source, env)
 
 
 class TemplateProblems(Exception):

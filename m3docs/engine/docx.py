@@ -830,12 +830,23 @@ class CompiledDocx:
         self.template = template
         self.name = name
         self.parts = parts
-        self.names = frozenset().union(*(p.compiled.names for p in parts)) - {"loop"}
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The context names the template uses (found when asked: see core.Compiled)."""
+        return frozenset().union(*(p.compiled.names for p in self.parts)) - {"loop"}
 
     def render(self, context: Mapping[str, Any],
                finish: Callable[[Package], None] | None = None) -> tuple[bytes, list[str]]:
         """The filled document's bytes and warnings; ``finish`` (optional) edits the filled
         package before it is written (m3docs refreshes a table of contents there)."""
+        package, warnings = self.render_package(context)
+        if finish is not None:
+            finish(package)
+        return package.to_bytes(), warnings
+
+    def render_package(self, context: Mapping[str, Any]) -> tuple[Package, list[str]]:
+        """The document as a package not yet zipped, and the warnings."""
         package = self.template.new()
         record = core.RenderRecord()
         cleaned, unsafe = False, []
@@ -862,9 +873,7 @@ class CompiledDocx:
         if unsafe:
             warnings.append("links that are not http, https or mailto were written as plain "
                             f"text: {', '.join(sorted(set(unsafe)))}")
-        if finish is not None:
-            finish(package)
-        return package.to_bytes(), warnings
+        return package, warnings
 
 
 def _regrid(data: bytes) -> bytes:

@@ -9,6 +9,9 @@ from ..plan import Document
 from .base import RenderResult
 
 _TAG_OPENERS = (b"{{", b"{%", b"{#")
+#: Official templates of these formats get their tags inferred (m3docs.annotate) and go
+#: through the engine; the others are still filled in place by ``official/``.
+ANNOTATED_FORMATS = ("docx",)
 
 
 def tagged(template: Template, fmt: str) -> bool:
@@ -44,12 +47,18 @@ def preload(formats: set[str], official: bool = False) -> None:
         engine_for(fmt)
     if official:
         from . import official as _official  # noqa: F401
+        from .annotated import preload_formats
+        preload_formats(set(formats) & set(ANNOTATED_FORMATS))
 
 
 def render_document(doc: Document, template: Template, engagement: Engagement,
                     playbook: Playbook, official: bool = False) -> RenderResult:
     """Render one document: a tagged template (ours, or a user's) through the engine; an
-    official template without tags filled in place."""
+    official template without tags annotated first (or, for the formats without an
+    annotator yet, filled in place)."""
+    if official and doc.format in ANNOTATED_FORMATS:
+        from .annotated import render_official
+        return render_official(doc, template, engagement, playbook)
     found, problems = tag_problems(template, doc.format) if official else (True, [])
     if found and not problems:
         from .tagged import fill_tagged
@@ -62,4 +71,4 @@ def render_document(doc: Document, template: Template, engagement: Engagement,
     return result
 
 
-__all__ = ["RenderResult", "preload", "render_document", "tag_problems", "tagged"]
+__all__ = ["ANNOTATED_FORMATS", "RenderResult", "preload", "render_document", "tag_problems", "tagged"]

@@ -42,7 +42,7 @@ BAD = {"vt-x0b": "\x0b", "nul-x00": "\x00", "us-x1f": "\x1f", "nonchar-ufffe": "
        "high-surrogate": "\ud800", "low-surrogate": "\udfff"}
 RTL_EMOJI = "مراجعة الخطة 🚀 עברית 👩🏽‍💻 ✅"
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-REMOVED = re.compile(r"not allowed in XML|XML-illegal|cannot hold were removed", re.I)  # the wordings
+REMOVED = re.compile(r"not allowed in XML|XML-illegal|cannot hold", re.I)  # the wordings
 GENERIC_OUTPUTS = ("Plan", "Log", "Briefing")  # a generic docx, xlsx and pptx deliverable
 
 

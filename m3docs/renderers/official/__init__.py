@@ -1,7 +1,8 @@
 """Fill an official M3 template in place, losing nothing.
 
 ``fill_official`` finds the package's main part (through ``_rels/.rels``), reads
-its content type and hands the package to the Word, Excel or PowerPoint filler.
+its content type and hands the package to the Excel or PowerPoint filler (a Word
+template goes through the one engine, its tags inferred: ``renderers/annotated.py``).
 Every filler edits XML parts through ``Package``: parts it does not change are
 copied byte for byte; in changed parts only the touched elements differ.
 """
@@ -15,16 +16,16 @@ from ...ooxml.xml import clean_text, qn
 from ...playbook.model import Playbook
 from ...plan import Document
 from ..base import RenderResult
-from . import docx, pptx, xlsx
+from . import pptx, xlsx
 from .placeholders import BLANK_RULES, Filler, classify, leftover_fields
 from .tables import FEED_RULES, Feed, build_feeds, context_blocks, context_placed
 from ..sheetml import MAX_CELL_CHARS
 
 OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 STRICT_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
-FILLERS = {"wordprocessingml.document.main": docx, "ms-word.document.macroEnabled.main": docx,
-           "wordprocessingml.template.main": docx, "ms-word.template.macroEnabledTemplate": docx,
-           "spreadsheetml.sheet.main": xlsx, "ms-excel.sheet.macroEnabled.main": xlsx,
+WORD = ("wordprocessingml.document.main", "ms-word.document.macroEnabled.main",
+        "wordprocessingml.template.main", "ms-word.template.macroEnabledTemplate")
+FILLERS = {"spreadsheetml.sheet.main": xlsx, "ms-excel.sheet.macroEnabled.main": xlsx,
            "spreadsheetml.template.main": xlsx, "ms-excel.template.macroEnabled.main": xlsx,
            "presentationml.presentation.main": pptx, "ms-powerpoint.presentation.macroEnabled.main": pptx,
            "presentationml.template.main": pptx, "presentationml.slideshow.main": pptx}
@@ -68,6 +69,9 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
                   playbook: Playbook) -> RenderResult:
     """The official template with its blanks and tables filled; everything else as it was."""
     name, ctype = main_part(template)
+    if any(ctype.split(";")[0].strip().endswith("." + key + "+xml") for key in WORD):
+        from ..annotated import render_official   # Word: through the engine
+        return render_official(doc, template, engagement, playbook)
     module = _filler_for(ctype)
     if module is None:
         raise PackageError(f"{template.path}: main part {name} is {ctype or 'untyped'}, "

@@ -149,8 +149,13 @@ class Filler:
         approvers = engagement.approvers
         self.ordered = {"approver_name": [n for n, _ in approvers],
                         "approver_title": [t for _, t in approvers]}
-        self.turn = {k: 0 for k in ORDERED}
         self.literal = {k: v for k, v in engagement.placeholders.items() if k not in FIELDS}
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """The state a fill keeps, and the patterns, once ``values``, ``ordered`` and
+        ``literal`` are set (a subclass that writes tags sets them its own way)."""
+        self.turn = {k: 0 for k in ORDERED}
         self.filled = 0
         self.context: Callable[[], bool] = bool
         self.signing: bool | None = None
