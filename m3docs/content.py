@@ -42,6 +42,7 @@ from .playbook.glossary import terms_used
 from .playbook.model import Activity, DocRef, KeyTask, Party, Phase, Playbook, Stakeholder
 from .playbook.richtext import RichText, resolve_url
 from .plan import INPUT, UPDATED, VERSION_1, Document, is_template_file
+from .status import WINDOW_DAYS, in_window
 
 Context = dict[str, Any]
 
@@ -105,6 +106,7 @@ def status_fields(code: str | None, percent: int | None, start: dt.date | None,
             "status_color": color, "status_fill": fill, "status_text_color": text_color,
             "percent_complete": percent,
             "percent": None if percent is None else percent / 100,
+            "percent_text": "" if percent is None else f"{percent}%",
             **written_dates("start", start), **written_dates("finish", finish)}
 
 
@@ -121,6 +123,7 @@ def activity_progress(engagement: Engagement, number: str, task: TaskStatus) -> 
         return getattr(task, name) if value is None else value
     return {**status_fields(pick("status"), pick("percent_complete"), pick("start"),
                             pick("finish")),
+            **written_dates("actual_finish", getattr(own, "actual_finish", None)),
             "owner": getattr(own, "owner", None) or None}
 
 
@@ -156,7 +159,8 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
         "workstream": kt.workstream or "", "parties": parties_text(kt.parties),
         "url": (resolve_url(kt.permalink, playbook.base_url) or "") if kt.permalink else "",
         **status_fields(st.status, st.percent_complete, st.start, st.finish),
-        "owner": st.owner or "", "risks": list(st.risks), "issues": list(st.issues),
+        "owner": st.owner or "", "leads": party_leads(engagement, kt.parties),
+        "risks": list(st.risks), "issues": list(st.issues),
         "accomplishments": list(st.accomplishments), "upcoming": list(st.upcoming),
         "best_practices": list(kt.best_practices),
         "activities": activities, "groups": _groups(kt, activities),
@@ -168,6 +172,17 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
     }
     entry["rtm"] = _activity_rtm(entry)
     return entry
+
+
+def party_leads(engagement: Engagement, parties: Iterable[Party]) -> str:
+    """The engagement's leads of ``parties``, each name once, joined by ' / ' ('' when
+    none is named; a shared party stands for the customer and the provider lead)."""
+    names: list[str] = []
+    for party in parties:
+        for name in engagement.lead(party).split(PARTY_SEPARATOR):
+            if name and name not in names:
+                names.append(name)
+    return PARTY_SEPARATOR.join(names)
 
 
 def _activity(kt: KeyTask, act: Activity, engagement: Engagement, st: TaskStatus) -> Context:
@@ -285,6 +300,34 @@ def _status_lists(tasks: list[Context]) -> Context:
             "upcoming": [{"text": t, "key_task": k["id"]} for k in tasks for t in k["upcoming"]]}
 
 
+def _window(tasks: list[Context], engagement: Engagement) -> Context:
+    """The status deck's "next 30-45 days" list (issue 17): when the engagement dates any
+    activity, the activities in progress or starting or finishing by as_of + ``days`` (or one
+    row saying none is); else one row per key task, with its own figures."""
+    days = WINDOW_DAYS
+    until = engagement.as_of + dt.timedelta(days=days)
+    report = getattr(engagement, "activity_status", None)
+    acts = [a for k in tasks for a in k["activities"]]
+    statuses = {a["number"]: report(a["number"]) for a in acts} if callable(report) else {}
+    dated = any(st.dated for st in statuses.values())
+    if dated:
+        rows = [a for a in acts if in_window(statuses[a["number"]], engagement.as_of, days)]
+        rows = rows or [_window_row("", f"No activity in progress or due by "
+                                        f"{written_dates('d', until)['d_mdyyyy']}", "", {})]
+    else:
+        rows = [_window_row(k["id"], k["name"], k["owner"] or k["leads"] or k["parties"], k)
+                for k in tasks]
+    return {"days": days, **written_dates("until", until), "dated": dated, "rows": rows}
+
+
+def _window_row(number: str, text: str, owner: str, task: Context) -> Context:
+    """A row of the window that is not an activity: a key task, or the "none" line."""
+    fields = status_fields(None, None, None, None)
+    return {**fields, **{k: task[k] for k in fields if k in task},
+            **written_dates("actual_finish", None), "number": number, "text": text,
+            "owner": owner, "party": task.get("parties", ""), "key_task": task.get("id", "")}
+
+
 def _numbered(items: list[Context]) -> list[Context]:
     return [{"number": i, **item} for i, item in enumerate(items, 1)]
 
@@ -333,6 +376,7 @@ def _assemble(base: Context, document: Context, kts: list[KeyTask], playbook: Pl
     if len(tasks) == 1:
         ctx["key_task"] = tasks[0]
     ctx.update(_status_lists(tasks))
+    ctx["window"] = _window(tasks, engagement)
     ctx["rtm"] = rtm_rows(tasks, engagement)
     ctx["terms"] = _terms(playbook, kts, texts)
     return _with_placeholders(ctx, engagement)

@@ -64,7 +64,8 @@ OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relati
                    "officeDocument")
 METRICS = dml.TextMetrics(char_em=0.55, bold_char_em=0.58, line_spacing=1.2,
                           min_padding=4 * dml.EMU_PER_POINT)
-GAP = 12 * dml.EMU_PER_POINT  # kept between a grown table and the shape below it
+GAP = 18 * dml.EMU_PER_POINT  # kept between a grown table and the shape below it (text sets
+# taller in LibreOffice than the row estimate: 12 pt let a full table touch a legend)
 BOTTOM_MARGIN = int(0.5 * dml.EMU_PER_INCH)  # kept clear of the master's footer
 _SLIDE_TAG = re.compile(r"^\{%(-?)\s*slide\s+(.*?)\s*(-?)%\}$", re.S)
 # Marks in a part's XML while it is turned into Jinja source and cut back into parts: Unicode
@@ -81,6 +82,7 @@ _FILLS = ("noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill")
 _HEX = re.compile(r"#?[0-9A-Fa-f]{6}")
 _CONTAINER = {"p": "text box", "r": "paragraph", "tr": "table", "tc": "table row"}
 _HOLDER = {"p": "a:p", "r": "a:r", "tr": "a:tr", "tc": "a:tc"}
+_PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
 
 
 @dataclass
@@ -317,6 +319,7 @@ class _PartReader:
         self.needs_body_fix = False
         self.blocks: list[tuple[str, Tag, etree._Element, Place]] = []  # open structural blocks
         self.column_rows: dict[etree._Element, etree._Element] = {}  # table: 1st row with {%tc
+        self.row_depth: dict[str, int] = {}  # table (frame id) -> open row blocks
         self.original: dict[etree._Element, str] = {}  # each paragraph's text as written
 
     def place(self, p: etree._Element) -> Place:
@@ -444,8 +447,12 @@ class _PartReader:
         return len(self.engine.styles) - 1
 
     def note_loop_row(self, tr: etree._Element, tag: Tag) -> None:
-        """Remember a table with a row loop: rows above the loop and below it."""
-        if tag.word not in ("for", "endfor"):
+        """Remember a table with a row loop: rows above the loop and below it. The rows
+        below are those after the row closing the outermost row block that holds the loop
+        (a ``{%tr if %}`` around it, with a ``{%tr else %}`` branch, included)."""
+        word = tag.word
+        opens = word in ("for", "if", "with")
+        if not opens and not word.startswith("end"):
             return
         tbl = tr.getparent()
         frame = next(tbl.iterancestors(qn("p:graphicFrame")), None)
@@ -454,11 +461,15 @@ class _PartReader:
         rows = tbl.findall(qn("a:tr"))
         index = rows.index(tr)
         key = frame.find(".//" + qn("p:cNvPr")).get("id", "")
+        depth = self.row_depth.get(key, 0) + (1 if opens else -1)
+        self.row_depth[key] = max(depth, 0)
         known = {k: (h, t) for k, h, t in self.found.loop_tables}
+        if word != "for" and key not in known:
+            return
         head, tail = known.get(key, (0, 0))
-        if tag.word == "for" and key not in known:
+        if word == "for" and key not in known:
             head = index
-        elif tag.word == "endfor":
+        elif not opens and depth <= 0:
             tail = len(rows) - index - 1
         self.found.loop_tables = [x for x in self.found.loop_tables if x[0] != key]
         self.found.loop_tables.append((key, head, tail))
@@ -745,13 +756,17 @@ class CompiledDeck:
         return locate
 
     def _compile_designs(self, errors: list) -> None:
-        """Slide layouts and masters that carry tags: each its own small template."""
+        """Slide layouts and masters that carry tags: each its own small template; so are
+        the document properties (the slide titles app.xml lists, core.xml's title)."""
         types = self.template.xml("[Content_Types].xml")
         for el in types.findall(qn("ct:Override")):
             kind = el.get("ContentType", "")
+            part = el.get("PartName", "").lstrip("/")
+            if kind.endswith(_PROPERTY_TYPES) and part in self.template.raw:
+                self._compile_properties(part, errors)
+                continue
             if not kind.endswith(("slideLayout+xml", "slideMaster+xml")):
                 continue
-            part = el.get("PartName", "").lstrip("/")
             if part not in self.template.raw:
                 continue
             label = "slide layout" if "Layout" in kind else "slide master"
@@ -777,6 +792,39 @@ class CompiledDeck:
                     errors += exc.diagnostics
             if reader.needs_body_fix:
                 self.fix_designs.add(part)
+
+    def _compile_properties(self, part: str, errors: list) -> None:
+        """A document-properties part whose texts hold tags (``{{ }}`` only: no blocks)."""
+        root = copy.deepcopy(self.template.xml(part))
+        marks, tags = _Marks(), []
+        for node in root.iter():
+            text = node.text if isinstance(node.tag, str) else None
+            if not text or "{" not in text or not core.TAG.search(text):
+                continue
+            place = Place(self.name, part, etree.QName(node).localname)
+            pieces, last = [], 0
+            for start, end, tag in core.find_tags(text):
+                pieces.append(text[last:start])
+                if tag.kind != "{{" or tag.level:
+                    errors.append(place.diagnostic(
+                        "error", f"{tag.text.strip()}: document properties take {{{{ }}}} "
+                                 "fields only"))
+                else:
+                    tags.append((tag, place))
+                    pieces.append(marks.add(tag.jinja))
+                last = end
+            node.text = "".join(pieces + [text[last:]])
+        if not tags:
+            return
+        problems = core.check_tags(self.engine.env, tags)
+        errors += problems
+        if not problems:
+            source = marks.source(etree.tostring(root, encoding="unicode"))
+            try:
+                self.designs[part] = core.compile_source(
+                    self.engine.env, source, lambda _n: Place(self.name, part, "properties"))
+            except TemplateProblems as exc:
+                errors += exc.diagnostics
 
     # -- render ----------------------------------------------------------------------------
     def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
@@ -924,17 +972,23 @@ class _DeckWriter:
         part = f"{self.notes_folder}/notesSlide{self.notes_count}.xml"
         rels = copy.deepcopy(self.deck.template.xml(self.pkg.rels_name(source.notes))) \
             if self.pkg.rels_name(source.notes) in self.deck.template.raw else None
+        moved = False
         if rels is not None:
             for rel in rels:
                 if rel.get("Type") == RT["slide"]:
-                    rel.set("Target", posixpath.relpath(slide_part, posixpath.dirname(part)))
+                    target = posixpath.relpath(slide_part, posixpath.dirname(part))
+                    moved |= rel.get("Target") != target
+                    rel.set("Target", target)
         if xml is None:
             self.pkg.copy_raw(source.notes, part, dml.NOTES_CT)
         else:
             if source.fix_notes:
                 xml = _fix_empty_bodies(xml)
             self.pkg.put(part, _xml_bytes(_links_in(self, rels, xml)), dml.NOTES_CT)
-        if rels is not None:
+        source_rels = self.pkg.rels_name(source.notes)
+        if rels is not None and not moved and self.pkg.rels_name(part) == source_rels:
+            self.pkg.copy_raw(source_rels, source_rels)  # unchanged: the template's bytes
+        elif rels is not None:
             self.pkg.put(self.pkg.rels_name(part), rels)
         self.pkg.seal(part)
         return part
@@ -983,8 +1037,8 @@ class _DeckWriter:
         table.pages = [[body[i] for i in page] for page in dml.paginate(
             [heights[i] for i in body[:-1]] + [heights[body[-1]] + tail_h], room)]
         if any(heights[i] > room for i in body):
-            self.warn(f"a row of the table on slide {source.number} is taller than the room "
-                      "the slide has for it")
+            self.warn(f"a row of the table {dml.shape_name(frame)!r} on slide {source.number} "
+                      "is taller than the room the slide has for it")
         return table
 
     def relink_slides(self) -> None:

@@ -8,6 +8,9 @@ from ..plan import Document
 from .base import Renderer, RenderResult
 
 
+ANNOTATED = {"pptx"}  # formats whose official templates go through annotator and engine
+
+
 def renderer_for(fmt: str) -> Renderer:
     """The renderer of a format: docx, xlsx or pptx."""
     if fmt == "docx":
@@ -34,6 +37,9 @@ def preload(formats: set[str], official: bool = False) -> None:
 def render_document(doc: Document, template: Template, engagement: Engagement,
                     playbook: Playbook, official: bool = False) -> RenderResult:
     """Render one document: official templates are filled in place, ours are built."""
+    if official and doc.format in ANNOTATED:
+        from .annotated import render_annotated
+        return render_annotated(doc, template, engagement, playbook)
     if official:
         from .official import fill_official
         return fill_official(doc, template, engagement, playbook)
