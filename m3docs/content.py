@@ -42,7 +42,7 @@ from .playbook.glossary import terms_used
 from .playbook.model import Activity, DocRef, KeyTask, Party, Phase, Playbook, Stakeholder
 from .playbook.richtext import RichText, resolve_url
 from .plan import INPUT, UPDATED, VERSION_1, Document, is_template_file
-from .status import WINDOW_DAYS, in_window
+from .status import WINDOW_DAYS, ActivityStatus, in_window
 
 Context = dict[str, Any]
 
@@ -306,9 +306,10 @@ def _window(tasks: list[Context], engagement: Engagement) -> Context:
     row saying none is); else one row per key task, with its own figures."""
     days = WINDOW_DAYS
     until = engagement.as_of + dt.timedelta(days=days)
-    report = getattr(engagement, "activity_status", None)
     acts = [a for k in tasks for a in k["activities"]]
-    statuses = {a["number"]: report(a["number"]) for a in acts} if callable(report) else {}
+    statuses = {a["number"]: ActivityStatus(a["number"], a["percent_complete"], a["start"],
+                                            a["finish"], a["actual_finish"], a["status"] or None)
+                for a in acts}
     dated = any(st.dated for st in statuses.values())
     if dated:
         rows = [a for a in acts if in_window(statuses[a["number"]], engagement.as_of, days)]
