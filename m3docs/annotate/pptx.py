@@ -509,6 +509,7 @@ def _textbox(shape_id: int, name: str, box: Box, lines: list[list[str]], size_pt
     return sp
 
 
+TABLE_STYLE = "{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}"  # PowerPoint's built-in Medium Style 2
 TABLE_COLUMNS = (("IMS", "a.number", 0.1), ("Activity", "a.text", 0.65),
                  ("Owner", "a.owner or a.party", 0.25))
 
@@ -530,7 +531,8 @@ def _activity_table(shape_id: int, box: Box) -> etree._Element:
     data = etree.SubElement(etree.SubElement(frame, qn("a:graphic")), qn("a:graphicData"),
                             uri="http://schemas.openxmlformats.org/drawingml/2006/table")
     tbl = etree.SubElement(data, qn("a:tbl"))
-    etree.SubElement(tbl, qn("a:tblPr"), firstRow="1", bandRow="1")
+    etree.SubElement(etree.SubElement(tbl, qn("a:tblPr"), firstRow="1", bandRow="1"),
+                     qn("a:tableStyleId")).text = TABLE_STYLE
     grid = etree.SubElement(tbl, qn("a:tblGrid"))
     for w in widths:
         etree.SubElement(grid, qn("a:gridCol"), w=str(w))
