@@ -1001,6 +1001,9 @@ class _DeckWriter:
         root = parse_xml(xml.encode("utf-8"))
         tables = [t for t in (self.measure(root, key, head, tail, source)
                               for key, head, tail in source.loop_tables) if t is not None]
+        if len(tables) > 1 and max(len(t.pages) for t in tables) > 1 and \
+                _stacked(root, tables):
+            self.share(root, tables)
         count = max((len(t.pages) for t in tables), default=1)
         if count == 1:
             return [etree.tostring(root, encoding="unicode")]
@@ -1027,9 +1030,10 @@ class _DeckWriter:
                    for tr in rows]
         top = _below_growing_boxes(root, frame)
         limit = dml.lowest_edge(root, frame, self.deck.height, GAP, BOTTOM_MARGIN)
+        template_height = dml.shape_box(frame)[3] if dml.shape_box(frame) else 0
         _set_frame_height(frame, sum(heights))
         body = list(range(head, len(rows) - tail))
-        table = _LoopTable(key, heights, head, tail, [body])
+        table = _LoopTable(key, heights, head, tail, [body], top, template_height)
         if top + sum(heights) <= limit or not body:
             return table
         room = limit - top - sum(heights[:head])
@@ -1040,6 +1044,48 @@ class _DeckWriter:
             self.warn(f"a row of the table {dml.shape_name(frame)!r} on slide {source.number} "
                       "is taller than the room the slide has for it")
         return table
+
+    def share(self, root: etree._Element, tables: "list[_LoopTable]") -> None:
+        """Tables one above the other share a slide's copies: a copy shows the next rows of
+        every table that has rows left, and a table whose rows are all shown leaves its
+        place to the table above it, which grows down into it."""
+        frames = {t.key: _frame(root, t.key) for t in tables}
+        grown = {t.key: frames[t.key].find(qn("p:xfrm") + "/" + qn("a:ext")).get("cy")
+                 for t in tables}
+        for t in tables:  # the limits are those of the template's frames
+            _set_frame_height(frames[t.key], t.template_height)
+        pos = {t.key: 0 for t in tables}
+        pages: dict[str, list[list[int]]] = {t.key: [] for t in tables}
+        boxes = {t.key: dml.shape_box(frames[t.key]) for t in tables}
+        tops: dict[str, list[int]] = {t.key: [] for t in tables}
+        while not any(pages.values()) or any(pos[t.key] < len(t.body) for t in tables):
+            first = not any(pages.values())
+            shown = [t for t in tables if first or pos[t.key] < len(t.body)]
+            limits = self.limits(root, frames, shown, tables)
+            for t in shown:
+                top = t.top if first else _moved_up(t, shown, tables, boxes)
+                room = limits[t.key] - top - sum(t.heights[:t.head])
+                end = t.take(pos[t.key], room) if t.body else 0
+                pages[t.key].append(t.body[pos[t.key]:end])
+                tops[t.key].append(top)
+                pos[t.key] = end
+        for t in tables:
+            t.pages, t.tops = pages[t.key], tops[t.key]
+            frames[t.key].find(qn("p:xfrm") + "/" + qn("a:ext")).set("cy", grown[t.key])
+
+    def limits(self, root: etree._Element, frames: dict, shown: "list[_LoopTable]",
+               tables: "list[_LoopTable]") -> dict[str, int]:
+        """How far down each shown table may grow when the others are off the slide."""
+        gone = [frames[t.key] for t in tables if t not in shown]
+        places = [(f.getparent(), f.getparent().index(f)) for f in gone]
+        for f in gone:
+            f.getparent().remove(f)
+        try:
+            return {t.key: dml.lowest_edge(root, frames[t.key], self.deck.height, GAP,
+                                           BOTTOM_MARGIN) for t in shown}
+        finally:
+            for f, (parent, index) in sorted(zip(gone, places), key=lambda x: x[1][1]):
+                parent.insert(index, f)
 
     def relink_slides(self) -> None:
         """A link from one slide to another (a "go to slide" action) points at the first slide
@@ -1108,6 +1154,30 @@ class _LoopTable:
     head: int
     tail: int
     pages: list[list[int]]
+    top: int = 0              # where the table starts on the slide
+    template_height: int = 0  # the frame's height in the template (before its rows grew)
+    tops: list[int] = field(default_factory=list)  # per page, when tables share the slide
+
+    @property
+    def body(self) -> list[int]:
+        return list(range(self.head, len(self.heights) - self.tail))
+
+    def take(self, first: int, room: int) -> int:
+        """End (in ``body``) of the rows from ``first`` that one slide shows in ``room``
+        below the header: every row left with the closing rows when they fit, else as many
+        as fit (at least one), leaving room for the closing rows under the last."""
+        body, heights = self.body, self.heights
+        tail = sum(heights[len(heights) - self.tail:])
+        left = [heights[i] for i in body[first:]]
+        if sum(left) + tail <= room:
+            return len(body)
+        end, used = first, 0
+        while end < len(body) and (end == first or used + heights[body[end]] <= room):
+            used += heights[body[end]]
+            end += 1
+        if end == len(body):   # the last rows fit, but not with the closing rows below them
+            return max(first + 1, end - 1)
+        return end
 
     def show(self, page: etree._Element, n: int) -> None:
         """Keep the rows of page ``n`` in the table on ``page`` (drop it past its pages)."""
@@ -1124,6 +1194,29 @@ class _LoopTable:
             if i not in shown:
                 tbl.remove(tr)
         _set_frame_height(frame, sum(self.heights[i] for i in shown))
+        off = frame.find(qn("p:xfrm") + "/" + qn("a:off"))
+        if n < len(self.tops) and off is not None:
+            off.set("y", str(self.tops[n]))
+
+
+def _moved_up(t: "_LoopTable", shown: "list[_LoopTable]", tables: "list[_LoopTable]",
+              boxes: dict) -> int:
+    """Where ``t`` starts on a copy: in the place of the tables above it (sharing its
+    columns) that are off this copy, when no table shown on it is above ``t``."""
+    me = boxes[t.key]
+    above = [u for u in tables if u is not t and boxes[u.key] and me and
+             boxes[u.key][1] < me[1] and boxes[u.key][0] < me[0] + me[2] and
+             me[0] < boxes[u.key][0] + boxes[u.key][2]]
+    if not above or any(u in shown for u in above):
+        return t.top
+    return min(t.top, *(u.top for u in above))
+
+
+def _stacked(root: etree._Element, tables: "list[_LoopTable]") -> bool:
+    """Whether one looped table sits below another, sharing columns of the slide."""
+    boxes = [dml.shape_box(_frame(root, t.key)) for t in tables]
+    return any(a and b and a[1] < b[1] and a[0] < b[0] + b[2] and b[0] < a[0] + a[2]
+               for a in boxes for b in boxes if a is not b)
 
 
 def _frame(root: etree._Element, key: str) -> etree._Element | None:
