@@ -32,6 +32,8 @@ def preload(formats: set[str], official: bool = False) -> None:
         renderer_for(fmt)
     if official:
         from . import official as _official  # noqa: F401
+        if formats & ANNOTATED:
+            from . import annotated as _annotated  # noqa: F401
 
 
 def render_document(doc: Document, template: Template, engagement: Engagement,

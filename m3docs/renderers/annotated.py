@@ -3,6 +3,7 @@ process), filled by the format's engine with the document's context."""
 from __future__ import annotations
 
 from .. import content, engine
+from ..annotate.pptx import annotated
 from ..engagement import Engagement
 from ..ooxml.package import Template
 from ..playbook.model import Playbook
@@ -13,7 +14,6 @@ from .base import RenderResult
 def render_annotated(doc: Document, template: Template, engagement: Engagement,
                      playbook: Playbook) -> RenderResult:
     """An official deck filled through its inferred tags."""
-    from ..annotate.pptx import annotated
     tagged = annotated(template, tuple(sorted(engagement.placeholders)))
     data, warnings = engine.compiled(tagged, doc.format).render(
         content.document_context(doc, playbook, engagement))
