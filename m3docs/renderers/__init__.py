@@ -32,8 +32,11 @@ def preload(formats: set[str], official: bool = False) -> None:
         renderer_for(fmt)
     if official:
         from . import official as _official  # noqa: F401
-        if formats & ANNOTATED:
+        if formats & ANNOTATED:   # the annotator and the format's engine
+            from .. import engine
             from . import annotated as _annotated  # noqa: F401
+            for fmt in formats & ANNOTATED:
+                engine.engine_for(fmt)
 
 
 def render_document(doc: Document, template: Template, engagement: Engagement,
