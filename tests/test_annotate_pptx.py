@@ -14,6 +14,15 @@ from fixtures_official import status_deck
 from test_official_kept_rows import HEADER, NOTE, TOTAL, plain_deck, totals_deck
 
 
+def _official_deck() -> Path:
+    import pytest
+    from conftest import OFFICIAL
+    path = OFFICIAL / "M3-Playbook-Status-Report-Dashboard-Template.pptx"
+    if not path.exists():
+        pytest.skip("the shared official templates are not present")
+    return path
+
+
 def _tagged(path: Path, placeholders: tuple[str, ...] = ()):
     """(the tagged deck opened with python-pptx, the annotator's notes)."""
     from pptx import Presentation
@@ -44,16 +53,26 @@ def test_activity_table_gets_a_row_loop_and_keeps_its_rows_for_an_empty_list(tmp
     prs, notes, _ = _tagged(status_deck(tmp_path / "deck.pptx"))
     rows = _rows(_table(prs, "IMS"))
     assert rows[0] == ["IMS", "Activities", "Owner", "% Complete", "Projected Finish", "Status"]
-    assert rows[1][0] == '{%tr for a in key_tasks|sum(attribute="activities", start=[]) %}'
+    assert rows[1][0] == ('{%tr set status_fills = {"G": "00B050"} %}'   # the legend's colour
+                          '{%tr for a in key_tasks|sum(attribute="activities", start=[]) %}')
     assert rows[2][:5] == ["{{ a.number }}", "{{ a.text }}", "{{ a.owner or a.party }}",
                            "{{ a.percent_text }}", "{{ a.finish_mdyyyy }}"]
     status = rows[2][5]
-    assert status.startswith('{% cellbg {"G": "00B050"}.get(a.status, "") %}')
-    assert "{{ a.status }}" in status
+    assert status == '{% cellbg status_fills.get(a.status, "") %}{{ a.status }}'
     assert rows[3][0] == "{%tr else %}"
     assert rows[4][0] == "Insert IMS section"   # the template's rows, for no activities
     assert rows[-1][0] == "{%tr endfor %}"
     assert any("a row per activities" in n for n in notes)
+
+
+def test_status_text_looks_branch_by_code(tmp_path):
+    """Codes whose text looks differ (white on navy, black on yellow) get a branch each:
+    the official deck's status cells."""
+    prs, _, _ = _tagged(_official_deck())
+    status = _rows(_table(prs, "MAJOR ACTIVITIES"))[3][6]
+    assert status == ('{% cellbg status_fills.get(a.status, "") %}{%r if a.status in ["B"] %}'
+                      '{{ a.status }}{%r elif a.status in ["R"] %}{{ a.status }}{%r else %}'
+                      '{{ a.status }}{%r endif %}')
 
 
 def test_window_slide_lists_the_window(tmp_path):
@@ -64,15 +83,18 @@ def test_window_slide_lists_the_window(tmp_path):
     prs.save(path)
     tagged, notes, _ = _tagged(path)
     rows = _rows(_table(tagged, "IMS"))
-    assert rows[1][0] == "{%tr for a in window.rows %}"
+    assert rows[1][0].endswith("{%tr for a in window.rows %}")
     assert any("window.rows" in n for n in notes)
 
 
 def test_milestones_loop_over_each_key_task_s_outputs(tmp_path):
     prs, _, _ = _tagged(status_deck(tmp_path / "deck.pptx", milestones=True))
     rows = _rows(_table(prs, "MAJOR MILESTONES"))
-    assert rows[2][0] == ('{%tr if key_tasks|sum(attribute="outputs", start=[]) %}'
-                          "{%tr for kt in key_tasks %}{%tr for o in kt.outputs %}")
+    assert rows[2][0].endswith('{%tr if key_tasks|sum(attribute="outputs", start=[]) %}'
+                               "{%tr for kt in key_tasks %}{%tr for o in kt.outputs %}")
+    assert rows[2][0].startswith('{%tr set status_fills = {"B": "002776", "G": "00B050"} %}')
+    # the codes' texts look alike here: no text branch
+    assert rows[3][4] == '{% cellbg status_fills.get(kt.status, "") %}{{ kt.status }}'
     assert rows[3][:4] == ["{{ kt.id }}", '{{ o.title ~ " complete" }}',
                            "{{ kt.owner or kt.leads or kt.parties }}", "{{ kt.finish_mdyyyy }}"]
     assert rows[3][5] == '{{ "Key task " ~ kt.title }}'

@@ -225,9 +225,19 @@ def status_looks(template: Template, parts: list[str]) -> dict[str, StatusLook]:
     return out
 
 
+FILLS_NAME = "status_fills"   # the table's code -> fill colour map, set in its loop row
+
+
+def status_fills(looks: dict[str, StatusLook]) -> str:
+    """The ``{%tr set %}`` tag naming each code's fill colour ("" when none is shown)."""
+    pairs = ", ".join(f'"{c}": "{look.fill}"' for c, look in looks.items())
+    return "{%%tr set %s = {%s} %%}" % (FILLS_NAME, pairs) if pairs else ""
+
+
 def set_status_cell(tc: etree._Element, expr: str, looks: dict[str, StatusLook]) -> None:
     """A status cell: its fill and text colour by the code ``expr`` gives (the template's look
-    for that code), no status colour without one."""
+    for that code), no status colour without one. Codes whose text looks alike share a
+    branch; the largest group is the ``else``."""
     _clear_fill(tc)
     body = tc.find(qn("a:txBody"))
     if body is None:
@@ -238,20 +248,25 @@ def set_status_cell(tc: etree._Element, expr: str, looks: dict[str, StatusLook])
         body.remove(old)
     runs = []
     if looks:
-        colours = ", ".join(f'"{c}": "{look.fill}"' for c, look in looks.items())
-        runs.append(_run("{% cellbg {" + colours + "}.get(" + expr + ", \"\") %}", rpr))
-        styled = [(c, look) for c, look in looks.items() if look.rpr is not None]
-        for n, (code, look) in enumerate(styled):
-            word = "if" if n == 0 else "elif"
-            runs += [_run("{%%r %s %s == \"%s\" %%}" % (word, expr, code), rpr),
-                     _run("{{ %s }}" % expr, _with_size(look.rpr, rpr))]
-        if styled:
-            runs += [_run("{%r else %}", rpr), _run("{{ %s }}" % expr, rpr),
-                     _run("{%r endif %}", rpr)]
-        else:
-            runs.append(_run("{{ %s }}" % expr, rpr))
+        runs.append(_run('{%% cellbg %s.get(%s, "") %%}' % (FILLS_NAME, expr), rpr))
+    groups: dict[bytes, list[str]] = {}
+    styles: dict[bytes, etree._Element] = {}
+    for code, look in looks.items():
+        if look.rpr is not None:
+            style = _with_size(look.rpr, rpr)
+            key = etree.tostring(style)
+            groups.setdefault(key, []).append(code)
+            styles[key] = style
+    ordered = sorted(groups, key=lambda k: -len(groups[k]))
+    if len(ordered) > 1:
+        for n, key in enumerate(ordered[1:]):
+            codes = ", ".join(f'"{c}"' for c in groups[key])
+            runs += [_run("{%%r %s %s in [%s] %%}" % ("if" if n == 0 else "elif", expr, codes),
+                          rpr), _run("{{ %s }}" % expr, styles[key])]
+        runs += [_run("{%r else %}", rpr), _run("{{ %s }}" % expr, styles[ordered[0]]),
+                 _run("{%r endif %}", rpr)]
     else:
-        runs.append(_run("{{ %s }}" % expr, rpr))
+        runs.append(_run("{{ %s }}" % expr, styles[ordered[0]] if ordered else rpr))
     _add_runs(p, runs)
     body.append(p)
 
@@ -362,7 +377,8 @@ def tag_table(frame: etree._Element, looks: dict[str, StatusLook],
         for tr in slots:
             tbl.remove(tr)
         anchor = header
-        for tr in _loop_rows(proto, data, loop, slots):
+        prelude = status_fills(looks) if "status" in by_col.values() else ""
+        for tr in _loop_rows(proto, data, loop, slots, prelude):
             anchor.addnext(tr)
             anchor = tr
         caption = " | ".join(t for t in map(cell_text, header.findall(qn("a:tc"))) if t)
@@ -400,8 +416,18 @@ def _data_row(proto: etree._Element, by_col: dict[int, str], loop: Loop,
 
 
 def _loop_rows(proto: etree._Element, data: etree._Element, loop: Loop,
-               slots: list[etree._Element]) -> list[etree._Element]:
-    """Control rows around the data row, the template's rows kept for an empty list."""
+               slots: list[etree._Element], prelude: str = "") -> list[etree._Element]:
+    """Control rows around the data row, the template's rows kept for an empty list;
+    ``prelude`` (a ``{%tr set %}``) opens the first control row."""
+    rows = _loop_rows_of(proto, data, loop, slots)
+    if prelude:
+        first = rows[0].find(qn("a:tc"))
+        set_cell_lines(first, [prelude + cell_text(first)])
+    return rows
+
+
+def _loop_rows_of(proto: etree._Element, data: etree._Element, loop: Loop,
+                  slots: list[etree._Element]) -> list[etree._Element]:
     kept = [copy.deepcopy(tr) for tr in slots]
     if loop.single:
         return [_control_row(proto, ["{%%tr if %s %%}" % loop.items]), data,
