@@ -42,6 +42,7 @@ from .playbook.glossary import terms_used
 from .playbook.model import Activity, DocRef, KeyTask, Party, Phase, Playbook, Stakeholder
 from .playbook.richtext import RichText, resolve_url
 from .plan import INPUT, UPDATED, VERSION_1, Document, is_template_file
+from .status import WINDOW_DAYS, ActivityStatus, in_window
 
 Context = dict[str, Any]
 
@@ -106,6 +107,7 @@ def status_fields(code: str | None, percent: int | None, start: dt.date | None,
             "percent_complete": percent,
             "status_text": status_text(code, percent, start, finish),
             "percent": None if percent is None else percent / 100,
+            "percent_text": "" if percent is None else f"{percent}%",
             **written_dates("start", start), **written_dates("finish", finish)}
 
 
@@ -175,7 +177,8 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
         "workstream": kt.workstream or "", "parties": parties_text(kt.parties),
         "url": (resolve_url(kt.permalink, playbook.base_url) or "") if kt.permalink else "",
         **status_fields(st.status, st.percent_complete, st.start, st.finish),
-        "owner": st.owner or "", "party_leads": _party_leads(engagement, kt.parties),
+        "owner": st.owner or "", "leads": party_leads(engagement, kt.parties),
+        "party_leads": party_leads(engagement, kt.parties) or parties_text(kt.parties),
         "risks": list(st.risks), "issues": list(st.issues),
         "accomplishments": list(st.accomplishments), "upcoming": list(st.upcoming),
         "best_practices": list(kt.best_practices),
@@ -191,15 +194,15 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
     return entry
 
 
-def _party_leads(engagement: Engagement, parties: tuple[Party, ...]) -> str:
-    """The engagement's leads of these parties, each once ('Jordan Avery / Riley Chen'),
-    else the parties' labels."""
+def party_leads(engagement: Engagement, parties: Iterable[Party]) -> str:
+    """The engagement's leads of ``parties``, each name once, joined by ' / ' ('' when
+    none is named; a shared party stands for the customer and the provider lead)."""
     names: list[str] = []
     for party in parties:
         for name in engagement.lead(party).split(PARTY_SEPARATOR):
             if name and name not in names:
                 names.append(name)
-    return PARTY_SEPARATOR.join(names) or parties_text(parties)
+    return PARTY_SEPARATOR.join(names)
 
 
 def named_line(stakeholders: Iterable[Context]) -> str:
@@ -341,6 +344,35 @@ def _status_lists(tasks: list[Context]) -> Context:
             "upcoming": [{"text": t, "key_task": k["id"]} for k in tasks for t in k["upcoming"]]}
 
 
+def _window(tasks: list[Context], engagement: Engagement) -> Context:
+    """The status deck's "next 30-45 days" list (issue 17): when the engagement dates any
+    activity, the activities in progress or starting or finishing by as_of + ``days`` (or one
+    row saying none is); else one row per key task, with its own figures."""
+    days = WINDOW_DAYS
+    until = engagement.as_of + dt.timedelta(days=days)
+    acts = [a for k in tasks for a in k["activities"]]
+    statuses = {a["number"]: ActivityStatus(a["number"], a["percent_complete"], a["start"],
+                                            a["finish"], a["actual_finish"], a["status"] or None)
+                for a in acts}
+    dated = any(st.dated for st in statuses.values())
+    if dated:
+        rows = [a for a in acts if in_window(statuses[a["number"]], engagement.as_of, days)]
+        rows = rows or [_window_row("", f"No activity in progress or due by "
+                                        f"{written_dates('d', until)['d_mdyyyy']}", "", {})]
+    else:
+        rows = [_window_row(k["id"], k["name"], k["owner"] or k["leads"] or k["parties"], k)
+                for k in tasks]
+    return {"days": days, **written_dates("until", until), "dated": dated, "rows": rows}
+
+
+def _window_row(number: str, text: str, owner: str, task: Context) -> Context:
+    """A row of the window that is not an activity: a key task, or the "none" line."""
+    fields = status_fields(None, None, None, None)
+    return {**fields, **{k: task[k] for k in fields if k in task},
+            **written_dates("actual_finish", None), "number": number, "text": text,
+            "owner": owner, "party": task.get("parties", ""), "key_task": task.get("id", "")}
+
+
 def _numbered(items: list[Context]) -> list[Context]:
     return [{"number": i, **item} for i, item in enumerate(items, 1)]
 
@@ -389,6 +421,7 @@ def _assemble(base: Context, document: Context, kts: list[KeyTask], playbook: Pl
     if len(tasks) == 1:
         ctx["key_task"] = tasks[0]
     ctx.update(_status_lists(tasks))
+    ctx["window"] = _window(tasks, engagement)
     ctx["rtm"] = rtm_rows(tasks, engagement)
     ctx["stakeholder_rows"] = stakeholder_rows(tasks)
     ctx["terms"] = _terms(playbook, kts, texts)

@@ -176,8 +176,8 @@ def test_a_corrected_tagged_copy_is_filled_as_it_is(playbook, engagement, tmp_pa
 
 
 def test_formats_without_an_annotator_say_so(tmp_path):
-    from pptx import Presentation
-    Presentation().save(tmp_path / "deck.pptx")
-    with pytest.raises(m3docs.M3DocsError, match="cannot infer the tags of PowerPoint"):
-        m3docs.tag_template(tmp_path / "deck.pptx", tmp_path / "out.pptx")
-    assert not (tmp_path / "out.pptx").exists()
+    from openpyxl import Workbook
+    Workbook().save(tmp_path / "book.xlsx")
+    with pytest.raises(m3docs.M3DocsError, match="cannot infer the tags of Excel"):
+        m3docs.tag_template(tmp_path / "book.xlsx", tmp_path / "out.xlsx")
+    assert not (tmp_path / "out.xlsx").exists()

@@ -1,5 +1,6 @@
 """Official decks: a filled table takes as many rows per slide as fit below it, and a row
-taller than a slide is reported."""
+taller than a slide is reported (the engine's wording: "taller than the room the slide has
+for it")."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +10,7 @@ from pathlib import Path
 from m3docs.ooxml.package import Template
 from m3docs.playbook.richtext import RichText
 from m3docs.plan import Deliverable, Document
-from m3docs.renderers.official import fill_official
+from m3docs.renderers import render_document
 
 TEMPLATE_ROWS = 3   # header and two example rows
 
@@ -46,7 +47,7 @@ def _fill(path: Path, playbook, engagement, texts: list[str]) -> tuple[bytes, li
     kt = dataclasses.replace(kt, activities=acts)
     doc = Document(Deliverable("r", "R", ("R",), path.name, "generic", "pptx"), 3, "Version 1",
                    (kt,), ())
-    result = fill_official(doc, Template(path), engagement, playbook)
+    result = render_document(doc, Template(path), engagement, playbook, official=True)
     return result.data, result.warnings
 
 
@@ -62,7 +63,7 @@ def _tables(data: bytes) -> tuple[object, list]:
 def test_rows_fill_each_slide(playbook, engagement, tmp_path):
     texts = [f"Hold fit-gap workshop {n} with the process owners" for n in range(1, 41)]
     data, warnings = _fill(review_deck(tmp_path / "review.pptx"), playbook, engagement, texts)
-    assert not any("taller than a slide" in w for w in warnings)
+    assert not any("taller than the room" in w for w in warnings)
     prs, tables = _tables(data)
     shown = [[frame.table.cell(r, 0).text for r in range(1, len(frame.table.rows))]
              for _, frame in tables]
@@ -97,9 +98,9 @@ def test_row_taller_than_a_slide_is_reported(playbook, engagement, tmp_path):
     long = "Cover every business process area in scope, with its owners. " * 60
     data, warnings = _fill(review_deck(tmp_path / "review.pptx"), playbook, engagement,
                            [long, "Short one", "Another"])
-    found = [w for w in warnings if "taller than a slide" in w]
+    found = [w for w in warnings if "taller than the room" in w]
     assert len(found) == 1
-    assert "Activity" in found[0] and "slide 2" in found[0]
+    assert "'Table" in found[0] and "slide 2" in found[0]   # the table's shape, its slide
     _, tables = _tables(data)
     texts = [frame.table.cell(r, 0).text for _, frame in tables
              for r in range(1, len(frame.table.rows))]
@@ -109,4 +110,4 @@ def test_row_taller_than_a_slide_is_reported(playbook, engagement, tmp_path):
 def test_no_warning_when_rows_fit(playbook, engagement, tmp_path):
     _, warnings = _fill(review_deck(tmp_path / "review.pptx"), playbook, engagement,
                         ["Short one", "Another"])
-    assert not any("taller than a slide" in w for w in warnings)
+    assert not any("taller than the room" in w for w in warnings)

@@ -9,7 +9,7 @@ from pathlib import Path
 from m3docs.ooxml.package import Template
 from m3docs.playbook.richtext import RichText
 from m3docs.plan import Deliverable, Document
-from m3docs.renderers.official import fill_official
+from m3docs.renderers import render_document
 
 HEADER = ("Activity", "Owner", "Status", "Finish")
 TOTAL = ("Total", "7 activities", "", "")
@@ -25,7 +25,7 @@ def _fill(path: Path, playbook, engagement, texts: list[str] | None) -> bytes:
             for i, t in enumerate(texts)))
     doc = Document(Deliverable("r", "R", ("R",), path.name, "generic", path.suffix[1:]), 3,
                    "Version 1", (kt,), ())
-    return fill_official(doc, Template(path), engagement, playbook).data
+    return render_document(doc, Template(path), engagement, playbook, official=True).data
 
 
 # -- decks ------------------------------------------------------------------------------------
@@ -159,6 +159,9 @@ def _wrapped_height(shape, em: float = 0.5) -> float:
 
 
 def test_context_slide_fits_a_4_3_deck(playbook, engagement, tmp_path):
+    """A deck without an activity table gets a context slide per key task: its facts in a
+    text box, its activities in a table that continues on "(continued)" copies, every one
+    inside the slide, for a 4:3 and a 16:9 deck."""
     from pptx import Presentation
     texts = [f"Review the conversion rules for data set {n} with its business owner and "
              f"the provider's data lead, then record the decisions" for n in range(1, 30)]
@@ -166,11 +169,19 @@ def test_context_slide_fits_a_4_3_deck(playbook, engagement, tmp_path):
         data = _fill(plain_deck(tmp_path / f"deck{width}.pptx", width), playbook, engagement,
                      texts)
         prs = Presentation(io.BytesIO(data))
-        boxes = {shape.name: shape for shape in prs.slides[-1].shapes}
-        assert set(boxes) == {"Title", "Context"}
-        for shape in boxes.values():
-            assert 0 < shape.left and shape.left + shape.width <= prs.slide_width
-            assert shape.top + shape.height <= prs.slide_height
-        body = boxes["Context"]
-        assert body.text_frame.paragraphs[-1].text.startswith("More on")   # cut to fit
-        assert _wrapped_height(body) <= body.height / 12700 - 7.2   # top and bottom insets
+        added = list(prs.slides)[1:]
+        assert len(added) > 1
+        shown = []
+        for n, slide in enumerate(added):
+            boxes = {shape.name: shape for shape in slide.shapes}
+            assert set(boxes) == {"Title", "Context", "Activities"}
+            title = boxes["Title"].text_frame.text
+            assert title == "3.14 " + playbook.key_task("3.14").name + (" (continued)" if n else "")
+            assert boxes["Context"].text_frame.paragraphs[0].text.startswith("Objective: ")
+            for shape in boxes.values():
+                assert 0 < shape.left and shape.left + shape.width <= prs.slide_width
+                assert shape.top + shape.height <= prs.slide_height
+            table = boxes["Activities"].table
+            assert [c.text for c in table.rows[0].cells] == ["IMS", "Activity", "Owner"]
+            shown += [table.cell(r, 1).text for r in range(1, len(table.rows))]
+        assert shown == texts

@@ -67,7 +67,8 @@ OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relati
                    "officeDocument")
 METRICS = dml.TextMetrics(char_em=0.55, bold_char_em=0.58, line_spacing=1.2,
                           min_padding=4 * dml.EMU_PER_POINT)
-GAP = 12 * dml.EMU_PER_POINT  # kept between a grown table and the shape below it
+GAP = 18 * dml.EMU_PER_POINT  # kept between a grown table and the shape below it (text sets
+# taller in LibreOffice than the row estimate: 12 pt let a full table touch a legend)
 BOTTOM_MARGIN = int(0.5 * dml.EMU_PER_INCH)  # kept clear of the master's footer
 _SLIDE_TAG = re.compile(r"^\{%(-?)\s*slide\s+(.*?)\s*(-?)%\}$", re.S)
 # Marks in a part's XML while it is turned into Jinja source and cut back into parts: Unicode
@@ -87,6 +88,7 @@ _FILLS = ("noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill")
 _HEX = re.compile(r"#?[0-9A-Fa-f]{6}")
 _CONTAINER = {"p": "text box", "r": "paragraph", "tr": "table", "tc": "table row"}
 _HOLDER = {"p": "a:p", "r": "a:r", "tr": "a:tr", "tc": "a:tc"}
+_PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
 
 
 @dataclass
@@ -323,6 +325,7 @@ class _PartReader:
         self.needs_body_fix = False
         self.blocks: list[tuple[str, Tag, etree._Element, Place]] = []  # open structural blocks
         self.column_rows: dict[etree._Element, etree._Element] = {}  # table: 1st row with {%tc
+        self.row_depth: dict[str, int] = {}  # table (frame id) -> open row blocks
         self.original: dict[etree._Element, str] = {}  # each paragraph's text as written
         self.text_colours: list[tuple[etree._Element, str]] = []  # cell or shape, expression
 
@@ -451,8 +454,12 @@ class _PartReader:
         return len(self.engine.styles) - 1
 
     def note_loop_row(self, tr: etree._Element, tag: Tag) -> None:
-        """Remember a table with a row loop: rows above the loop and below it."""
-        if tag.word not in ("for", "endfor"):
+        """Remember a table with a row loop: rows above the loop and below it. The rows
+        below are those after the row closing the outermost row block that holds the loop
+        (a ``{%tr if %}`` around it, with a ``{%tr else %}`` branch, included)."""
+        word = tag.word
+        opens = word in ("for", "if", "with")
+        if not opens and not word.startswith("end"):
             return
         tbl = tr.getparent()
         frame = next(tbl.iterancestors(qn("p:graphicFrame")), None)
@@ -461,11 +468,15 @@ class _PartReader:
         rows = tbl.findall(qn("a:tr"))
         index = rows.index(tr)
         key = frame.find(".//" + qn("p:cNvPr")).get("id", "")
+        depth = self.row_depth.get(key, 0) + (1 if opens else -1)
+        self.row_depth[key] = max(depth, 0)
         known = {k: (h, t) for k, h, t in self.found.loop_tables}
+        if word != "for" and key not in known:
+            return
         head, tail = known.get(key, (0, 0))
-        if tag.word == "for" and key not in known:
+        if word == "for" and key not in known:
             head = index
-        elif tag.word == "endfor":
+        elif not opens and depth <= 0:
             tail = len(rows) - index - 1
         self.found.loop_tables = [x for x in self.found.loop_tables if x[0] != key]
         self.found.loop_tables.append((key, head, tail))
@@ -787,13 +798,17 @@ class CompiledDeck:
         return locate
 
     def _compile_designs(self, errors: list) -> None:
-        """Slide layouts and masters that carry tags: each its own small template."""
+        """Slide layouts and masters that carry tags: each its own small template; so are
+        the document properties (the slide titles app.xml lists, core.xml's title)."""
         types = self.template.xml("[Content_Types].xml")
         for el in types.findall(qn("ct:Override")):
             kind = el.get("ContentType", "")
+            part = el.get("PartName", "").lstrip("/")
+            if kind.endswith(_PROPERTY_TYPES) and part in self.template.raw:
+                self._compile_properties(part, errors)
+                continue
             if not kind.endswith(("slideLayout+xml", "slideMaster+xml")):
                 continue
-            part = el.get("PartName", "").lstrip("/")
             if part not in self.template.raw:
                 continue
             label = "slide layout" if "Layout" in kind else "slide master"
@@ -819,6 +834,39 @@ class CompiledDeck:
                     errors += exc.diagnostics
             if reader.needs_body_fix:
                 self.fix_designs.add(part)
+
+    def _compile_properties(self, part: str, errors: list) -> None:
+        """A document-properties part whose texts hold tags (``{{ }}`` only: no blocks)."""
+        root = copy.deepcopy(self.template.xml(part))
+        marks, tags = _Marks(), []
+        for node in root.iter():
+            text = node.text if isinstance(node.tag, str) else None
+            if not text or "{" not in text or not core.TAG.search(text):
+                continue
+            place = Place(self.name, part, etree.QName(node).localname)
+            pieces, last = [], 0
+            for start, end, tag in core.find_tags(text):
+                pieces.append(text[last:start])
+                if tag.kind != "{{" or tag.level:
+                    errors.append(place.diagnostic(
+                        "error", f"{tag.text.strip()}: document properties take {{{{ }}}} "
+                                 "fields only"))
+                else:
+                    tags.append((tag, place))
+                    pieces.append(marks.add(tag.jinja))
+                last = end
+            node.text = "".join(pieces + [text[last:]])
+        if not tags:
+            return
+        problems = core.check_tags(self.engine.env, tags)
+        errors += problems
+        if not problems:
+            source = marks.source(etree.tostring(root, encoding="unicode"))
+            try:
+                self.designs[part] = core.compile_source(
+                    self.engine.env, source, lambda _n: Place(self.name, part, "properties"))
+            except TemplateProblems as exc:
+                errors += exc.diagnostics
 
     # -- render ----------------------------------------------------------------------------
     def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
@@ -966,17 +1014,23 @@ class _DeckWriter:
         part = f"{self.notes_folder}/notesSlide{self.notes_count}.xml"
         rels = copy.deepcopy(self.deck.template.xml(self.pkg.rels_name(source.notes))) \
             if self.pkg.rels_name(source.notes) in self.deck.template.raw else None
+        moved = False
         if rels is not None:
             for rel in rels:
                 if rel.get("Type") == RT["slide"]:
-                    rel.set("Target", posixpath.relpath(slide_part, posixpath.dirname(part)))
+                    target = posixpath.relpath(slide_part, posixpath.dirname(part))
+                    moved |= rel.get("Target") != target
+                    rel.set("Target", target)
         if xml is None:
             self.pkg.copy_raw(source.notes, part, dml.NOTES_CT)
         else:
             if source.fix_notes:
                 xml = _fix_empty_bodies(xml)
             self.pkg.put(part, _xml_bytes(_links_in(self, rels, xml)), dml.NOTES_CT)
-        if rels is not None:
+        source_rels = self.pkg.rels_name(source.notes)
+        if rels is not None and not moved and self.pkg.rels_name(part) == source_rels:
+            self.pkg.copy_raw(source_rels, source_rels)  # unchanged: the template's bytes
+        elif rels is not None:
             self.pkg.put(self.pkg.rels_name(part), rels)
         self.pkg.seal(part)
         return part
@@ -989,6 +1043,9 @@ class _DeckWriter:
         root = parse_xml(xml.encode("utf-8"))
         tables = [t for t in (self.measure(root, key, head, tail, source)
                               for key, head, tail in source.loop_tables) if t is not None]
+        if len(tables) > 1 and max(len(t.pages) for t in tables) > 1 and \
+                _stacked(root, tables):
+            self.share(root, tables)
         count = max((len(t.pages) for t in tables), default=1)
         if count == 1:
             return [etree.tostring(root, encoding="unicode")]
@@ -1015,9 +1072,10 @@ class _DeckWriter:
                    for tr in rows]
         top = _below_growing_boxes(root, frame)
         limit = dml.lowest_edge(root, frame, self.deck.height, GAP, BOTTOM_MARGIN)
+        template_height = dml.shape_box(frame)[3] if dml.shape_box(frame) else 0
         _set_frame_height(frame, sum(heights))
         body = list(range(head, len(rows) - tail))
-        table = _LoopTable(key, heights, head, tail, [body])
+        table = _LoopTable(key, heights, head, tail, [body], top, template_height)
         if top + sum(heights) <= limit or not body:
             return table
         room = limit - top - sum(heights[:head])
@@ -1025,9 +1083,51 @@ class _DeckWriter:
         table.pages = [[body[i] for i in page] for page in dml.paginate(
             [heights[i] for i in body[:-1]] + [heights[body[-1]] + tail_h], room)]
         if any(heights[i] > room for i in body):
-            self.warn(f"a row of the table on slide {source.number} is taller than the room "
-                      "the slide has for it")
+            self.warn(f"a row of the table {dml.shape_name(frame)!r} on slide {source.number} "
+                      "is taller than the room the slide has for it")
         return table
+
+    def share(self, root: etree._Element, tables: "list[_LoopTable]") -> None:
+        """Tables one above the other share a slide's copies: a copy shows the next rows of
+        every table that has rows left, and a table whose rows are all shown leaves its
+        place to the table above it, which grows down into it."""
+        frames = {t.key: _frame(root, t.key) for t in tables}
+        grown = {t.key: frames[t.key].find(qn("p:xfrm") + "/" + qn("a:ext")).get("cy")
+                 for t in tables}
+        for t in tables:  # the limits are those of the template's frames
+            _set_frame_height(frames[t.key], t.template_height)
+        pos = {t.key: 0 for t in tables}
+        pages: dict[str, list[list[int]]] = {t.key: [] for t in tables}
+        boxes = {t.key: dml.shape_box(frames[t.key]) for t in tables}
+        tops: dict[str, list[int]] = {t.key: [] for t in tables}
+        while not any(pages.values()) or any(pos[t.key] < len(t.body) for t in tables):
+            first = not any(pages.values())
+            shown = [t for t in tables if first or pos[t.key] < len(t.body)]
+            limits = self.limits(root, frames, shown, tables)
+            for t in shown:
+                top = t.top if first else _moved_up(t, shown, tables, boxes)
+                room = limits[t.key] - top - sum(t.heights[:t.head])
+                end = t.take(pos[t.key], room) if t.body else 0
+                pages[t.key].append(t.body[pos[t.key]:end])
+                tops[t.key].append(top)
+                pos[t.key] = end
+        for t in tables:
+            t.pages, t.tops = pages[t.key], tops[t.key]
+            frames[t.key].find(qn("p:xfrm") + "/" + qn("a:ext")).set("cy", grown[t.key])
+
+    def limits(self, root: etree._Element, frames: dict, shown: "list[_LoopTable]",
+               tables: "list[_LoopTable]") -> dict[str, int]:
+        """How far down each shown table may grow when the others are off the slide."""
+        gone = [frames[t.key] for t in tables if t not in shown]
+        places = [(f.getparent(), f.getparent().index(f)) for f in gone]
+        for f in gone:
+            f.getparent().remove(f)
+        try:
+            return {t.key: dml.lowest_edge(root, frames[t.key], self.deck.height, GAP,
+                                           BOTTOM_MARGIN) for t in shown}
+        finally:
+            for f, (parent, index) in sorted(zip(gone, places), key=lambda x: x[1][1]):
+                parent.insert(index, f)
 
     def relink_slides(self) -> None:
         """A link from one slide to another (a "go to slide" action) points at the first slide
@@ -1096,6 +1196,30 @@ class _LoopTable:
     head: int
     tail: int
     pages: list[list[int]]
+    top: int = 0              # where the table starts on the slide
+    template_height: int = 0  # the frame's height in the template (before its rows grew)
+    tops: list[int] = field(default_factory=list)  # per page, when tables share the slide
+
+    @property
+    def body(self) -> list[int]:
+        return list(range(self.head, len(self.heights) - self.tail))
+
+    def take(self, first: int, room: int) -> int:
+        """End (in ``body``) of the rows from ``first`` that one slide shows in ``room``
+        below the header: every row left with the closing rows when they fit, else as many
+        as fit (at least one), leaving room for the closing rows under the last."""
+        body, heights = self.body, self.heights
+        tail = sum(heights[len(heights) - self.tail:])
+        left = [heights[i] for i in body[first:]]
+        if sum(left) + tail <= room:
+            return len(body)
+        end, used = first, 0
+        while end < len(body) and (end == first or used + heights[body[end]] <= room):
+            used += heights[body[end]]
+            end += 1
+        if end == len(body):   # the last rows fit, but not with the closing rows below them
+            return max(first + 1, end - 1)
+        return end
 
     def show(self, page: etree._Element, n: int) -> None:
         """Keep the rows of page ``n`` in the table on ``page`` (drop it past its pages)."""
@@ -1112,6 +1236,29 @@ class _LoopTable:
             if i not in shown:
                 tbl.remove(tr)
         _set_frame_height(frame, sum(self.heights[i] for i in shown))
+        off = frame.find(qn("p:xfrm") + "/" + qn("a:off"))
+        if n < len(self.tops) and off is not None:
+            off.set("y", str(self.tops[n]))
+
+
+def _moved_up(t: "_LoopTable", shown: "list[_LoopTable]", tables: "list[_LoopTable]",
+              boxes: dict) -> int:
+    """Where ``t`` starts on a copy: in the place of the tables above it (sharing its
+    columns) that are off this copy, when no table shown on it is above ``t``."""
+    me = boxes[t.key]
+    above = [u for u in tables if u is not t and boxes[u.key] and me and
+             boxes[u.key][1] < me[1] and boxes[u.key][0] < me[0] + me[2] and
+             me[0] < boxes[u.key][0] + boxes[u.key][2]]
+    if not above or any(u in shown for u in above):
+        return t.top
+    return min(t.top, *(u.top for u in above))
+
+
+def _stacked(root: etree._Element, tables: "list[_LoopTable]") -> bool:
+    """Whether one looped table sits below another, sharing columns of the slide."""
+    boxes = [dml.shape_box(_frame(root, t.key)) for t in tables]
+    return any(a and b and a[1] < b[1] and a[0] < b[0] + b[2] and b[0] < a[0] + a[2]
+               for a in boxes for b in boxes if a is not b)
 
 
 def _frame(root: etree._Element, key: str) -> etree._Element | None:

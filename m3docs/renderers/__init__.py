@@ -11,7 +11,7 @@ from .base import RenderResult
 _TAG_OPENERS = (b"{{", b"{%", b"{#")
 #: Official templates of these formats get their tags inferred (m3docs.annotate) and go
 #: through the engine; the others are still filled in place by ``official/``.
-ANNOTATED_FORMATS = ("docx",)
+ANNOTATED_FORMATS = ("docx", "pptx")
 
 
 def tagged(template: Template, fmt: str) -> bool:

@@ -23,10 +23,12 @@ _LOCK = threading.Lock()
 
 
 def _has_tags(template: Template, fmt: str) -> bool:
+    """Whether the template already carries tags (it is then filled as it is)."""
     if fmt == "docx":
         from ..annotate.docx import has_tags
         return has_tags(template)
-    return False
+    from . import tag_problems
+    return tag_problems(template, fmt)[0]
 
 
 def tagged_template(template: Template, fmt: str, playbook: Playbook,

@@ -720,3 +720,38 @@ def test_rendered_decks_add_no_open_xml_errors(tmp_path: Path):
         data, _ = compile_deck(prs).render(ctx)
         after = _audit_errors(data, tmp_path, f"o{n}.pptx")
         assert after <= before, after - before
+
+
+def test_stacked_tables_share_the_copies_and_the_lower_moves_up():
+    """Two looped tables one above the other: each copy shows the next rows of both while
+    both have rows; once the upper one is done, the lower one takes its place (and grows down
+    into the room below), so no copy is left half empty; a table below stays in its room
+    while the one above still shows rows."""
+    prs = Presentation()
+    slide = titled(prs, "Stacked")
+    upper = table(slide, [["#", "Text"], ["{%tr for a in acts %}", ""],
+                          ["{{ a.number }}", "{{ a.text }}"], ["{%tr endfor %}", ""]], top=1.4,
+                  height=0.3)
+    lower = table(slide, [["Milestone", "Text"], ["{%tr for m in more %}", ""],
+                          ["{{ m.number }}", "{{ m.text }}"], ["{%tr endfor %}", ""]], top=3.6,
+                  height=0.3)
+    out, warnings = render(prs, {"acts": LONG[:14], "more": LONG * 2})
+    assert warnings == []
+    slides = list(out.slides)
+    first_tops = {}
+    shown = {"#": [], "Milestone": []}
+    for n, s in enumerate(slides):
+        frames = [sh for sh in s.shapes if sh.has_table]
+        for frame in frames:
+            head = frame.table.cell(0, 0).text
+            shown[head] += [frame.table.cell(r, 0).text for r in range(1, len(frame.table.rows))]
+            assert frame.top + sum(r.height for r in frame.table.rows) <= out.slide_height
+            first_tops.setdefault(head, frame.top)
+            if head == "Milestone":
+                upper_here = any(f.table.cell(0, 0).text == "#" for f in frames)
+                assert frame.top == (first_tops[head] if upper_here else upper.top), n
+    assert shown["#"] == [a["number"] for a in LONG[:14]]
+    assert shown["Milestone"] == [a["number"] for a in LONG * 2]
+    alone = [s for s in slides if [sh.table.cell(0, 0).text for sh in s.shapes
+                                   if sh.has_table] == ["Milestone"]]
+    assert alone and lower.top > upper.top

@@ -16,7 +16,7 @@ from ...ooxml.xml import clean_text, qn
 from ...playbook.model import Playbook
 from ...plan import Document
 from ..base import RenderResult
-from . import pptx, xlsx
+from . import xlsx
 from .placeholders import BLANK_RULES, Filler, classify, leftover_fields
 from .tables import FEED_RULES, Feed, build_feeds, context_blocks, context_placed
 from ..sheetml import MAX_CELL_CHARS
@@ -25,10 +25,12 @@ OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relatio
 STRICT_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 WORD = ("wordprocessingml.document.main", "ms-word.document.macroEnabled.main",
         "wordprocessingml.template.main", "ms-word.template.macroEnabledTemplate")
+DECK = ("presentationml.presentation.main", "ms-powerpoint.presentation.macroEnabled.main",
+        "presentationml.template.main", "presentationml.slideshow.main")
 FILLERS = {"spreadsheetml.sheet.main": xlsx, "ms-excel.sheet.macroEnabled.main": xlsx,
-           "spreadsheetml.template.main": xlsx, "ms-excel.template.macroEnabled.main": xlsx,
-           "presentationml.presentation.main": pptx, "ms-powerpoint.presentation.macroEnabled.main": pptx,
-           "presentationml.template.main": pptx, "presentationml.slideshow.main": pptx}
+           "spreadsheetml.template.main": xlsx, "ms-excel.template.macroEnabled.main": xlsx}
+# (official Word documents and decks go through m3docs/annotate/ and the engine:
+# renderers/annotated.py)
 
 __all__ = ["fill_official", "main_part", "BLANK_RULES", "FEED_RULES", "Filler", "classify",
            "leftover_fields"]
@@ -69,19 +71,18 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
                   playbook: Playbook) -> RenderResult:
     """The official template with its blanks and tables filled; everything else as it was."""
     name, ctype = main_part(template)
-    if any(ctype.split(";")[0].strip().endswith("." + key + "+xml") for key in WORD):
-        from ..annotated import render_official   # Word: through the engine
+    if any(ctype.split(";")[0].strip().endswith("." + key + "+xml") for key in WORD + DECK):
+        from ..annotated import render_official   # Word and decks: through the engine
         return render_official(doc, template, engagement, playbook)
     module = _filler_for(ctype)
     if module is None:
         raise PackageError(f"{template.path}: main part {name} is {ctype or 'untyped'}, "
-                           "not a Word, Excel or PowerPoint document")
+                           "not a Word or Excel document")
     pkg = template.new()
     feeds = build_feeds(doc, engagement, playbook)
     warnings = module.fill(pkg, name, doc, engagement, feeds, playbook)
     _fill_properties(pkg, engagement)
-    warnings += _text_warnings(_written_texts(doc, template, engagement, feeds, module is pptx),
-                               module is xlsx)
+    warnings += _text_warnings(_written_texts(doc, engagement, feeds), module is xlsx)
     return RenderResult(pkg.to_bytes(), warnings)
 
 
@@ -102,18 +103,10 @@ def _fill_properties(pkg: Package, engagement: Engagement) -> None:
                     node.text = filler.text(node.text)
 
 
-def _written_texts(doc: Document, template: Template, engagement: Engagement,
-                   feeds: list[Feed], deck: bool) -> list[str]:
-    """The table rows and context text a fill wrote (the fillers clean each one): Word and
-    Excel always get the context, a deck only when its tables took no activities (cut to
-    what its context slide shows)."""
+def _written_texts(doc: Document, engagement: Engagement, feeds: list[Feed]) -> list[str]:
+    """The table rows and context text a fill wrote (the fillers clean each one)."""
     texts = [v for f in feeds if f.used for row in f.rows for v in row.values()]
-    placed = context_placed(feeds)
-    if not deck:
-        blocks = context_blocks(doc, engagement, placed)
-    else:
-        blocks = [] if placed else pptx.slide_context(template, doc, engagement)
-    for block in blocks:
+    for block in context_blocks(doc, engagement, context_placed(feeds)):
         texts += [block.text] + [cell for row in block.rows for cell in row]
     return [t for t in texts if isinstance(t, str)]
 
