@@ -302,6 +302,7 @@ class SheetPlan:
     formula_rows: set[int] = field(default_factory=set)
     body_merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     fit_rows: dict[int, dict[str, float]] = field(default_factory=dict)
+    may_wrap: dict[int, set[str]] = field(default_factory=dict)   # cells that wrap when long
     fields: list[TextField] = field(default_factory=list)
 
 
@@ -430,7 +431,9 @@ class SheetCompiler:
             plan.body_merges = _take_body_merges(ws, plan.blocks)
         plan.formula_rows = {int(row.get("r")) for row in data.iter(qn("x:row"))
                              if row.find(f"{qn('x:c')}/{qn('x:f')}") is not None}
+        self.may_wrap: dict[int, set[str]] = {}
         plan.fit_rows = self._fit_rows(ws, data, tagged, control)
+        plan.may_wrap = self.may_wrap
         plan.compiled = self._compile(data, control, cell_source)
         plan.locate = getattr(self, "locate", None)
         data.getparent().replace(data, etree.Element(qn("x:sheetData")))
@@ -439,9 +442,13 @@ class SheetCompiler:
                   tagged: dict[int, list[_Cell]], control: dict[int, list[Tag]]
                   ) -> dict[int, dict[str, float]]:
         """Rows whose height follows their text: tagged cells that wrap, in a row whose
-        height the author did not fix; per row, column -> width (characters)."""
+        height the author did not fix; per row, column -> width (characters). A template
+        marked ``wrap_long_text`` (an annotated official one: its example rows' styles were
+        not made for our text) also fits tagged cells that do not wrap: they wrap when their
+        text needs more than one line (``may_wrap``)."""
         wrap = self.book.wrap_styles()
-        if not wrap:
+        long_text = bool(getattr(self.book.template, "wrap_long_text", False))
+        if not wrap and not long_text:
             return {}
         widths = column_widths(ws)
         pr = ws.find(qn("x:sheetFormatPr"))
@@ -453,9 +460,12 @@ class SheetCompiler:
             if r in control or rows[r].get("customHeight") in ("1", "true"):
                 continue
             for cell in cells:
-                if int(cell.el.get("s", "0") or 0) in wrap:
-                    col = cell.ref.rstrip("0123456789")
+                col = cell.ref.rstrip("0123456789")
+                wraps = int(cell.el.get("s", "0") or 0) in wrap
+                if wraps or long_text:
                     out.setdefault(r, {})[col] = widths.get(col_index(col), default)
+                if long_text and not wraps:
+                    self.may_wrap.setdefault(r, set()).add(col)
         return out
 
     def _compile(self, data: etree._Element, control: dict[int, list[Tag]],
@@ -884,8 +894,10 @@ class _Render:
             if not widths:
                 continue
             texts = []
+            may_wrap = plan.may_wrap.get(t, ())
             for c in row.iterchildren(tag_c):
-                width = widths.get(c.get("r", "").rstrip("0123456789"))
+                col = c.get("r", "").rstrip("0123456789")
+                width = widths.get(col)
                 if width is None or c.get("t") != "inlineStr":
                     continue
                 text = c.findtext(plain)
@@ -893,6 +905,8 @@ class _Render:
                     text = "".join(c.itertext())
                 if len(text) > width * 1.2 - 2 or "\n" in text:  # else one line (the model)
                     texts.append((text, width))
+                    if col in may_wrap:
+                        c.set("s", str(self.wrap_style(int(c.get("s", "0") or 0))))
             if not texts:
                 continue
             base = float(row.get("ht") or 15)
@@ -900,6 +914,9 @@ class _Render:
             if height > row_height([], minimum=base):   # more than one line
                 row.set("ht", f"{height:g}")
                 row.set("customHeight", "1")
+                if may_wrap:   # a grown row of an annotated template reads from the top
+                    for c in row.iterchildren(tag_c):
+                        c.set("s", str(self.wrap_style(int(c.get("s", "0") or 0), top=True)))
 
     def marks(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
               text: str) -> None:
@@ -930,6 +947,32 @@ class _Render:
         if f.get("ref"):
             f.set("ref", f.get("ref").rstrip("0123456789") + str(new)
                   if ":" not in f.get("ref") else move_sqref(f.get("ref"), rows))
+
+    def wrap_style(self, base: int, top: bool = False) -> int:
+        """A cell style like ``base`` that wraps its text, or (``top``) sits at the top of a
+        tall row (added to styles.xml once per render)."""
+        key = (base, "top" if top else "wrap")
+        if key not in self.date_xf:
+            part = self.wb.book.styles
+            xfs = self.pkg.xml(part).find(qn("x:cellXfs")) if part and part in self.pkg \
+                else None
+            if xfs is None or base >= len(xfs):
+                return base
+            xf = copy.deepcopy(xfs[base])
+            al = xf.find(qn("x:alignment"))
+            if al is None:
+                al = etree.Element(qn("x:alignment"))
+                xf.insert(0, al)
+            if top:
+                if al.get("vertical") is None:
+                    al.set("vertical", "top")
+            else:
+                al.set("wrapText", "1")
+            xf.set("applyAlignment", "1")
+            xfs.append(xf)
+            xfs.set("count", str(len(xfs)))
+            self.date_xf[key] = len(xfs) - 1
+        return self.date_xf[key]
 
     def date_style(self, base: int, kind: str) -> int:
         """A cell style like ``base`` showing a date (added to styles.xml once per render)."""

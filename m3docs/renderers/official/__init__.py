@@ -72,6 +72,8 @@ def fill_official(doc: Document, template: Template, engagement: Engagement,
     if module is None:
         raise PackageError(f"{template.path}: main part {name} is {ctype or 'untyped'}, "
                            "not a Word, Excel or PowerPoint document")
+    if module is xlsx:   # annotated, then filled by the workbook engine
+        return xlsx.render(doc, template, engagement, playbook)
     pkg = template.new()
     feeds = build_feeds(doc, engagement)
     warnings = module.fill(pkg, name, doc, engagement, feeds, playbook)
