@@ -26,6 +26,7 @@ import copy
 import posixpath
 import re
 import threading
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -35,7 +36,7 @@ from ..ooxml import rowmove
 from ..ooxml.cells import col_index, col_letter, split_ref
 from ..ooxml.package import Package, Template, part_names, resolve_target
 from ..ooxml.placeholders import paragraph_text, replace_in_paragraph
-from ..ooxml.xml import NS, RT, qn
+from ..ooxml.xml import NS, RT, parse_xml, qn, serialize
 from ..playbook.model import KeyTask, Playbook
 from ..renderers.common import UNNAMED_LABEL
 from ..renderers.official.outline import (Outline, OutlineRow, _BLANK as PROJECT_BLANK,
@@ -66,6 +67,7 @@ _RANGE_REF = re.compile(r"(?<![A-Za-z_!'$])\$?[A-Z]{1,3}\$?(\d+):\$?[A-Z]{1,3}\$
 _DELIMS = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 _ESCAPED = {"{{": "{_{", "}}": "}_}", "{%": "{_%", "%}": "%_}", "{#": "{{ '{#' }}",
             "#}": "{{ '#}' }}"}
+_C, _V, _IS, _F, _T = qn("x:c"), qn("x:v"), qn("x:is"), qn("x:f"), qn("x:t")
 PERCENT_FORMAT = "9"
 DATE_FORMAT = "14"
 
@@ -94,6 +96,16 @@ FEEDS: dict[str, tuple[str, dict[str, str]]] = {
 FIELD_TAGS = {"agency": "agency", "program": "program", "provider": "provider",
               "date": "date", "date_mdyy": "date_mdyy", "date_mdyyyy": "date_mdyyyy",
               "version": "version"}
+
+
+@lru_cache(maxsize=None)
+def _column(letters: str) -> int:
+    return col_index(letters)
+
+
+def column_of(ref: str) -> int:
+    """The column number of a cell reference ("AB12" -> 28)."""
+    return _column(ref.rstrip("0123456789$").replace("$", ""))
 
 
 def jinja_string(text: str) -> str:
@@ -294,24 +306,34 @@ class Workbook:
         self.sst_texts = [paragraph_text(si, qn("x:t")) for si in self.sst]
         self.styles = Styles(self.pkg, self.styles_part)
         self.maps: list[RowEdits] = []
+        self._row_texts: dict[etree._Element, dict[int, str]] = {}
 
     def text(self, c: etree._Element) -> str:
         t = c.get("t")
+        if t is None or t == "n":   # a number (or nothing): its value unless a formula's
+            if len(c) == 1 and c[0].tag == _V:
+                return c[0].text or ""
+            if not len(c):
+                return ""
         if t == "s":
-            v = c.find(qn("x:v"))
+            v = c.find(_V)
             try:
                 return self.sst_texts[int(v.text)]
             except (AttributeError, TypeError, ValueError, IndexError):
                 return ""
         if t == "inlineStr":
-            is_ = c.find(qn("x:is"))
-            return paragraph_text(is_, qn("x:t")) if is_ is not None else ""
-        v = c.find(qn("x:v"))
-        return (v.text or "") if v is not None and c.find(qn("x:f")) is None else ""
+            is_ = c.find(_IS)
+            return paragraph_text(is_, _T) if is_ is not None else ""
+        v = c.find(_V)
+        return (v.text or "") if v is not None and c.find(_F) is None else ""
 
     def row_texts(self, row: etree._Element) -> dict[int, str]:
-        return {split_ref(c.get("r"))[0]: self.text(c) for c in row.iter(qn("x:c"))
-                if c.get("r")}
+        """Column -> text of a row's cells (read once per row element)."""
+        found = self._row_texts.get(row)
+        if found is None:
+            found = self._row_texts[row] = {column_of(c.get("r")): self.text(c)
+                                            for c in row.iterchildren(_C) if c.get("r")}
+        return found
 
 
 class Styles:
@@ -484,6 +506,7 @@ def _annotate(template: Template, playbook: Playbook,
         if not header:
             _table(book, work, note, placed)
         _apply(book, work)
+        book._row_texts.clear()
     _tag_properties(book, blanks)
     _clear_shared(book)
     note.placed = " or ".join(placed) if placed else "false"
@@ -508,7 +531,6 @@ def _tagged_shared(book: Workbook, blanks: Blanks) -> dict[int, etree._Element]:
 def _sheet_work(book: Workbook, name: str, part: str, blanks: Blanks,
                 tagged_sst: dict[int, etree._Element]) -> SheetWork | None:
     """The sheet parsed for annotation (every sheet: its header may name a table)."""
-    from ..ooxml.xml import parse_xml
     return SheetWork(name, part, parse_xml(book.pkg.template.bytes_of(part)))
 
 
@@ -792,18 +814,44 @@ def _entry_rows(book: Workbook, rows: dict[int, etree._Element], header: int, wi
                 merges: list[tuple[int, int, int, int]]) -> list[int]:
     """The rows below the header that data replaces, up to the first that closes the table."""
     tmpl, r = [], header + 1
-    while r in rows and rows[r].find(qn("x:c")) is not None:
+    while r in rows and rows[r].find(_C) is not None:
         tmpl.append(r)
         r += 1
-    shapes = [_row_shape(book, rows[n], n, header, width, merges) for n in tmpl]
+    by_row: dict[int, list[tuple[int, int, int, int]]] = {}
+    for box in merges:
+        for n in range(box[1], min(box[3], header + len(tmpl)) + 1):
+            by_row.setdefault(n, []).append(box)
+    plain = {True: TemplateRow(["0"], (1,) * width), False: TemplateRow([], (1,) * width)}
+    shapes = []
+    for n in tmpl:   # rows of plain numbers are read as the shared rule would, quickly
+        values = None if n in by_row else _numbers_only(rows[n])
+        shapes.append(plain[values] if values is not None
+                      else _row_shape(book, rows[n], n, header, width, by_row.get(n, [])))
     head = _row_shape(book, rows[header], header, header, width, merges) if header in rows \
         else TemplateRow([], tuple([1] * width))
     return tmpl[:kept_rows_start(shapes, head.layout)]
 
 
+def _numbers_only(row: etree._Element) -> bool | None:
+    """For a row of plain numbers or empty cells (no text, no formula): whether a cell holds
+    a value; None for any other row (its texts must be read)."""
+    values = False
+    for c in row.iterchildren(_C):
+        if c.get("t") not in (None, "n"):
+            return None
+        for child in c:
+            if child.tag == _F:
+                return None
+            values = values or (child.tag == _V and bool(child.text))
+    return values
+
+
 def _row_shape(book: Workbook, row: etree._Element, r: int, header: int, width: int,
                merges: list[tuple[int, int, int, int]]) -> TemplateRow:
     texts = book.row_texts(row)
+    if not merges:
+        return TemplateRow([texts.get(c, "") for c in range(1, width + 1)], (1,) * width,
+                           _sums_above(row, r, header))
     spans = {c1: c2 - c1 + 1 for c1, r1, c2, r2 in merges if r1 <= r <= r2}
     covered = {c for c1, r1, c2, r2 in merges if r1 <= r <= r2 for c in range(c1 + 1, c2 + 1)}
     shown = [c for c in range(1, width + 1) if c not in covered]
@@ -812,7 +860,7 @@ def _row_shape(book: Workbook, row: etree._Element, r: int, header: int, width: 
 
 
 def _sums_above(row: etree._Element, r: int, header: int) -> bool:
-    for f in row.iter(qn("x:f")):
+    for f in row.iter(_F):
         for m in _RANGE_REF.finditer(f.text or ""):
             if header < int(m.group(1)) and int(m.group(2)) < r:
                 return True
@@ -823,7 +871,7 @@ def _tag_table(book: Workbook, work: SheetWork, rows: dict[int, etree._Element],
                slots: list[int], feed: str, by_col: dict[int, str],
                merges: list[tuple[int, int, int, int]]) -> None:
     source, exprs = FEEDS[feed]
-    kinds = [row_kind(list(book.row_texts(rows[n]).values())) for n in slots]
+    kinds = _kinds(book, rows, slots)
     proto = rows[slots[prototype_index(kinds)]] if slots else rows[header]
     proto_r = int(proto.get("r"))
     spans = [(c1, c2) for c1, r1, c2, r2 in merges if r1 == r2 == proto_r]
@@ -851,6 +899,17 @@ def _tag_table(book: Workbook, work: SheetWork, rows: dict[int, etree._Element],
         offset = next(i for i, row in enumerate(new) if row.get("r") == str(slots[0]))
         work.kept = (first, offset, slots[0], inside)
     work.changed = True
+
+
+def _kinds(book: Workbook, rows: dict[int, etree._Element], slots: list[int]) -> list[str]:
+    """The slots' kinds as far as choosing the prototype needs (up to the first blank row;
+    the rest read as blank: a table of thousands of styled rows is not read twice)."""
+    out: list[str] = []
+    for n in slots:
+        out.append(row_kind(list(book.row_texts(rows[n]).values())))
+        if out[-1] == "blank" and len(slots) > KEEP_EXAMPLES:
+            break
+    return out + ["blank"] * (len(slots) - len(out))
 
 
 def _table_row(proto: etree._Element, by_col: dict[int, str],
@@ -916,7 +975,7 @@ def _apply(book: Workbook, work: SheetWork) -> None:
             if m.group(3):
                 dim.set("ref", f"{m.group(1)}{min(numbers + [int(m.group(2))])}:"
                                f"{m.group(3)}{max(numbers)}")
-    book.pkg.put(work.part, work.ws)
+    book.pkg.put(work.part, serialize(work.ws))   # bytes: no tree per sheet held to the end
     if work.edits:
         rowmove.move_other_sheets(book.pkg, [s for s in book.sheets if s[1] != work.part],
                                   [book.maps[-1]])

@@ -303,6 +303,7 @@ class SheetPlan:
     body_merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     fit_rows: dict[int, dict[str, float]] = field(default_factory=dict)
     may_wrap: dict[int, set[str]] = field(default_factory=dict)   # cells that wrap when long
+    refers_out: bool = True    # may hold a formula naming a sheet (moved by other sheets' loops)
     fields: list[TextField] = field(default_factory=list)
 
 
@@ -333,12 +334,15 @@ class SheetCompiler:
         return Place(self.file, self.part, where)
 
     def compile(self) -> SheetPlan | None:
-        source = self.book.template.xml(self.part)
+        # parsed here, not through the template's cache: a big sheet's tree is not kept for
+        # the life of the process (its rows live on as the compiled Jinja)
+        source = parse_xml(self.book.template.bytes_of(self.part))
         if not self._has_tags(source):   # untouched: copied as it is
             return None
-        ws = copy.deepcopy(source)
+        ws = source   # a private parse (see above)
         data = ws.find(qn("x:sheetData"))
         plan = SheetPlan(self.name, self.part, ws)
+        plan.refers_out = b"!" in self.book.template.bytes_of(self.part)
         tagged = self._tagged_cells(data) if data is not None else {}
         if tagged:
             self._plan_rows(ws, data, tagged, plan)
@@ -849,6 +853,8 @@ class _Render:
         ws.replace(ws.find(qn("x:sheetData")), data)
         self.marks(plan, ws, data, text)
         self.pkg.put(plan.part, ws)
+        if not plan.refers_out:   # finished: kept compressed, not as a tree (big workbooks)
+            self.pkg.seal(plan.part)
 
     def render_rows(self, plan: SheetPlan, place: Place) -> str:
         """The sheet's rows as Jinja writes them; an error is placed at its cell."""

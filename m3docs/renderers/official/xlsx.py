@@ -6,7 +6,6 @@ filler: what used to be filled in place here is now a tag.
 """
 from __future__ import annotations
 
-from ...annotate.xlsx import annotated
 from ...content import document_context
 from ...engagement import Engagement
 from ...engine import compiled
@@ -19,6 +18,7 @@ from ..base import RenderResult
 def render(doc: Document, template: Template, engagement: Engagement,
            playbook: Playbook) -> RenderResult:
     """The document: the template's inferred tags filled from its context."""
+    from ...annotate.xlsx import annotated   # the annotator reads this package's rules
     _, _, tagged = annotated(template, playbook, tuple(engagement.placeholders))
     data, warnings = compiled(tagged, "xlsx").render(document_context(doc, playbook, engagement))
     return RenderResult(data, warnings)
