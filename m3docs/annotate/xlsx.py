@@ -164,9 +164,10 @@ class Blanks:
         return "{{ %s }}" % FIELD_TAGS[name]
 
     def text(self, text: str) -> str | None:
-        """A plain text with its blanks as tags (None: nothing to tag)."""
+        """A plain text with its blanks as tags, tag delimiters it holds escaped (None:
+        nothing to change)."""
         if not self.maybe(text):
-            return None
+            return escape_literal(text) if _DELIMS.search(text or "") else None
         self.signing = signing_context(text)
         out, pos, found = [], 0, False
         for m in self._pattern(text).finditer(text):
@@ -176,26 +177,30 @@ class Blanks:
             out += [escape_literal(text[pos:m.start()]), tag]
             pos, found = m.end(), True
         if not found:
-            return None
+            return escape_literal(text) if _DELIMS.search(text) else None
         self.count += 1
         return "".join(out) + escape_literal(text[pos:])
 
     def runs(self, si: etree._Element) -> etree._Element | None:
         """A copy of a rich or plain string (``<si>``/``<is>``) with its blanks as tags,
         each run keeping its format (None: nothing to tag)."""
-        text = paragraph_text(si, qn("x:t"))
-        if not self.maybe(text) or not any(self._real(m) for m in
-                                           self._pattern(text).finditer(text)):
+        text = paragraph_text(si, _T)
+        delims = bool(_DELIMS.search(text))
+        blanks = self.maybe(text) and any(self._real(m) for m in
+                                          self._pattern(text).finditer(text))
+        if not blanks and not delims:
             return None
         self.signing = signing_context(text)
         probe = copy.deepcopy(si)
-        for t in probe.iter(qn("x:t")):   # the text around the tags is shown as it is
-            if t.text and _DELIMS.search(t.text):
-                t.text = escape_literal(t.text)
-        new = paragraph_text(probe, qn("x:t"))
-        if replace_in_paragraph(probe, self._pattern(new), self.tag, qn("x:t")) == 0:
+        if delims:   # the text around the tags is shown as it is
+            for t in probe.iter(_T):
+                if t.text and _DELIMS.search(t.text):
+                    t.text = escape_literal(t.text)
+        if blanks and replace_in_paragraph(probe, self._pattern(paragraph_text(probe, _T)),
+                                           self.tag, _T):
+            self.count += 1
+        elif not delims:
             return None
-        self.count += 1
         return probe
 
     def _real(self, m: re.Match) -> bool:
@@ -520,7 +525,7 @@ def _tagged_shared(book: Workbook, blanks: Blanks) -> dict[int, etree._Element]:
     """Shared strings with blanks, as tagged copies (cells using them become inline)."""
     out = {}
     for i, si in enumerate(book.sst):
-        if blanks.maybe(book.sst_texts[i]):
+        if blanks.maybe(book.sst_texts[i]) or _DELIMS.search(book.sst_texts[i]):
             probe = blanks.runs(si)
             if probe is not None:
                 out[i] = probe
@@ -571,7 +576,8 @@ def _tag_blanks(book: Workbook, work: SheetWork, blanks: Blanks,
                 work.changed = True
         elif t == "inlineStr":
             is_ = c.find(qn("x:is"))
-            if is_ is not None:
+            if is_ is not None and (blanks.literal or _DELIMS.search(
+                    paragraph_text(is_, _T)) or may_hold_blank(paragraph_text(is_, _T))):
                 probe = blanks.runs(is_)
                 if probe is not None:
                     c.replace(is_, probe)
@@ -589,7 +595,8 @@ def _tag_properties(book: Workbook, blanks: Blanks) -> None:
         if part not in book.pkg:
             continue
         view = book.pkg.view(part)
-        if not any(isinstance(n.tag, str) and blanks.maybe(n.text or "") for n in view.iter()):
+        if not any(isinstance(n.tag, str) and (blanks.maybe(n.text or "") or _DELIMS.search(
+                n.text or "")) for n in view.iter()):
             continue
         for node in book.pkg.xml(part).iter():
             if isinstance(node.tag, str) and node.text:
