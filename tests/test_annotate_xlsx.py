@@ -24,6 +24,42 @@ def _parts(data: bytes) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
+def shared_strings(path: Path) -> Path:
+    """The workbook with its inline strings made shared strings (as Excel saves them; the
+    openpyxl here writes inline ones), the same text sharing one entry."""
+    from lxml import etree
+    from m3docs.ooxml.xml import qn
+    parts = _parts(path.read_bytes())
+    texts: list[str] = []
+    for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
+        root = etree.fromstring(parts[name])
+        for c in root.iter(qn("x:c")):
+            if c.get("t") == "inlineStr":
+                text = "".join(c.find(qn("x:is")).itertext())
+                if text not in texts:
+                    texts.append(text)
+                c.remove(c.find(qn("x:is")))
+                c.set("t", "s")
+                etree.SubElement(c, qn("x:v")).text = str(texts.index(text))
+        parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sst = etree.Element(f"{{{ns}}}sst", nsmap={None: ns})
+    for text in texts:
+        etree.SubElement(etree.SubElement(sst, f"{{{ns}}}si"), f"{{{ns}}}t").text = text
+    parts["xl/sharedStrings.xml"] = etree.tostring(sst, xml_declaration=True, encoding="UTF-8")
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+        b"</Relationships>")
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return path
+
+
 def blanks_book(path: Path) -> Path:
     """A cover sheet with blanks in shared strings, a header and the title; a signing date;
     a second sheet with nothing to tag."""
@@ -41,7 +77,7 @@ def blanks_book(path: Path) -> Path:
     other["A1"] = "Nothing to fill here"
     wb.properties.title = "RTM for [Program Name]"
     wb.save(path)
-    return path
+    return shared_strings(path)
 
 
 def test_blanks_become_fields(playbook, tmp_path):
@@ -57,8 +93,9 @@ def test_blanks_become_fields(playbook, tmp_path):
     parts = _parts(data)
     assert _book(data).properties.title == "RTM for {{ program }}"
     assert any("blanks become fields" in n for n in notes)
-    # the shared string no cell uses any more holds no stale blank
+    # the shared string no cell uses any more holds no stale blank; the others stay
     assert b"[Program Name]" not in parts["xl/sharedStrings.xml"]
+    assert b"Nothing to fill here" in parts["xl/sharedStrings.xml"]
 
 
 def test_a_sheet_without_tags_is_copied_byte_for_byte(playbook, tmp_path):
