@@ -463,6 +463,7 @@ class SheetWork:
 class Annotation:
     notes: list[str] = field(default_factory=list)
     placed: str = ""   # Jinja test of a key task ``kt`` whose activities a sheet lists
+    wrap: set[str] = field(default_factory=set)   # sheets whose tagged text wraps when long
 
 
 class XlsxAnnotator:
@@ -486,9 +487,11 @@ def annotated(template: Template, playbook: Playbook,
         hit = cache.get(key)
         if hit is not None and hit[0] is playbook:
             return hit[1]
-    data, notes = _annotate(template, playbook, placeholders)
+    data, notes, wrap = _annotate(template, playbook, placeholders)
     tagged = Template(template.path, data)
-    tagged.wrap_long_text = True   # the engine wraps long text in cells styled for examples
+    # the engine wraps long text in the cells of table loops (styled for short examples)
+    # and of the context sheet; a schedule's rows keep their one line
+    tagged.wrap_long_text = frozenset(wrap)
     result = (data, notes, tagged)
     with _LOCK:
         cache[key] = (playbook, result)
@@ -496,7 +499,7 @@ def annotated(template: Template, playbook: Playbook,
 
 
 def _annotate(template: Template, playbook: Playbook,
-              placeholders: tuple[str, ...]) -> tuple[bytes, list[str]]:
+              placeholders: tuple[str, ...]) -> tuple[bytes, list[str], set[str]]:
     book = Workbook(template)
     blanks = Blanks(placeholders)
     note = Annotation()
@@ -518,7 +521,7 @@ def _annotate(template: Template, playbook: Playbook,
     _add_context_sheet(book, note)
     if blanks.count:
         note.notes.insert(0, f"{blanks.count} text(s) with blanks become fields")
-    return book.pkg.to_bytes(), note.notes
+    return book.pkg.to_bytes(), note.notes, note.wrap
 
 
 def _tagged_shared(book: Workbook, blanks: Blanks) -> dict[int, etree._Element]:
@@ -812,6 +815,7 @@ def _table(book: Workbook, work: SheetWork, note: Annotation, placed: list[str])
                    {i + 1: f for i, f in best[1].items()}, merges)
         if best[0] == "activities":
             placed.append("true")
+        note.wrap.add(work.name)
         note.notes.append(f"{work.name}: rows {end + 1}-{max(slots + [end])} become a loop "
                           f"over {FEEDS[best[0]][0]}")
         return
@@ -1144,6 +1148,7 @@ def _add_context_sheet(book: Workbook, note: Annotation) -> None:
     el = etree.SubElement(sheets, qn("x:sheet"), name=name, sheetId=str(sheet_id))
     el.set(qn("r:id"), rid)
     note.notes.append(f"{name}: the key-task context, a loop over key_tasks")
+    note.wrap.add(name)
 
 
 ANNOTATOR = XlsxAnnotator()

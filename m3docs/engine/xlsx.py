@@ -447,11 +447,11 @@ class SheetCompiler:
                   ) -> dict[int, dict[str, float]]:
         """Rows whose height follows their text: tagged cells that wrap, in a row whose
         height the author did not fix; per row, column -> width (characters). A template
-        marked ``wrap_long_text`` (an annotated official one: its example rows' styles were
-        not made for our text) also fits tagged cells that do not wrap: they wrap when their
-        text needs more than one line (``may_wrap``)."""
+        whose ``wrap_long_text`` names this sheet (an annotated official one: its example
+        rows' styles were not made for our text) also fits tagged cells that do not wrap:
+        they wrap when their text needs more than one line (``may_wrap``)."""
         wrap = self.book.wrap_styles()
-        long_text = bool(getattr(self.book.template, "wrap_long_text", False))
+        long_text = self.name in getattr(self.book.template, "wrap_long_text", ())
         if not wrap and not long_text:
             return {}
         widths = column_widths(ws)
