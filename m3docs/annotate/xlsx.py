@@ -68,6 +68,10 @@ _DELIMS = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 _ESCAPED = {"{{": "{_{", "}}": "}_}", "{%": "{_%", "%}": "%_}", "{#": "{{ '{#' }}",
             "#}": "{{ '#}' }}"}
 _C, _V, _IS, _F, _T = qn("x:c"), qn("x:v"), qn("x:is"), qn("x:f"), qn("x:t")
+_ROW = qn("x:row")
+_INLINE_CELLS = f".//{_C}[@t='inlineStr']"
+_NOT_NUMBERS = etree.XPath("boolean(x:c[@t and @t != 'n'] | x:c/x:f)", namespaces={"x": NS["x"]})
+_VALUE = f"{_C}/{_V}"
 PERCENT_FORMAT = "9"
 DATE_FORMAT = "14"
 
@@ -557,7 +561,8 @@ def _clear_shared(book: Workbook) -> None:
 
 def _tag_blanks(book: Workbook, work: SheetWork, blanks: Blanks,
                 tagged_sst: dict[int, etree._Element]) -> None:
-    for c in work.ws.iter(qn("x:c")):
+    cells = work.ws.iter(_C) if tagged_sst else work.ws.iterfind(_INLINE_CELLS)
+    for c in cells:
         t = c.get("t")
         if t == "s" and tagged_sst:
             v = c.find(qn("x:v"))
@@ -610,8 +615,9 @@ def _tag_properties(book: Workbook, blanks: Blanks) -> None:
 
 def _rows(ws: etree._Element) -> dict[int, etree._Element]:
     data = ws.find(qn("x:sheetData"))
-    return {int(r.get("r")): r for r in (data if data is not None else [])
-            if r.tag == qn("x:row") and r.get("r")}
+    if data is None:
+        return {}
+    return {int(r.get("r")): r for r in data.iterchildren(_ROW) if r.get("r")}
 
 
 def _merge_boxes(ws: etree._Element) -> list[tuple[int, int, int, int]]:
@@ -846,15 +852,9 @@ def _entry_rows(book: Workbook, rows: dict[int, etree._Element], header: int, wi
 def _numbers_only(row: etree._Element) -> bool | None:
     """For a row of plain numbers or empty cells (no text, no formula): whether a cell holds
     a value; None for any other row (its texts must be read)."""
-    values = False
-    for c in row.iterchildren(_C):
-        if c.get("t") not in (None, "n"):
-            return None
-        for child in c:
-            if child.tag == _F:
-                return None
-            values = values or (child.tag == _V and bool(child.text))
-    return values
+    if _NOT_NUMBERS(row):
+        return None
+    return row.find(_VALUE) is not None
 
 
 def _row_shape(book: Workbook, row: etree._Element, r: int, header: int, width: int,
@@ -970,9 +970,11 @@ def _apply(book: Workbook, work: SheetWork) -> None:
         rows = RowEdits(work.name, work.edits)
         data = work.ws.find(qn("x:sheetData"))
         replaced = {n for e in work.edits for n in range(e.first, e.last + 1)}
-        for row in list(data):
-            if row.tag == qn("x:row") and int(row.get("r", "0")) in replaced:
-                data.remove(row)
+        if replaced:   # one rebuild, not a removal per row (each one a search of the list)
+            kept = [row for row in data if row.tag != _ROW
+                    or int(row.get("r", "0")) not in replaced]
+            del data[:]
+            data.extend(kept)
         rowmove.move_sheet(work.ws, rows)
         rowmove.move_sheet_parts(book.pkg, work.part, rows)
         rowmove.move_names(book.pkg, book.main, rows)
