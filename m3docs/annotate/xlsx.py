@@ -70,8 +70,9 @@ _ESCAPED = {"{{": "{_{", "}}": "}_}", "{%": "{_%", "%}": "%_}", "{#": "{{ '{#' }
 _C, _V, _IS, _F, _T = qn("x:c"), qn("x:v"), qn("x:is"), qn("x:f"), qn("x:t")
 _ROW = qn("x:row")
 _INLINE_CELLS = f".//{_C}[@t='inlineStr']"
-_NOT_NUMBERS = etree.XPath("boolean(x:c[@t and @t != 'n'] | x:c/x:f)", namespaces={"x": NS["x"]})
-_VALUE = f"{_C}/{_V}"
+# The rows (``r``) of a sheetData holding text or a formula, and those holding a value.
+_TEXT_ROWS = etree.XPath("x:row[x:c[@t and @t != 'n'] or x:c/x:f]/@r", namespaces={"x": NS["x"]})
+_VALUE_ROWS = etree.XPath("x:row[x:c/x:v]/@r", namespaces={"x": NS["x"]})
 PERCENT_FORMAT = "9"
 DATE_FORMAT = "14"
 
@@ -461,6 +462,13 @@ class SheetWork:
     changed: bool = False
     body_merges: list[tuple[int, list[tuple[int, int]]]] = field(default_factory=list)
     kept: tuple[int, int, int, list[tuple[int, int, int, int]]] | None = None
+    _rows: dict[int, etree._Element] | None = None
+
+    def rows(self) -> dict[int, etree._Element]:
+        """Row number -> row, read once (before the sheet's rows are edited)."""
+        if self._rows is None:
+            self._rows = _rows(self.ws)
+        return self._rows
 
 
 @dataclass
@@ -663,7 +671,7 @@ def _schedule(book: Workbook, work: SheetWork, playbook: Playbook, note: Annotat
               placed: list[str]) -> bool:
     """Loops over each key task's activities right under its row; True when the sheet is a
     schedule."""
-    rows = _rows(work.ws)
+    rows = work.rows()
     merges = _merge_boxes(work.ws)
     for r, texts in _heads(book, rows, merges):
         columns = schedule_columns({c: t for c, t in texts.items() if t})
@@ -801,7 +809,7 @@ def _activity_row(book: Workbook, proto: etree._Element, cols: dict[str, int], l
 # -- tables by header -------------------------------------------------------------------------
 def _table(book: Workbook, work: SheetWork, note: Annotation, placed: list[str]) -> None:
     """A table whose header names a feed's columns: its entry rows become loops."""
-    rows = _rows(work.ws)
+    rows = work.rows()
     merges = _merge_boxes(work.ws)
     for r, texts in _heads(book, rows, merges):
         width = max(texts)
@@ -838,23 +846,20 @@ def _entry_rows(book: Workbook, rows: dict[int, etree._Element], header: int, wi
     for box in merges:
         for n in range(box[1], min(box[3], header + len(tmpl)) + 1):
             by_row.setdefault(n, []).append(box)
-    plain = {True: TemplateRow(["0"], (1,) * width), False: TemplateRow([], (1,) * width)}
-    shapes = []
-    for n in tmpl:   # rows of plain numbers are read as the shared rule would, quickly
-        values = None if n in by_row else _numbers_only(rows[n])
-        shapes.append(plain[values] if values is not None
-                      else _row_shape(book, rows[n], n, header, width, by_row.get(n, [])))
     head = _row_shape(book, rows[header], header, header, width, merges) if header in rows \
         else TemplateRow([], tuple([1] * width))
+    # rows of plain numbers (or empty cells) are read as the shared rule would, without
+    # reading their texts: found for the whole sheet by one XPath, not row by row
+    data = rows[header].getparent() if header in rows else None
+    texty = set(_TEXT_ROWS(data)) if data is not None else set()
+    valued = set(_VALUE_ROWS(data)) if data is not None else set()
+    flat = (1,) * width
+    plain = {True: TemplateRow([] if flat == head.layout else ["0"], flat),
+             False: TemplateRow([], flat)}
+    shapes = [plain[str(n) in valued] if n not in by_row and str(n) not in texty
+              else _row_shape(book, rows[n], n, header, width, by_row.get(n, []))
+              for n in tmpl]
     return tmpl[:kept_rows_start(shapes, head.layout)]
-
-
-def _numbers_only(row: etree._Element) -> bool | None:
-    """For a row of plain numbers or empty cells (no text, no formula): whether a cell holds
-    a value; None for any other row (its texts must be read)."""
-    if _NOT_NUMBERS(row):
-        return None
-    return row.find(_VALUE) is not None
 
 
 def _row_shape(book: Workbook, row: etree._Element, r: int, header: int, width: int,
