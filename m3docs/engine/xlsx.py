@@ -1071,10 +1071,22 @@ class Numbering:
     def apply(self, text: str) -> str:
         """The rendered rows with their numbers (every ``<row`` has ``r`` first)."""
         pieces = text.split("<row r=\"")
+        last, span, block = -1, [0, 0], None
         for i in range(1, len(pieces)):
             piece = pieces[i]
             end = piece.index('"')
-            new = str(self._number(int(piece[:end])))
+            t = int(piece[:end])
+            if t == last and block is not None:   # a loop's one-row body again: the next row
+                block.made += 1
+                number = span[1] = block.start + block.made - 1
+                self.order.append((t, number))
+            else:
+                number = self._number(t)
+                last, span = t, self.out[t]
+                block = self.blocks[self.current] if self.current >= 0 and \
+                    self.blocks[self.current].top <= t <= self.blocks[self.current].bottom \
+                    else None
+            new = str(number)
             pieces[i] = new + piece[end:].replace(ROW_MARK, new)
         while self.done < len(self.blocks):
             self._close()
