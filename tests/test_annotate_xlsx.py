@@ -233,3 +233,53 @@ def test_row_edits_move_and_grow():
     assert rows.span(5, 7) == (6, 9)      # over the replaced rows: every row but the controls
     assert rows.span(9, 10) == (12, 16)   # ends right above an insertion in its region: grows
     assert rows.span(12, 12) == (18, 18)
+
+
+DRAWING = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+           b'<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+           b'spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+           b'<xdr:twoCellAnchor><xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff>'
+           b'<xdr:row>1</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>5</xdr:col>'
+           b'<xdr:colOff>0</xdr:colOff><xdr:row>4</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>'
+           b'<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="2" name="Box"/><xdr:cNvSpPr '
+           b'txBox="1"/></xdr:nvSpPr><xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="1" cy="1"/>'
+           b'</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr><xdr:txBody>'
+           b'<a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr b="1"/><a:t>Prepared for [Agency</a:t></a:r>'
+           b'<a:r><a:t> Name]</a:t></a:r></a:p></xdr:txBody></xdr:sp><xdr:clientData/>'
+           b'</xdr:twoCellAnchor></xdr:wsDr>')
+
+
+def drawing_book(path: Path) -> Path:
+    """A sheet with a text box whose blank Excel split over two runs."""
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Cover"
+    wb.save(path)
+    parts = _parts(path.read_bytes())
+    parts["xl/drawings/drawing1.xml"] = DRAWING
+    parts["xl/worksheets/_rels/sheet1.xml.rels"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://'
+        b'schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="'
+        b'http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing" '
+        b'Target="../drawings/drawing1.xml"/></Relationships>')
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(
+        b"</worksheet>", b'<drawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships" r:id="rId1"/></worksheet>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/drawings/drawing1.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.drawing+xml"/></Types>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return path
+
+
+def test_a_text_box_blank_becomes_a_field_and_is_filled(playbook, engagement, tmp_path):
+    from m3docs.engine import compiled
+    path = drawing_book(tmp_path / "d.xlsx")
+    data, _, tagged = annotated(Template(path), playbook, ())
+    drawing = _parts(data)["xl/drawings/drawing1.xml"].decode()
+    assert "Prepared for {{ agency }}" in drawing and "[Agency" not in drawing
+    assert '<a:rPr b="1"/>' in drawing                          # the run keeps its format
+    out, _ = compiled(tagged, "xlsx").render({"agency": "Acme Agency", "key_tasks": []})
+    filled = _parts(out)["xl/drawings/drawing1.xml"].decode()
+    assert "Prepared for Acme Agency" in filled and "{{" not in filled

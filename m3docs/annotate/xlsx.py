@@ -69,6 +69,7 @@ _ESCAPED = {"{{": "{_{", "}}": "}_}", "{%": "{_%", "%}": "%_}", "{#": "{{ '{#' }
             "#}": "{{ '#}' }}"}
 _C, _V, _IS, _F, _T = qn("x:c"), qn("x:v"), qn("x:is"), qn("x:f"), qn("x:t")
 _ROW = qn("x:row")
+_A_P, _A_T = qn("a:p"), qn("a:t")
 _INLINE_CELLS = f".//{_C}[@t='inlineStr']"
 # The rows (``r``) of a sheetData holding text or a formula, and those holding a value.
 _TEXT_ROWS = etree.XPath("x:row[x:c[@t and @t != 'n'] or x:c/x:f]/@r", namespaces={"x": NS["x"]})
@@ -186,10 +187,11 @@ class Blanks:
         self.count += 1
         return "".join(out) + escape_literal(text[pos:])
 
-    def runs(self, si: etree._Element) -> etree._Element | None:
-        """A copy of a rich or plain string (``<si>``/``<is>``) with its blanks as tags,
-        each run keeping its format (None: nothing to tag)."""
-        text = paragraph_text(si, _T)
+    def runs(self, si: etree._Element, t_tag: str = _T) -> etree._Element | None:
+        """A copy of a rich or plain string (``<si>``/``<is>``, or a drawing's ``<a:p>``
+        with ``t_tag``) with its blanks as tags, each run keeping its format (None: nothing
+        to tag)."""
+        text = paragraph_text(si, t_tag)
         delims = bool(_DELIMS.search(text))
         blanks = self.maybe(text) and any(self._real(m) for m in
                                           self._pattern(text).finditer(text))
@@ -198,11 +200,11 @@ class Blanks:
         self.signing = signing_context(text)
         probe = copy.deepcopy(si)
         if delims:   # the text around the tags is shown as it is
-            for t in probe.iter(_T):
+            for t in probe.iter(t_tag):
                 if t.text and _DELIMS.search(t.text):
                     t.text = escape_literal(t.text)
-        if blanks and replace_in_paragraph(probe, self._pattern(paragraph_text(probe, _T)),
-                                           self.tag, _T):
+        if blanks and replace_in_paragraph(probe, self._pattern(paragraph_text(probe, t_tag)),
+                                           self.tag, t_tag):
             self.count += 1
         elif not delims:
             return None
@@ -528,6 +530,7 @@ def _annotate(template: Template, playbook: Playbook,
         _apply(book, work)
         book._row_texts.clear()
     _tag_properties(book, blanks)
+    _tag_drawings(book, blanks)
     _clear_shared(book)
     note.placed = " or ".join(placed) if placed else "false"
     _add_context_sheet(book, note)
@@ -619,6 +622,26 @@ def _tag_properties(book: Workbook, blanks: Blanks) -> None:
                 new = blanks.text(node.text)
                 if new is not None:
                     node.text = new
+
+
+def _tag_drawings(book: Workbook, blanks: Blanks) -> None:
+    """Blanks in the text boxes and shapes drawn on the sheets become fields too."""
+    for _, sheet_part in book.sheets:
+        rels = book.pkg.rels_name(sheet_part)
+        if rels not in book.pkg:
+            continue
+        for rel in book.pkg.view(rels):
+            if rel.get("Type") != RT["drawing"] or rel.get("TargetMode") == "External":
+                continue
+            part = resolve_target(sheet_part, rel.get("Target", ""))
+            if part not in book.pkg:
+                continue
+            tagged = [(i, probe) for i, p in enumerate(book.pkg.view(part).iter(_A_P))
+                      if (probe := blanks.runs(p, _A_T)) is not None]
+            if tagged:
+                live = list(book.pkg.xml(part).iter(_A_P))
+                for i, probe in tagged:
+                    live[i].getparent().replace(live[i], probe)
 
 
 def _rows(ws: etree._Element) -> dict[int, etree._Element]:

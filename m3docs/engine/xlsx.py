@@ -215,6 +215,21 @@ class Book:
                 if is_date_format(codes.get(int(xf.get("numFmtId", "0")), ""))}
 
 
+def _drawings(template: Template, book: Book) -> tuple[str, ...]:
+    """The drawing parts of the workbook's sheets (their text may hold tags)."""
+    out = []
+    for _, sheet in book.sheets:
+        rels = _rels_name(sheet)
+        if rels not in template.raw:
+            continue
+        for rel in template.xml(rels):
+            if rel.get("Type") == RT["drawing"] and rel.get("TargetMode") != "External":
+                part = resolve_target(sheet, rel.get("Target", ""))
+                if part not in out:
+                    out.append(part)
+    return tuple(out)
+
+
 def _rels_name(part: str) -> str:
     folder, _, base = part.rpartition("/")
     return f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
@@ -740,7 +755,7 @@ class XlsxEngine:
             errors += compiler.errors
             if plan is not None and not compiler.errors:
                 sheets.append(plan)
-        for part in DOC_PROPS:
+        for part in DOC_PROPS + _drawings(template, book):   # drawings: text boxes, shapes
             if part in template.raw:
                 found, problems = self._prop_fields(template, name, part)
                 errors += problems
