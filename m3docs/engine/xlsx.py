@@ -411,7 +411,7 @@ class SheetCompiler:
     def _check(self, tags: list[tuple[Tag, Place]]) -> list[tuple[Tag, Place]]:
         """Each tag on its own; returns the tags (broken ones marked)."""
         for tag, place in tags:
-            message = core.check_tag(self.env, tag)
+            message = _check_tag(self.env, tag)
             if message:
                 self.errors.append(place.diagnostic("error", message))
                 self.broken.add(id(tag))
@@ -573,12 +573,27 @@ class SheetCompiler:
         return out
 
 
+_CHECKED: dict[tuple[int, str], str | None] = {}
+CHECK_CACHE = 4096
+
+
+def _check_tag(env: Any, tag: Tag) -> str | None:
+    """``core.check_tag``, once per tag text: an annotated schedule repeats the same few
+    tags under every key task (its compile checked 218 tags, 10 of them distinct)."""
+    key = (id(env), tag.text)
+    if key not in _CHECKED:
+        if len(_CHECKED) >= CHECK_CACHE:
+            _CHECKED.clear()
+        _CHECKED[key] = core.check_tag(env, tag)
+    return _CHECKED[key]
+
+
 def text_field(compiler: Any, index: int, text: str, place: Place) -> TextField | None:
     """A header, footer or property text as a small Jinja template (errors collected)."""
     tags = [(tag, place) for _, _, tag in core.find_tags(text)]
     before = len(compiler.errors)
     for tag, p in tags:
-        message = core.check_tag(compiler.env, tag)
+        message = _check_tag(compiler.env, tag)
         if message:
             compiler.errors.append(p.diagnostic("error", message))
     if len(compiler.errors) == before:
