@@ -43,6 +43,7 @@ from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
 
 MAX_CELL_CHARS = 32_767
 MAX_ROWS = 1_048_576
+STREAM_ROW_WORK = 2_000   # rows parsed one by one at most; more: the sheet is parsed whole
 RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 RT_CALC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
@@ -871,11 +872,11 @@ class _Render:
             raise TemplateProblems([place.diagnostic(
                 "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
         rows = numbering.map()
-        if self.streamable(plan, ws, text):
+        if self.streamable(plan, ws, text, numbering.order):
             _check_xml(text, place)
             if rows is not None:
                 self.follow(plan, ws, None, rows, numbering.order)
-            self.pkg.put(plan.part, self.spliced(plan, ws, text, numbering.order))
+            self.pkg.put(plan.part, self.spliced(plan, ws, text, numbering.order, rows))
         else:
             try:
                 data = parse_xml(text.encode("utf-8"))
@@ -893,37 +894,46 @@ class _Render:
             self.pkg.seal(plan.part)
 
     @staticmethod
-    def streamable(plan: SheetPlan, ws: etree._Element, text: str) -> bool:
+    def streamable(plan: SheetPlan, ws: etree._Element, text: str,
+                   order: list[tuple[int, int]]) -> bool:
         """Whether the rendered rows can go into the sheet as text, never parsed into a tree
         (a sheet of thousands of rows: parsing and serializing them again was a third of its
-        render, measured): no formula in the rows to move, no date or link mark to resolve,
-        and a worksheet whose rows sit in its default namespace."""
-        return (not plan.formula_rows and 'm3d="' not in text and "<m3link" not in text
-                and ws.nsmap.get(None) == NS["x"] and text.startswith("<sheetData")
-                and text.endswith("</sheetData>"))
+        render, measured): no date or link mark to resolve, a worksheet whose rows sit in its
+        default namespace, and few rows with formulas to move or heights to fit (each is
+        parsed on its own)."""
+        if 'm3d="' in text or "<m3link" in text or ws.nsmap.get(None) != NS["x"] \
+                or not text.startswith("<sheetData") or not text.endswith("</sheetData>"):
+            return False
+        work = plan.formula_rows | set(plan.fit_rows)
+        return not work or sum(1 for t, _ in order if t in work) <= STREAM_ROW_WORK
 
     def spliced(self, plan: SheetPlan, ws: etree._Element, text: str,
-                order: list[tuple[int, int]]) -> bytes:
+                order: list[tuple[int, int]], rows: LoopRows | None) -> bytes:
         """The worksheet's bytes with the rendered rows in its (empty) sheetData; the rows
-        whose height follows their text are parsed one by one for the fit."""
+        whose formulas move or whose height follows their text are parsed one by one."""
         start = text[:text.index(">") + 1]
         body = text[len(start):-len("</sheetData>")]
-        if plan.fit_rows:
+        formulas = plan.formula_rows if rows is not None else set()
+        if plan.fit_rows or formulas:
             pieces = body.split("<row r=\"")
             for i, (t, new) in enumerate(order, 1):
-                if t in plan.fit_rows:
-                    pieces[i] = self.fitted_piece(plan, start, pieces[i], (t, new))
+                if t in plan.fit_rows or t in formulas:
+                    pieces[i] = self.worked_piece(plan, start, pieces[i], (t, new), rows)
             body = "<row r=\"".join(pieces)
         skeleton = serialize(ws)
         hole = skeleton.index(b"<sheetData/>")
         return b"".join((skeleton[:hole], b"<sheetData>", body.encode("utf-8"),
                          b"</sheetData>", skeleton[hole + len(b"<sheetData/>"):]))
 
-    def fitted_piece(self, plan: SheetPlan, start: str, piece: str,
-                     at: tuple[int, int]) -> str:
-        """One rendered row (the text after ``<row r="``) with its height fitted."""
+    def worked_piece(self, plan: SheetPlan, start: str, piece: str, at: tuple[int, int],
+                     rows: LoopRows | None) -> str:
+        """One rendered row (the text after ``<row r="``) with its formulas moved and its
+        height fitted."""
         mini = parse_xml((start + '<row r="' + piece + "</sheetData>").encode("utf-8"))
-        self.fit_heights(plan, mini, [at])
+        if rows is not None and at[0] in plan.formula_rows:
+            self.formulas(plan, mini, rows, [at])
+        if at[0] in plan.fit_rows:
+            self.fit_heights(plan, mini, [at])
         out = etree.tostring(mini[0], encoding="unicode")
         head, _, rest = out.partition(">")
         return (_XMLNS.sub("", head) + ">" + rest)[len('<row r="'):]
@@ -947,7 +957,7 @@ class _Render:
             dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
         rowmove.move_sheet_parts(self.pkg, plan.part, rows)
         self.maps.append(rows)
-        if plan.formula_rows:
+        if plan.formula_rows and data is not None:   # None: moved row by row (spliced)
             self.formulas(plan, data, rows, order)
 
     def formulas(self, plan: SheetPlan, data: etree._Element, rows: LoopRows,
