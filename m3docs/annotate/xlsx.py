@@ -37,7 +37,7 @@ from ..ooxml.cells import col_index, col_letter, split_ref
 from ..ooxml.package import Package, Template, part_names, resolve_target
 from ..ooxml.placeholders import paragraph_text, replace_in_paragraph
 from ..ooxml.xml import NS, RT, parse_xml, qn, serialize
-from ..playbook.model import KeyTask, Playbook
+from ..playbook.model import Playbook
 from ..renderers.common import UNNAMED_LABEL
 from ..renderers.official.outline import (Outline, OutlineRow, _BLANK as PROJECT_BLANK,
                                           _child_shape, _phase_text, find_outline,
