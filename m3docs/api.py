@@ -149,4 +149,5 @@ def _already_tagged(template: Template, fmt: str) -> bool:
     if fmt == "docx":
         from .annotate.docx import has_tags
         return has_tags(template)
-    return False
+    from .renderers import tag_problems
+    return tag_problems(template, fmt)[0]

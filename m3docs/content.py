@@ -373,6 +373,21 @@ def _window_row(number: str, text: str, owner: str, task: Context) -> Context:
             "owner": owner, "party": task.get("parties", ""), "key_task": task.get("id", "")}
 
 
+def _by_id(tasks: list[Context], scope: Iterable[str], playbook: Playbook,
+           engagement: Engagement) -> Context:
+    """The document's key tasks and those of the pack's scope (a schedule lists every key
+    task of the programme and fills those in scope), by id."""
+    out = {k["id"]: k for k in tasks}
+    for kt_id in scope:
+        if kt_id not in out:
+            try:
+                kt = playbook.key_task(kt_id)
+            except KeyError:
+                continue
+            out[kt_id] = key_task_entry(kt, playbook, engagement)
+    return out
+
+
 def _numbered(items: list[Context]) -> list[Context]:
     return [{"number": i, **item} for i, item in enumerate(items, 1)]
 
@@ -415,11 +430,14 @@ def _history(engagement: Engagement, description: str) -> list[Context]:
 
 
 def _assemble(base: Context, document: Context, kts: list[KeyTask], playbook: Playbook,
-              engagement: Engagement, texts: list[str]) -> Context:
+              engagement: Engagement, texts: list[str], scope: Iterable[str] = ()) -> Context:
     tasks = [key_task_entry(kt, playbook, engagement) for kt in kts]
     ctx = {**base, "document": document, "key_tasks": tasks}
     if len(tasks) == 1:
         ctx["key_task"] = tasks[0]
+    ctx["activities"] = [a for k in tasks for a in k["activities"]]
+    ctx["stakeholders"] = [s for k in tasks for s in k["stakeholders"]]
+    ctx["key_tasks_by_id"] = _by_id(tasks, scope, playbook, engagement)
     ctx.update(_status_lists(tasks))
     ctx["window"] = _window(tasks, engagement)
     ctx["rtm"] = rtm_rows(tasks, engagement)
@@ -446,7 +464,8 @@ def document_context(doc: Document, playbook: Playbook, engagement: Engagement) 
     base = {**_engagement_part(engagement),
             "history": _history(engagement, f"{doc.version_label} for M3 {ptitle}, "
                                             f"prefilled from the M3 playbook")}
-    return _assemble(base, document, list(doc.key_tasks), playbook, engagement, [doc.title])
+    return _assemble(base, document, list(doc.key_tasks), playbook, engagement, [doc.title],
+                     doc.scope)
 
 
 def _document_part(title: str, kind: str, phase: Phase | None, kts: Iterable[KeyTask],

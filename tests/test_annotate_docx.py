@@ -175,9 +175,22 @@ def test_a_corrected_tagged_copy_is_filled_as_it_is(playbook, engagement, tmp_pa
     assert not (tmp_path / "again.docx").exists()
 
 
-def test_formats_without_an_annotator_say_so(tmp_path):
+def test_every_format_can_be_tagged_and_a_tagged_template_is_refused(tmp_path):
+    """`m3docs tag` infers tags for workbooks and decks too; a template that already holds
+    tags (ours) is refused with one line, and nothing is written."""
     from openpyxl import Workbook
-    Workbook().save(tmp_path / "book.xlsx")
-    with pytest.raises(m3docs.M3DocsError, match="cannot infer the tags of Excel"):
-        m3docs.tag_template(tmp_path / "book.xlsx", tmp_path / "out.xlsx")
-    assert not (tmp_path / "out.xlsx").exists()
+    from pptx import Presentation
+    from m3docs.templates import own_templates_dir
+    book = Workbook()
+    book.active["A1"] = "Program: [Program Name]"
+    book.save(tmp_path / "book.xlsx")
+    deck = Presentation()
+    deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = "<<INSERT NAME OF PROGRAM>>"
+    deck.save(tmp_path / "deck.pptx")
+    for name in ("book.xlsx", "deck.pptx"):
+        assert m3docs.tag_template(tmp_path / name, tmp_path / f"tagged-{name}")
+        assert "program" in m3docs.check_template(tmp_path / f"tagged-{name}").names
+    for ours in ("rtm.xlsx", "status.pptx", "conops.docx"):
+        with pytest.raises(m3docs.M3DocsError, match="already a tagged template"):
+            m3docs.tag_template(own_templates_dir() / ours, tmp_path / f"out-{ours}")
+        assert not (tmp_path / f"out-{ours}").exists()

@@ -170,7 +170,7 @@ def test_activities_sit_beneath_their_key_tasks(filled, sample):
         for i, act in enumerate(kt.activities):
             row = r + 1 + i
             assert below[i][0] == str(kt.phase)
-            assert below[i][10] == ", ".join(p.label for p in act.parties)
+            assert below[i][10] == " / ".join(p.label for p in act.parties)   # the content model's rule
             assert after.row_dimensions[row].outline_level == 3
             assert after.cell(row, 2).alignment.indent == 3
         if kt.id == "1.2":

@@ -41,13 +41,14 @@ from ..ooxml import rowmove
 from ..ooxml.cells import (col_index, col_letter, move_formula, move_sqref, same_sheet,
                            split_ref)
 from ..ooxml.package import Package, Template, resolve_target
-from ..ooxml.xml import RT, parse_xml, qn
+from ..ooxml.xml import NS, RT, parse_xml, qn, serialize
 from ..ooxml.worksheet import child as sheet_child, column_widths, row_height
 from . import core
 from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
 
 MAX_CELL_CHARS = 32_767
 MAX_ROWS = 1_048_576
+STREAM_ROW_WORK = 2_000   # rows parsed one by one at most; more: the sheet is parsed whole
 RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 RT_CALC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
@@ -261,6 +262,21 @@ class Book:
                 if is_date_format(codes.get(int(xf.get("numFmtId", "0")), ""))}
 
 
+def _drawings(template: Template, book: Book) -> tuple[str, ...]:
+    """The drawing parts of the workbook's sheets (their text may hold tags)."""
+    out = []
+    for _, sheet in book.sheets:
+        rels = _rels_name(sheet)
+        if rels not in template.raw:
+            continue
+        for rel in template.xml(rels):
+            if rel.get("Type") == RT["drawing"] and rel.get("TargetMode") != "External":
+                part = resolve_target(sheet, rel.get("Target", ""))
+                if part not in out:
+                    out.append(part)
+    return tuple(out)
+
+
 def _rels_name(part: str) -> str:
     folder, _, base = part.rpartition("/")
     return f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
@@ -464,6 +480,8 @@ class SheetPlan:
     formula_rows: set[int] = field(default_factory=set)
     body_merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     fit_rows: dict[int, dict[str, float]] = field(default_factory=dict)
+    may_wrap: dict[int, set[str]] = field(default_factory=dict)   # cells that wrap when long
+    refers_out: bool = True    # may hold a formula naming a sheet (moved by other sheets' loops)
     fields: list[TextField] = field(default_factory=list)
     col_loops: dict = field(default_factory=dict)   # row -> [ColumnLoop]
 
@@ -495,12 +513,15 @@ class SheetCompiler:
         return Place(self.file, self.part, where)
 
     def compile(self) -> SheetPlan | None:
-        source = self.book.template.xml(self.part)
+        # parsed here, not through the template's cache: a big sheet's tree is not kept for
+        # the life of the process (its rows live on as the compiled Jinja)
+        source = parse_xml(self.book.template.bytes_of(self.part))
         if not self._has_tags(source):   # untouched: copied as it is
             return None
-        ws = copy.deepcopy(source)
+        ws = source   # a private parse (see above)
         data = ws.find(qn("x:sheetData"))
         plan = SheetPlan(self.name, self.part, ws)
+        plan.refers_out = b"!" in self.book.template.bytes_of(self.part)
         tagged = self._tagged_cells(data) if data is not None else {}
         if tagged:
             self._plan_rows(ws, data, tagged, plan)
@@ -554,7 +575,7 @@ class SheetCompiler:
     def _check(self, tags: list[tuple[Tag, Place]]) -> list[tuple[Tag, Place]]:
         """Each tag on its own; returns the tags (broken ones marked)."""
         for tag, place in tags:
-            message = core.check_tag(self.env, tag)
+            message = _check_tag(self.env, tag)
             if message:
                 self.errors.append(place.diagnostic("error", message))
                 self.broken.add(id(tag))
@@ -603,7 +624,9 @@ class SheetCompiler:
             plan.body_merges = _take_body_merges(ws, plan.blocks)
         plan.formula_rows = {int(row.get("r")) for row in data.iter(qn("x:row"))
                              if row.find(f"{qn('x:c')}/{qn('x:f')}") is not None}
+        self.may_wrap: dict[int, set[str]] = {}
         plan.fit_rows = self._fit_rows(ws, data, tagged, control, plan.col_loops)
+        plan.may_wrap = self.may_wrap
         plan.compiled = self._compile(data, control, cell_source, plan.col_loops)
         plan.locate = getattr(self, "locate", None)
         data.getparent().replace(data, etree.Element(qn("x:sheetData")))
@@ -649,9 +672,13 @@ class SheetCompiler:
                   tagged: dict[int, list[_Cell]], control: dict[int, list[Tag]],
                   col_loops: dict | None = None) -> dict[int, dict[str, float]]:
         """Rows whose height follows their text: tagged cells that wrap, in a row whose
-        height the author did not fix; per row, column -> width (characters)."""
+        height the author did not fix; per row, column -> width (characters). A template
+        whose ``wrap_long_text`` names this sheet (an annotated official one: its example
+        rows' styles were not made for our text) also fits tagged cells that do not wrap:
+        they wrap when their text needs more than one line (``may_wrap``)."""
         wrap = self.book.wrap_styles()
-        if not wrap:
+        long_text = self.name in getattr(self.book.template, "wrap_long_text", ())
+        if not wrap and not long_text:
             return {}
         widths = column_widths(ws)
         pr = ws.find(qn("x:sheetFormatPr"))
@@ -663,9 +690,12 @@ class SheetCompiler:
             if r in control or rows[r].get("customHeight") in ("1", "true"):
                 continue
             for cell in cells:
-                if int(cell.el.get("s", "0") or 0) in wrap:
-                    col = cell.ref.rstrip("0123456789")
+                col = cell.ref.rstrip("0123456789")
+                wraps = int(cell.el.get("s", "0") or 0) in wrap
+                if wraps or long_text:
                     out.setdefault(r, {})[col] = widths.get(col_index(col), default)
+                if long_text and not wraps:
+                    self.may_wrap.setdefault(r, set()).add(col)
         return out
 
     def _compile(self, data: etree._Element, control: dict[int, list[Tag]],
@@ -769,12 +799,27 @@ class SheetCompiler:
         return out
 
 
+_CHECKED: dict[tuple[int, str], str | None] = {}
+CHECK_CACHE = 4096
+
+
+def _check_tag(env: Any, tag: Tag) -> str | None:
+    """``core.check_tag``, once per tag text: an annotated schedule repeats the same few
+    tags under every key task (its compile checked 218 tags, 10 of them distinct)."""
+    key = (id(env), tag.text)
+    if key not in _CHECKED:
+        if len(_CHECKED) >= CHECK_CACHE:
+            _CHECKED.clear()
+        _CHECKED[key] = core.check_tag(env, tag)
+    return _CHECKED[key]
+
+
 def text_field(compiler: Any, index: int, text: str, place: Place) -> TextField | None:
     """A header, footer or property text as a small Jinja template (errors collected)."""
     tags = [(tag, place) for _, _, tag in core.find_tags(text)]
     before = len(compiler.errors)
     for tag, p in tags:
-        message = core.check_tag(compiler.env, tag)
+        message = _check_tag(compiler.env, tag)
         if message:
             compiler.errors.append(p.diagnostic("error", message))
     if len(compiler.errors) == before:
@@ -951,7 +996,7 @@ class XlsxEngine:
             errors += compiler.errors
             if plan is not None and not compiler.errors:
                 sheets.append(plan)
-        for part in DOC_PROPS:
+        for part in DOC_PROPS + _drawings(template, book):   # drawings: text boxes, shapes
             if part in template.raw:
                 found, problems = self._prop_fields(template, name, part)
                 errors += problems
@@ -1051,22 +1096,76 @@ class _Render:
         if numbering.order and max(new for _, new in numbering.order) > MAX_ROWS:
             raise TemplateProblems([place.diagnostic(
                 "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
-        try:
-            data = parse_xml(text.encode("utf-8"))
-        except etree.XMLSyntaxError as exc:  # e.g. {% filter upper %} over escaped text
-            raise TemplateProblems([place.diagnostic(
-                "error", f"the template wrote cells that are not well-formed XML ({exc})")])
         rows = numbering.map()
-        if rows is not None:
-            self.follow(plan, ws, data, rows, numbering.order)
-        if plan.fit_rows:
-            self.fit_heights(plan, data, numbering.order, numbering.columns)
-        ws.replace(ws.find(qn("x:sheetData")), data)
-        if numbering.columns is not None:
-            move_columns(ws, numbering.columns)
-            move_column_names(self.pkg, self.wb.book.main, plan.name, numbering.columns)
-        self.marks(plan, ws, data, text)
-        self.pkg.put(plan.part, ws)
+        if numbering.columns is None and self.streamable(plan, ws, text, numbering.order):
+            _check_xml(text, place)
+            if rows is not None:
+                self.follow(plan, ws, None, rows, numbering.order)
+            self.pkg.put(plan.part, self.spliced(plan, ws, text, numbering.order, rows))
+        else:
+            try:
+                data = parse_xml(text.encode("utf-8"))
+            except etree.XMLSyntaxError as exc:  # e.g. {% filter upper %} over escaped text
+                raise TemplateProblems([place.diagnostic(
+                    "error", f"the template wrote cells that are not well-formed XML ({exc})")])
+            if rows is not None:
+                self.follow(plan, ws, data, rows, numbering.order)
+            if plan.fit_rows:
+                self.fit_heights(plan, data, numbering.order, numbering.columns)
+            ws.replace(ws.find(qn("x:sheetData")), data)
+            if numbering.columns is not None:
+                move_columns(ws, numbering.columns)
+                move_column_names(self.pkg, self.wb.book.main, plan.name, numbering.columns)
+            self.marks(plan, ws, data, text)
+            self.pkg.put(plan.part, ws)
+        if not plan.refers_out:   # finished: kept compressed, not as a tree (big workbooks)
+            self.pkg.seal(plan.part)
+
+    @staticmethod
+    def streamable(plan: SheetPlan, ws: etree._Element, text: str,
+                   order: list[tuple[int, int]]) -> bool:
+        """Whether the rendered rows can go into the sheet as text, never parsed into a tree
+        (a sheet of thousands of rows: parsing and serializing them again was a third of its
+        render, measured): no date or link mark to resolve, a worksheet whose rows sit in its
+        default namespace, and few rows with formulas to move or heights to fit (each is
+        parsed on its own)."""
+        if 'm3d="' in text or "<m3link" in text or ws.nsmap.get(None) != NS["x"] \
+                or "<is></is>" in text or '<t xml:space="preserve"></t>' in text \
+                or not text.startswith("<sheetData") or not text.endswith("</sheetData>"):
+            return False
+        work = plan.formula_rows | set(plan.fit_rows)
+        return not work or sum(1 for t, _ in order if t in work) <= STREAM_ROW_WORK
+
+    def spliced(self, plan: SheetPlan, ws: etree._Element, text: str,
+                order: list[tuple[int, int]], rows: LoopRows | None) -> bytes:
+        """The worksheet's bytes with the rendered rows in its (empty) sheetData; the rows
+        whose formulas move or whose height follows their text are parsed one by one."""
+        start = text[:text.index(">") + 1]
+        body = text[len(start):-len("</sheetData>")]
+        formulas = plan.formula_rows if rows is not None else set()
+        if plan.fit_rows or formulas:
+            pieces = body.split("<row r=\"")
+            for i, (t, new) in enumerate(order, 1):
+                if t in plan.fit_rows or t in formulas:
+                    pieces[i] = self.worked_piece(plan, start, pieces[i], (t, new), rows)
+            body = "<row r=\"".join(pieces)
+        skeleton = serialize(ws)
+        hole = skeleton.index(b"<sheetData/>")
+        return b"".join((skeleton[:hole], b"<sheetData>", body.encode("utf-8"),
+                         b"</sheetData>", skeleton[hole + len(b"<sheetData/>"):]))
+
+    def worked_piece(self, plan: SheetPlan, start: str, piece: str, at: tuple[int, int],
+                     rows: LoopRows | None) -> str:
+        """One rendered row (the text after ``<row r="``) with its formulas moved and its
+        height fitted."""
+        mini = parse_xml((start + '<row r="' + piece + "</sheetData>").encode("utf-8"))
+        if rows is not None and at[0] in plan.formula_rows:
+            self.formulas(plan, mini, rows, [at])
+        if at[0] in plan.fit_rows:
+            self.fit_heights(plan, mini, [at])
+        out = etree.tostring(mini[0], encoding="unicode")
+        head, _, rest = out.partition(">")
+        return (_XMLNS.sub("", head) + ">" + rest)[len('<row r="'):]
 
     def render_rows(self, plan: SheetPlan, place: Place) -> str:
         """The sheet's rows as Jinja writes them; an error is placed at its cell."""
@@ -1087,7 +1186,7 @@ class _Render:
             dim.set("ref", move_sqref(dim.get("ref"), rows) or "A1")
         rowmove.move_sheet_parts(self.pkg, plan.part, rows)
         self.maps.append(rows)
-        if plan.formula_rows:
+        if plan.formula_rows and data is not None:   # None: moved row by row (spliced)
             self.formulas(plan, data, rows, order)
 
     def formulas(self, plan: SheetPlan, data: etree._Element, rows: LoopRows,
@@ -1114,8 +1213,10 @@ class _Render:
             if t in plan.col_loops:   # its cells sit where the column loops put them
                 widths = _moved_widths(widths, columns)
             texts = []
+            may_wrap = plan.may_wrap.get(t, ())
             for c in row.iterchildren(tag_c):
-                width = widths.get(c.get("r", "").rstrip("0123456789"))
+                col = c.get("r", "").rstrip("0123456789")
+                width = widths.get(col)
                 if width is None or c.get("t") != "inlineStr":
                     continue
                 text = c.findtext(plain)
@@ -1123,6 +1224,8 @@ class _Render:
                     text = "".join(c.itertext())
                 if len(text) > width * 1.2 - 2 or "\n" in text:  # else one line (the model)
                     texts.append((text, width))
+                    if col in may_wrap:
+                        c.set("s", str(self.wrap_style(int(c.get("s", "0") or 0))))
             if not texts:
                 continue
             base = float(row.get("ht") or 15)
@@ -1130,6 +1233,9 @@ class _Render:
             if height > row_height([], minimum=base):   # more than one line
                 row.set("ht", f"{height:g}")
                 row.set("customHeight", "1")
+                if may_wrap:   # a grown row of an annotated template reads from the top
+                    for c in row.iterchildren(tag_c):
+                        c.set("s", str(self.wrap_style(int(c.get("s", "0") or 0), top=True)))
 
     def marks(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
               text: str) -> None:
@@ -1162,6 +1268,32 @@ class _Render:
         if f.get("ref"):
             f.set("ref", f.get("ref").rstrip("0123456789") + str(new)
                   if ":" not in f.get("ref") else move_sqref(f.get("ref"), rows))
+
+    def wrap_style(self, base: int, top: bool = False) -> int:
+        """A cell style like ``base`` that wraps its text, or (``top``) sits at the top of a
+        tall row (added to styles.xml once per render)."""
+        key = (base, "top" if top else "wrap")
+        if key not in self.date_xf:
+            part = self.wb.book.styles
+            xfs = self.pkg.xml(part).find(qn("x:cellXfs")) if part and part in self.pkg \
+                else None
+            if xfs is None or base >= len(xfs):
+                return base
+            xf = copy.deepcopy(xfs[base])
+            al = xf.find(qn("x:alignment"))
+            if al is None:
+                al = etree.Element(qn("x:alignment"))
+                xf.insert(0, al)
+            if top:
+                if al.get("vertical") is None:
+                    al.set("vertical", "top")
+            else:
+                al.set("wrapText", "1")
+            xf.set("applyAlignment", "1")
+            xfs.append(xf)
+            xfs.set("count", str(len(xfs)))
+            self.date_xf[key] = len(xfs) - 1
+        return self.date_xf[key]
 
     def date_style(self, base: int, kind: str) -> int:
         """A cell style like ``base`` showing a date (added to styles.xml once per render)."""
@@ -1255,10 +1387,22 @@ class Numbering:
     def apply(self, text: str) -> str:
         """The rendered rows with their numbers (every ``<row`` has ``r`` first)."""
         pieces = text.split("<row r=\"")
+        last, span, block = -1, [0, 0], None
         for i in range(1, len(pieces)):
             piece = pieces[i]
             end = piece.index('"')
-            new = str(self._number(int(piece[:end])))
+            t = int(piece[:end])
+            if t == last and block is not None:   # a loop's one-row body again: the next row
+                block.made += 1
+                number = span[1] = block.start + block.made - 1
+                self.order.append((t, number))
+            else:
+                number = self._number(t)
+                last, span = t, self.out[t]
+                block = self.blocks[self.current] if self.current >= 0 and \
+                    self.blocks[self.current].top <= t <= self.blocks[self.current].bottom \
+                    else None
+            new = str(number)
             rest = self._columns(piece[end:]) if "\x01" in piece else piece[end:]
             pieces[i] = new + rest.replace(ROW_MARK, new)
         while self.done < len(self.blocks):
@@ -1343,6 +1487,24 @@ def _blank_empty_text(data: etree._Element) -> None:
             if is_ is not None and not "".join(x.text or "" for x in is_.iter(tag_t)):
                 c.remove(is_)
                 del c.attrib["t"]
+
+
+def _check_xml(text: str, place: Place) -> None:
+    """Rendered rows that are not well-formed XML are a located error (parsed by libxml2
+    with a target that builds nothing: about a sixth of building the tree, measured)."""
+    try:
+        etree.fromstring(text.encode("utf-8"), etree.XMLParser(target=_NoTree(),
+                                                               resolve_entities=False))
+    except etree.XMLSyntaxError as exc:   # e.g. {% filter upper %} over escaped text
+        raise TemplateProblems([place.diagnostic(
+            "error", f"the template wrote cells that are not well-formed XML ({exc})")])
+
+
+class _NoTree:
+    """A parser target that keeps nothing (a well-formedness check)."""
+
+    def close(self) -> None:
+        return None
 
 
 def _relocate(diagnostic: Any, exc: TemplateProblems,

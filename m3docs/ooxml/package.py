@@ -227,6 +227,10 @@ class Package:
                 return resolve_target(part, el.get("Target"))
         raise KeyError(rel_id)
 
+    def holds_tree(self, name: str) -> bool:
+        """Whether the part is held as an editable tree (else as bytes)."""
+        return name in self._xml
+
     def changed(self) -> set[str]:
         return set(self._xml) | set(self._bytes) | set(self._sealed)
 

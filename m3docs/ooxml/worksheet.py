@@ -49,6 +49,9 @@ def column_widths(sheet: etree._Element) -> dict[int, float]:
     return out
 
 
+MAX_ROW_POINTS = 409.0   # Excel's tallest row
+
+
 def row_height(texts: Iterable[tuple[str, float]], line_points: float = 12.75,
                pad: float = 3.0, minimum: float = 15.0) -> float:
     """An estimated height for 10-point wrapped text: (text, column width in chars) per cell."""
@@ -57,4 +60,4 @@ def row_height(texts: Iterable[tuple[str, float]], line_points: float = 12.75,
         per_line = max(1.0, width * 1.2 - 2)
         n = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
         lines = max(lines, n)
-    return max(minimum, round(lines * line_points + pad, 1))
+    return min(max(minimum, round(lines * line_points + pad, 1)), MAX_ROW_POINTS)

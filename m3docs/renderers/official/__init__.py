@@ -1,25 +1,21 @@
-"""Fill an official M3 template in place, losing nothing.
-
-``fill_official`` finds the package's main part (through ``_rels/.rels``), reads
-its content type and hands the package to the Excel or PowerPoint filler (a Word
-template goes through the one engine, its tags inferred: ``renderers/annotated.py``).
-Every filler edits XML parts through ``Package``: parts it does not change are
-copied byte for byte; in changed parts only the touched elements differ.
+"""Official M3 templates: the rules that recognise their blanks, tables and outlines (read
+by the annotators in ``m3docs.annotate``), and ``fill_official``, which finds a package's
+main part (through ``_rels/.rels``) and sends it through its inferred tags and the one
+engine. Parts the tags do not touch are copied byte for byte.
 """
 from __future__ import annotations
 
 import posixpath
 
 from ...engagement import Engagement
-from ...ooxml.package import Package, PackageError, Template
-from ...ooxml.xml import clean_text, qn
+from ...ooxml.package import PackageError, Template
+from ...ooxml.xml import qn
 from ...playbook.model import Playbook
 from ...plan import Document
 from ..base import RenderResult
 from . import xlsx
 from .placeholders import BLANK_RULES, Filler, classify, leftover_fields
-from .tables import FEED_RULES, Feed, build_feeds, context_blocks, context_placed
-from ..sheetml import MAX_CELL_CHARS
+from .tables import FEED_RULES
 
 OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 STRICT_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
@@ -27,8 +23,8 @@ WORD = ("wordprocessingml.document.main", "ms-word.document.macroEnabled.main",
         "wordprocessingml.template.main", "ms-word.template.macroEnabledTemplate")
 DECK = ("presentationml.presentation.main", "ms-powerpoint.presentation.macroEnabled.main",
         "presentationml.template.main", "presentationml.slideshow.main")
-FILLERS = {"spreadsheetml.sheet.main": xlsx, "ms-excel.sheet.macroEnabled.main": xlsx,
-           "spreadsheetml.template.main": xlsx, "ms-excel.template.macroEnabled.main": xlsx}
+SHEETS = ("spreadsheetml.sheet.main", "ms-excel.sheet.macroEnabled.main",
+          "spreadsheetml.template.main", "ms-excel.template.macroEnabled.main")
 # (official Word documents and decks go through m3docs/annotate/ and the engine:
 # renderers/annotated.py)
 
@@ -59,63 +55,17 @@ def main_part(template: Template) -> tuple[str, str]:
     raise PackageError(f"{template.path}: main part {name} has no content type")
 
 
-def _filler_for(content_type: str):
-    base = content_type.split(";")[0].strip()
-    for key, module in FILLERS.items():
-        if base.endswith("." + key + "+xml"):
-            return module
-    return None
-
-
 def fill_official(doc: Document, template: Template, engagement: Engagement,
                   playbook: Playbook) -> RenderResult:
-    """The official template with its blanks and tables filled; everything else as it was."""
+    """An official template filled through its inferred tags (there is no second filler):
+    Word documents and decks through ``renderers/annotated.py``, workbooks through
+    ``xlsx.render``; a main part of another kind is a PackageError."""
     name, ctype = main_part(template)
-    if any(ctype.split(";")[0].strip().endswith("." + key + "+xml") for key in WORD + DECK):
-        from ..annotated import render_official   # Word and decks: through the engine
+    base = ctype.split(";")[0].strip()
+    if any(base.endswith("." + key + "+xml") for key in WORD + DECK):
+        from ..annotated import render_official
         return render_official(doc, template, engagement, playbook)
-    module = _filler_for(ctype)
-    if module is None:
-        raise PackageError(f"{template.path}: main part {name} is {ctype or 'untyped'}, "
-                           "not a Word or Excel document")
-    pkg = template.new()
-    feeds = build_feeds(doc, engagement, playbook)
-    warnings = module.fill(pkg, name, doc, engagement, feeds, playbook)
-    _fill_properties(pkg, engagement)
-    warnings += _text_warnings(_written_texts(doc, engagement, feeds), module is xlsx)
-    return RenderResult(pkg.to_bytes(), warnings)
-
-
-PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
-
-
-def _fill_properties(pkg: Package, engagement: Engagement) -> None:
-    """The document properties' blanks (the slide titles a deck lists in app.xml, a title
-    in core.xml) filled as the text is, so file browsers show no "as of xx/xx/xx"."""
-    filler = Filler(engagement)  # its own: approvers' turns and warnings stay the text's
-    for el in pkg.template.xml("[Content_Types].xml").findall(qn("ct:Override")):
-        part = el.get("PartName", "").lstrip("/")
-        if not el.get("ContentType", "").endswith(PROPERTY_TYPES) or part not in pkg:
-            continue
-        if any(filler.finds(node.text or "") for node in pkg.view(part).iter()):
-            for node in pkg.xml(part).iter():
-                if isinstance(node.tag, str) and node.text and filler.finds(node.text):
-                    node.text = filler.text(node.text)
-
-
-def _written_texts(doc: Document, engagement: Engagement, feeds: list[Feed]) -> list[str]:
-    """The table rows and context text a fill wrote (the fillers clean each one)."""
-    texts = [v for f in feeds if f.used for row in f.rows for v in row.values()]
-    for block in context_blocks(doc, engagement, context_placed(feeds)):
-        texts += [block.text] + [cell for row in block.rows for cell in row]
-    return [t for t in texts if isinstance(t, str)]
-
-
-def _text_warnings(texts: list[str], spreadsheet: bool) -> list[str]:
-    out = []
-    if any(clean_text(t)[1] for t in texts):
-        out.append("characters not allowed in XML were removed from key-task and "
-                   "engagement text")
-    if spreadsheet and any(len(t) > MAX_CELL_CHARS for t in texts):
-        out.append(f"text cut to Excel's limit of {MAX_CELL_CHARS} characters per cell")
-    return out
+    if any(base.endswith("." + key + "+xml") for key in SHEETS):
+        return xlsx.render(doc, template, engagement, playbook)
+    raise PackageError(f"{template.path}: main part {name} is {ctype or 'untyped'}, "
+                       "not a Word, Excel or PowerPoint document")
