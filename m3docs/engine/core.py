@@ -21,6 +21,7 @@ from jinja2.runtime import ChainableUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import Diagnostic
+from . import codecache
 
 TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 STRUCTURAL = ("p", "tr", "tc", "r")  # the element a structural tag stands for
@@ -301,17 +302,23 @@ class Compiled:
 
 def compile_source(env: Sandbox, source: str, locate: Callable[[int], Place]) -> Compiled:
     """Compile a part's Jinja source. ``locate`` maps a source line to a place, for the
-    errors the per-tag checks cannot see. Raises ``TemplateProblems``."""
-    try:
-        tree = env.parse(source)
-        unsafe = sorted(set(_unsafe_attributes(tree)))
-        if unsafe:
-            raise TemplateProblems([locate(1).diagnostic(
-                "error", f"refused: the template reaches for Python internals "
-                         f"({', '.join(unsafe)})")])
-        template = env.from_string(tree)
-    except TemplateSyntaxError as exc:
-        raise TemplateProblems([locate(exc.lineno or 1).diagnostic("error", _brief(exc))])
+    errors the per-tag checks cannot see. Raises ``TemplateProblems``. The code of a source
+    compiled before (by this or an earlier run) is loaded from ``codecache``."""
+    digest = codecache.key(env, source)
+    code = codecache.load(digest)
+    if code is None:
+        try:
+            tree = env.parse(source)
+            unsafe = sorted(set(_unsafe_attributes(tree)))
+            if unsafe:
+                raise TemplateProblems([locate(1).diagnostic(
+                    "error", f"refused: the template reaches for Python internals "
+                             f"({', '.join(unsafe)})")])
+            code = env.compile(tree)
+        except TemplateSyntaxError as exc:
+            raise TemplateProblems([locate(exc.lineno or 1).diagnostic("error", _brief(exc))])
+        codecache.store(digest, code)
+    template = env.template_class.from_code(env, code, env.make_globals(None))
     return Compiled(template, source, env)
 
 

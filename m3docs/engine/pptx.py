@@ -735,10 +735,14 @@ class CompiledDeck:
         self.parts = tuple([s.part for s in self.slides if s.slide_jinja is not None]
                            + [s.notes for s in self.slides if s.notes_jinja is not None]
                            + list(self.designs))
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The context names the deck uses (found when asked: a render does not ask)."""
         names = set(self.compiled.names if self.compiled else ())
         for c in self.designs.values():
             names |= c.names
-        self.names = frozenset(n for n in names if not n.startswith("_m3_"))
+        return frozenset(n for n in names if not n.startswith("_m3_"))
 
     # -- compile ---------------------------------------------------------------------------
     def _compile(self) -> None:

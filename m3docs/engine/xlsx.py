@@ -1032,16 +1032,20 @@ class CompiledWorkbook:
                  props: list[tuple[str, list[TextField]]]):
         self.name = name
         self.template, self.book, self.sheets, self.props = template, book, sheets, props
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The context names the workbook uses (found when asked: a render does not ask)."""
         names: set[str] = set()
-        for plan in sheets:
+        for plan in self.sheets:
             if plan.compiled:
                 names |= plan.compiled.names
             for f in plan.fields:
                 names |= f.compiled.names
-        for _, fields in props:
+        for _, fields in self.props:
             for f in fields:
                 names |= f.compiled.names
-        self.names = frozenset(names)
+        return frozenset(names)
 
     def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
         pkg = self.template.new()

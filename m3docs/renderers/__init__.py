@@ -33,8 +33,8 @@ def tag_problems(template: Template, fmt: str) -> tuple[bool, list[str]]:
         done = compiled(template, fmt)
     except TemplateProblems as exc:
         return True, [str(d) for d in exc.diagnostics]
-    return bool(done.names) or bool(getattr(done, "sheets", None)) or \
-        bool(getattr(done, "parts", None)), []
+    return bool(getattr(done, "sheets", None)) or bool(getattr(done, "parts", None)) or \
+        bool(done.names), []
 
 
 def preload(formats: set[str], official: bool = False) -> None:
