@@ -34,8 +34,7 @@ from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import paragraph_text
 from ..ooxml.xml import qn
 from ..playbook.model import Playbook
-from ..renderers.official.placeholders import DATE_FIELDS, FIELDS, ORDERED, Filler, \
-    VERSION_LINE, BARE_RULES, _BLANK
+from ..renderers.official.placeholders import DATE_FIELDS, FIELDS, ORDERED, Filler
 from ..renderers.official.tables import FEED_RULES, FeedRule, TemplateRow, kept_rows_start, \
     match_columns, prototype_index, row_kind, table_rule_fits, window_days
 from ..status import STATUS_CODES, WINDOW_DAYS
@@ -61,22 +60,10 @@ class BlankTagger(Filler):
     def __init__(self, placeholders: tuple[str, ...] = ()):  # noqa: D107 (no engagement here)
         self.values = {f: "{{ %s }}" % name for f, name in FIELD_NAMES.items()}
         self.ordered = {k: [] for k in ORDERED}
-        self.turn = {k: 0 for k in ORDERED}
         self.literal = {k: "{{ placeholders[%s] }}" % _jinja_string(k)
                         for k in placeholders if k not in FIELDS}
-        self.filled = 0
-        self.context = bool
-        self.signing = None
-        self.current = None
-        self.approvers = {}
-        self.removed_chars = False
-        self.unfilled = []
         self.tags: list[tuple[str, str]] = []   # (blank as written, the tag put there)
-        parts = [re.escape(k) for k in sorted(self.literal, key=len, reverse=True)]
-        head = f"(?P<lit>{'|'.join(parts)})|" if parts else ""
-        bare = "|".join(f"(?P<b{i}>{p})" for i, (p, _) in enumerate(BARE_RULES))
-        self.pattern = re.compile(f"{head}(?P<blank>{_BLANK})|{bare}")
-        self.short_pattern = re.compile(f"{self.pattern.pattern}|(?P<ver>{VERSION_LINE})")
+        self._prepare()
 
     def value(self, field: str, token: str) -> str | None:
         if field == "signature_date" or (field in DATE_FIELDS and self._signing()):
