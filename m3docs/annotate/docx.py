@@ -36,6 +36,7 @@ from ..renderers.official.tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEE
                                          TemplateRow, best_feed, kept_rows_start,
                                          prototype_index, row_kind)
 from ..ooxml.wordtoc import Numbering, number_headings
+from .fields import blank_tag, field_tag, placeholder_tag
 
 W_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -49,32 +50,13 @@ W_TCPR, W_TRPR, W_PPR, W_RPR = (qn(f"w:{x}") for x in ("tcPr", "trPr", "pPr", "r
 W_SPAN, W_BEFORE, W_VAL = qn("w:gridSpan"), qn("w:gridBefore"), qn("w:val")
 
 
-# -- fields ---------------------------------------------------------------------------------
-def jinja_string(text: str) -> str:
-    """``text`` as a Jinja string literal that no tag reader mistakes for a delimiter."""
-    out = []
-    for ch in text:
-        out.append(f"\\x{ord(ch):02x}" if ch in '\\"{}%#' else ch)
-    return '"' + "".join(out) + '"'
-
-
-def field_tag(expr: str) -> str:
-    return "{{ " + expr + " }}"
-
-
-# Fields the engagement may leave empty: the blank stays then, as the filler left it.
-OPTIONAL_FIELDS = ("provider",)
-ORDERED_ATTRIBUTE = {"approver_name": "name", "approver_title": "title"}
-
-
 class Tagger(Filler):
     """The filler's reading of blanks, writing a field for each instead of its value."""
 
     def __init__(self, placeholders: tuple[str, ...] = ()):
         self.values = {f: field_tag(f) for f in FIELDS if f not in ORDERED}
         self.ordered = {k: [] for k in ORDERED}
-        self.literal = {k: field_tag(f"placeholders[{jinja_string(k)}]")
-                        for k in placeholders if k and k not in FIELDS}
+        self.literal = {k: placeholder_tag(k) for k in placeholders if k and k not in FIELDS}
         self.notes: list[str] = []
         self.where = ""
         self._prepare()
@@ -87,11 +69,8 @@ class Tagger(Filler):
             self.turn[field] = n + 1
             if self.current is not None:
                 self.approvers.setdefault(self.current, set()).add(field)
-            return field_tag(f"approvers[{n}].{ORDERED_ATTRIBUTE[field]} or "
-                             f"{jinja_string(token)}")
-        if field in OPTIONAL_FIELDS:
-            return field_tag(f"{field} or {jinja_string(token)}")
-        return self.values.get(field)
+            return blank_tag(field, token, n)
+        return blank_tag(field, token) if field in self.values else None
 
     def repl(self, m: re.Match) -> str | None:
         """The field for one blank (None leaves it), noted for ``m3docs tag``."""
@@ -702,4 +681,4 @@ def has_tags(template: Template) -> bool:
     return False
 
 
-__all__ = ["ANNOTATOR", "DocxAnnotator", "Tagger", "has_tags", "jinja_string"]
+__all__ = ["ANNOTATOR", "DocxAnnotator", "Tagger", "has_tags"]

@@ -35,6 +35,7 @@ from ..ooxml.placeholders import paragraph_text
 from ..ooxml.xml import qn
 from ..playbook.model import Playbook
 from ..renderers.official.placeholders import DATE_FIELDS, FIELDS, ORDERED, Filler
+from .fields import blank_tag, field_tag, placeholder_tag
 from ..renderers.official.tables import FEED_RULES, FeedRule, TemplateRow, kept_rows_start, \
     match_columns, prototype_index, row_kind, table_rule_fits, window_days
 from ..status import STATUS_CODES, WINDOW_DAYS
@@ -45,23 +46,14 @@ DESIGN_TYPES = (".presentationml.slideLayout+xml", ".presentationml.slideMaster+
 PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
 FILLS = frozenset(qn(f) for f in ("a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill",
                                   "a:grpFill", "a:noFill"))
-#: Blank field -> the context name it shows.
-FIELD_NAMES = {"agency": "agency", "program": "program", "provider": "provider",
-               "date": "date", "date_mdyy": "date_mdyy", "date_mdyyyy": "date_mdyyyy",
-               "version": "version"}
-#: Fields an engagement may leave empty: the blank then stays as the template wrote it.
-MAY_BE_EMPTY = ("provider",)
-
-
 # -- blanks -> fields ------------------------------------------------------------------------
 class BlankTagger(Filler):
     """The blank filler's rules, writing tags instead of values."""
 
     def __init__(self, placeholders: tuple[str, ...] = ()):  # noqa: D107 (no engagement here)
-        self.values = {f: "{{ %s }}" % name for f, name in FIELD_NAMES.items()}
+        self.values = {f: field_tag(f) for f in FIELDS if f not in ORDERED}
         self.ordered = {k: [] for k in ORDERED}
-        self.literal = {k: "{{ placeholders[%s] }}" % _jinja_string(k)
-                        for k in placeholders if k not in FIELDS}
+        self.literal = {k: placeholder_tag(k) for k in placeholders if k not in FIELDS}
         self.tags: list[tuple[str, str]] = []   # (blank as written, the tag put there)
         self._prepare()
 
@@ -73,13 +65,9 @@ class BlankTagger(Filler):
             self.turn[field] = n + 1
             if self.current is not None:
                 self.approvers.setdefault(self.current, set()).add(field)
-            attr = "name" if field == "approver_name" else "title"
-            tag = "{{ approvers[%d].%s if approvers|length > %d else %s }}" % (
-                n, attr, n, _jinja_string(token))
-        elif field in MAY_BE_EMPTY:
-            tag = "{{ %s or %s }}" % (FIELD_NAMES[field], _jinja_string(token))
+            tag = blank_tag(field, token, n)
         else:
-            tag = self.values[field]
+            tag = blank_tag(field, token)
         self.tags.append((token, tag))
         return tag
 
@@ -89,11 +77,6 @@ class BlankTagger(Filler):
                 k.startswith("b") and k[1:].isdigit() and v for k, v in m.groupdict().items()):
             self.tags.append((m.group(0), out))   # a literal or a version number
         return out
-
-
-def _jinja_string(text: str) -> str:
-    """``text`` as a Jinja string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # -- cells -------------------------------------------------------------------------------------

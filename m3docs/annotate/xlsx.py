@@ -42,13 +42,14 @@ from ..renderers.common import UNNAMED_LABEL
 from ..renderers.official.outline import (Outline, OutlineRow, _BLANK as PROJECT_BLANK,
                                           _child_shape, _phase_text, find_outline,
                                           schedule_columns)
-from ..renderers.official.placeholders import (BARE_RULES, DATE_FIELDS, FIELDS, ORDERED, _BLANK,
-                                               VERSION_LINE, SHORT_LINE, classify,
+from ..renderers.official.placeholders import (BARE_RULES, DATE_FIELDS, FIELDS, ORDERED,
+                                               SHORT_LINE, blank_patterns, classify,
                                                may_hold_blank, signing_context)
 from ..renderers.official.tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEED_RULES,
                                          TemplateRow, kept_rows_start, match_columns,
                                          prototype_index, row_kind, _fits)
 from ..playbook.richtext import BULLET
+from .fields import blank_tag, jinja_string, placeholder_tag
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -99,10 +100,6 @@ FEEDS: dict[str, tuple[str, dict[str, str]]] = {
     "history": ("history", {"version": "row.version", "date": "row.date",
                             "author": "row.author", "description": "row.description"}),
 }
-FIELD_TAGS = {"agency": "agency", "program": "program", "provider": "provider",
-              "date": "date", "date_mdyy": "date_mdyy", "date_mdyyyy": "date_mdyyyy",
-              "version": "version"}
-
 
 @lru_cache(maxsize=None)
 def _column(letters: str) -> int:
@@ -112,11 +109,6 @@ def _column(letters: str) -> int:
 def column_of(ref: str) -> int:
     """The column number of a cell reference ("AB12" -> 28)."""
     return _column(ref.rstrip("0123456789$").replace("$", ""))
-
-
-def jinja_string(text: str) -> str:
-    """``text`` as a Jinja string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def escape_literal(text: str) -> str:
@@ -132,11 +124,7 @@ class Blanks:
         self.literal = tuple(k for k in placeholders if k not in FIELDS)
         self.turn = {k: 0 for k in ORDERED}
         self.count = 0
-        parts = [re.escape(k) for k in sorted(self.literal, key=len, reverse=True)]
-        head = f"(?P<lit>{'|'.join(parts)})|" if parts else ""
-        bare = "|".join(f"(?P<b{i}>{p})" for i, (p, _) in enumerate(BARE_RULES))
-        self.pattern = re.compile(f"{head}(?P<blank>{_BLANK})|{bare}")
-        self.short = re.compile(f"{self.pattern.pattern}|(?P<ver>{VERSION_LINE})")
+        self.pattern, self.short = blank_patterns(self.literal)
         self.signing = False
 
     def maybe(self, text: str) -> bool:
@@ -149,7 +137,7 @@ class Blanks:
         """The tag for one blank (None: it stays, a signer's date or guidance)."""
         groups = m.groupdict()
         if groups.get("lit"):
-            return "{{ placeholders[%s] }}" % jinja_string(m.group(0))
+            return placeholder_tag(m.group(0))
         if groups.get("ver"):
             return "{{ version }}"
         if groups.get("blank"):
@@ -164,10 +152,8 @@ class Blanks:
         if name in ORDERED:
             n = self.turn[name]
             self.turn[name] = n + 1
-            attr = "name" if name == "approver_name" else "title"
-            return "{{ approvers[%d].%s if approvers | length > %d else %s }}" % (
-                n, attr, n, jinja_string(token))
-        return "{{ %s }}" % FIELD_TAGS[name]
+            return blank_tag(name, token, n)
+        return blank_tag(name, token)
 
     def text(self, text: str) -> str | None:
         """A plain text with its blanks as tags, tag delimiters it holds escaped (None:

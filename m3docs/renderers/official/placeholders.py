@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from lxml import etree
 
@@ -141,6 +141,17 @@ def field_values(engagement: Engagement) -> dict[str, str]:
     return values
 
 
+def blank_patterns(literal: Iterable[str]) -> tuple[re.Pattern, re.Pattern]:
+    """The patterns that find blanks in a text: the engagement's own ``literal`` blanks
+    (longest first), the family's ``<<...>>``/``[...]`` blanks and bare ones, and, for a
+    short text (a cell, a title), a version number alone as well."""
+    parts = [re.escape(k) for k in sorted(literal, key=len, reverse=True)]
+    head = f"(?P<lit>{'|'.join(parts)})|" if parts else ""
+    bare = "|".join(f"(?P<b{i}>{p})" for i, (p, _) in enumerate(BARE_RULES))
+    pattern = re.compile(f"{head}(?P<blank>{_BLANK})|{bare}")
+    return pattern, re.compile(f"{pattern.pattern}|(?P<ver>{VERSION_LINE})")
+
+
 class Filler:
     """Fills blanks in paragraphs and strings; ordered blanks (approvers) take turns."""
 
@@ -163,11 +174,7 @@ class Filler:
         self.approvers: dict[etree._Element, set[str]] = {}   # paragraph -> approver fields
         self.removed_chars = False
         self.unfilled: list[str] = []
-        parts = [re.escape(k) for k in sorted(self.literal, key=len, reverse=True)]
-        head = f"(?P<lit>{'|'.join(parts)})|" if parts else ""
-        bare = "|".join(f"(?P<b{i}>{p})" for i, (p, _) in enumerate(BARE_RULES))
-        self.pattern = re.compile(f"{head}(?P<blank>{_BLANK})|{bare}")
-        self.short_pattern = re.compile(f"{self.pattern.pattern}|(?P<ver>{VERSION_LINE})")
+        self.pattern, self.short_pattern = blank_patterns(self.literal)
 
     def value(self, field: str, token: str) -> str | None:
         """The value for one blank; None leaves it (no value for the field, a signer's date)."""
