@@ -970,7 +970,7 @@ class _DeckWriter:
                 self.pkg.remove(self.pkg.rels_name(source.notes))
 
     def design(self, part: str, xml: str) -> None:
-        data = _links(self, part, xml)
+        data = _links(self, part, dml.drop_empty_runs(xml))
         if part in self.deck.fix_designs:
             data = _fix_empty_bodies(data)
         self.pkg.put(part, _xml_bytes(data))
@@ -978,6 +978,7 @@ class _DeckWriter:
     def slide(self, source: _SlideSource, slide_xml: str, notes_xml: str | None) -> None:
         pages = [slide_xml]
         if source.slide_jinja is not None:
+            slide_xml = dml.drop_empty_runs(slide_xml)
             if source.fix_slide:
                 slide_xml = _fix_empty_bodies(slide_xml)
             pages = self.continued(source, slide_xml) if source.loop_tables else [slide_xml]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -389,3 +390,36 @@ def set_app_counts(pkg: Package, slides: int, notes: int | None = None) -> None:
             el.text = str(slides)
         elif name == "Notes" and notes is not None:
             el.text = str(notes)
+
+
+_PARAGRAPH = re.compile(r"<a:p>.*?</a:p>|<a:p\s[^>]*>.*?</a:p>", re.S)
+_EMPTY_RUN = re.compile(r"<a:r>(<a:rPr\b[^>]*/>|<a:rPr\b(?:(?!</a:r>).)*?</a:rPr>)?"
+                        r"<a:t\s*/></a:r>|<a:r>(<a:rPr\b[^>]*/>|<a:rPr\b(?:(?!</a:r>).)*?"
+                        r"</a:rPr>)?<a:t></a:t></a:r>", re.S)
+
+
+def drop_empty_runs(xml: str) -> str:
+    """Runs left without text (a field that rendered empty) taken out of their paragraphs.
+
+    LibreOffice lays an empty run out at the default 18 pt, so a table row of small text with
+    one empty cell grows by half and pushes the table into the shape below (seen: the official
+    status deck's activities table over its milestones). A paragraph left with no run keeps
+    the empty run's format as its end mark, as PowerPoint writes an empty paragraph."""
+    if "<a:t/>" not in xml and "<a:t></a:t>" not in xml:
+        return xml
+    return _PARAGRAPH.sub(_drop_in_paragraph, xml)
+
+
+def _drop_in_paragraph(m: re.Match) -> str:
+    para = m.group(0)
+    empties = list(_EMPTY_RUN.finditer(para))
+    if not empties:
+        return para
+    rest = _EMPTY_RUN.sub("", para)
+    if "<a:r>" in rest or "<a:r " in rest or "<a:endParaRPr" in rest or "<a:fld" in rest:
+        return rest
+    props = empties[0].group(1) or empties[0].group(2)
+    if not props:
+        return rest
+    end = props.replace("<a:rPr", "<a:endParaRPr", 1).replace("</a:rPr>", "</a:endParaRPr>")
+    return rest[:-len("</a:p>")] + end + "</a:p>"

@@ -755,3 +755,26 @@ def test_stacked_tables_share_the_copies_and_the_lower_moves_up():
     alone = [s for s in slides if [sh.table.cell(0, 0).text for sh in s.shapes
                                    if sh.has_table] == ["Milestone"]]
     assert alone and lower.top > upper.top
+
+
+def test_a_field_that_renders_empty_leaves_no_empty_run(tmp_path):
+    """LibreOffice lays out an empty run at 18 pt, so a row of 8 pt text with an empty cell
+    grew and pushed its table into the next shape: empty runs go, their format kept as the
+    paragraph's end mark."""
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    table = slide.shapes.add_table(3, 2, Inches(1), Inches(1), Inches(6), Inches(1)).table
+    table.cell(0, 0).text = "{%tr for a in rows %}"
+    table.cell(1, 0).text, table.cell(1, 1).text = "{{ a.name }}", "{{ a.note }}"
+    table.cell(2, 0).text = "{%tr endfor %}"
+    for c in range(2):
+        for run in table.cell(1, c).text_frame.paragraphs[0].runs:
+            run.font.size = Pt(8)
+    prs.save(tmp_path / "t.pptx")
+    data, _ = render_pptx(tmp_path / "t.pptx", {"rows": [{"name": "A", "note": ""}]})
+    xml = Presentation(io.BytesIO(data)).slides[0].shapes[0]._element.xml
+    assert "<a:t/>" not in xml and "<a:t></a:t>" not in xml
+    cell = Presentation(io.BytesIO(data)).slides[0].shapes[0].table.cell(0, 1)
+    end = cell.text_frame.paragraphs[0]._p.find(
+        "{http://schemas.openxmlformats.org/drawingml/2006/main}endParaRPr")
+    assert cell.text == "" and end is not None and end.get("sz") == "800"
