@@ -1,6 +1,8 @@
 """Shared test fixtures: the real sample playbook (skipped when ../shared is absent)."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,13 @@ SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus" / "gsa-m3"
 SEED = SHARED / "seed"
 OFFICIAL = CORPUS / "assets" / "files"
+
+
+def pytest_configure(config) -> None:
+    """The suite keeps m3docs' cache (compiled templates, inferred tags) in a folder of its
+    own, shared by its tests and the CLI runs they start, never in the user's home."""
+    if "M3DOCS_CACHE" not in os.environ:
+        os.environ["M3DOCS_CACHE"] = tempfile.mkdtemp(prefix="m3docs-test-cache-")
 
 
 @pytest.fixture(scope="session")

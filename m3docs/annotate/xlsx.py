@@ -41,7 +41,7 @@ from ..playbook.model import Playbook
 from ..renderers.common import UNNAMED_LABEL
 from ..renderers.official.outline import (Outline, OutlineRow, _BLANK as PROJECT_BLANK,
                                           _child_shape, _phase_text, find_outline,
-                                          schedule_columns)
+                                          outline_fingerprint, schedule_columns)
 from ..renderers.official.placeholders import (BARE_RULES, DATE_FIELDS, FIELDS, ORDERED,
                                                SHORT_LINE, blank_patterns, classify,
                                                may_hold_blank, signing_context)
@@ -49,6 +49,7 @@ from ..renderers.official.tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEE
                                          TemplateRow, kept_rows_start, match_columns,
                                          prototype_index, row_kind, _fits)
 from ..playbook.richtext import BULLET
+from .cache import Made, remembered
 from .fields import blank_tag, jinja_string, placeholder_tag
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -487,7 +488,10 @@ def annotated(template: Template, playbook: Playbook,
         hit = cache.get(key)
         if hit is not None and hit[0] is playbook:
             return hit[1]
-    data, notes, wrap = _annotate(template, playbook, placeholders)
+    data, notes, extras = remembered(
+        "xlsx", template, outline_fingerprint(playbook), placeholders,
+        lambda: _made(_annotate(template, playbook, placeholders)))
+    wrap = set(extras.get("wrap", ()))
     tagged = Template(template.path, data)
     # the engine wraps long text in the cells of table loops (styled for short examples)
     # and of the context sheet; a schedule's rows keep their one line
@@ -496,6 +500,11 @@ def annotated(template: Template, playbook: Playbook,
     with _LOCK:
         cache[key] = (playbook, result)
     return result
+
+
+def _made(result: tuple[bytes, list[str], set[str]]) -> Made:
+    data, notes, wrap = result
+    return data, notes, {"wrap": sorted(wrap)}
 
 
 def _annotate(template: Template, playbook: Playbook,

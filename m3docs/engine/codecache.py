@@ -17,29 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
-import sys
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
-import jinja2
+from .. import diskcache
 
-OFF = "off"
+KIND = "templates"
 
 
 def folder() -> Path | None:
     """The cache folder of this Python, Jinja2 and m3docs, or None when turned off."""
-    from .. import __version__
-    value = os.environ.get("M3DOCS_CACHE", "").strip()
-    if value.lower() == OFF:
-        return None
-    if value:
-        base = Path(value).expanduser()
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "m3docs"
-    tag = f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}-m3docs{__version__}"
-    return base / "templates" / tag
+    return diskcache.folder(KIND)
 
 
 def key(env: Any, source: str) -> str:
@@ -55,29 +44,16 @@ def key(env: Any, source: str) -> str:
 
 def load(digest: str) -> CodeType | None:
     """The code compiled earlier for ``digest``, or None."""
-    where = folder()
-    if where is None:
+    data = diskcache.read(KIND, digest)
+    if data is None:
         return None
     try:
-        code = marshal.loads((where / f"{digest}.bin").read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        code = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
         return None
     return code if isinstance(code, CodeType) else None
 
 
 def store(digest: str, code: CodeType) -> None:
     """Keep ``code`` for later runs (silently not, when the folder cannot be written)."""
-    where = folder()
-    if where is None:
-        return
-    target = where / f"{digest}.bin"
-    tmp = where / f".{digest}.{os.getpid()}.tmp"
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(marshal.dumps(code))
-        os.replace(tmp, target)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+    diskcache.write(KIND, digest, marshal.dumps(code))

@@ -22,8 +22,15 @@ def tagged(template: Template, fmt: str) -> bool:
 
 def tag_problems(template: Template, fmt: str) -> tuple[bool, list[str]]:
     """Whether a template carries tags, and the errors that keep the engine from filling
-    it (compiled once per Template). Parts without a tag opener anywhere are not compiled
+    it (found once per Template and format). Parts without a tag opener anywhere are not compiled
     at all (an official template, read once, as bytes)."""
+    known = template.__dict__.setdefault("tag_problems", {})
+    if fmt not in known:
+        known[fmt] = _tag_problems(template, fmt)
+    return known[fmt]
+
+
+def _tag_problems(template: Template, fmt: str) -> tuple[bool, list[str]]:
     from ..engine import compiled
     from ..engine.core import TemplateProblems
     if not any(any(o in template.bytes_of(name) for o in _TAG_OPENERS)

@@ -45,11 +45,22 @@ def tagged_template(template: Template, fmt: str, playbook: Playbook,
         if _has_tags(template, fmt):
             found = template
         else:
-            from ..annotate import annotator_for
-            data, _notes = annotator_for(fmt).annotate(template, playbook, placeholders)
-            found = Template(template.path, data)
+            found = Template(template.path, _annotated(template, fmt, playbook, placeholders))
         known[key] = found
     return found
+
+
+def _annotated(template: Template, fmt: str, playbook: Playbook,
+               placeholders: tuple[str, ...]) -> bytes:
+    """The tagged copy's bytes (a Word document's or deck's tags do not depend on the
+    playbook), from an earlier run's annotation when one made it."""
+    from ..annotate import annotator_for
+    from ..annotate.cache import remembered
+
+    def make() -> tuple[bytes, list[str], dict]:
+        data, notes = annotator_for(fmt).annotate(template, playbook, placeholders)
+        return data, notes, {}
+    return remembered(fmt, template, "", placeholders, make)[0]
 
 
 def render_official(doc: Document, template: Template, engagement: Engagement,

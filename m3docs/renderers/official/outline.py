@@ -153,6 +153,14 @@ def _key_task_of(row: OutlineRow, text: str, columns: dict[str, int], playbook: 
     return named[0] if named else None
 
 
+def outline_fingerprint(playbook: Playbook) -> str:
+    """What ``find_outline`` reads of a playbook (phase numbers and names; key-task ids, names
+    and phases), as text: a schedule's inferred tags depend on nothing else of it."""
+    phases = sorted((ph.number, ph.name or "") for ph in playbook.phases)
+    tasks = [(kt.id, kt.name, kt.phase) for kt in playbook.key_tasks]
+    return repr((phases, tasks))
+
+
 def find_outline(header: int, columns: dict[str, int], rows: list[OutlineRow],
                  playbook: Playbook) -> Outline | None:
     """The outline below a schedule header, or None when the rows are not one (too few phase
