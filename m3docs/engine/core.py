@@ -88,9 +88,30 @@ def parse_tag(text: str) -> Tag:
 
 
 def find_tags(text: str) -> Iterator[tuple[int, int, Tag]]:
-    """Every tag in ``text`` with its start and end offsets."""
+    """Every tag in ``text`` with its start and end offsets. Between ``{% raw %}`` and
+    ``{% endraw %}`` there are no tags: what looks like one is text, written as it stands."""
+    raw = False
     for m in TAG.finditer(text):
-        yield m.start(), m.end(), parse_tag(m.group(0))
+        tag = parse_tag(m.group(0))
+        if raw and tag.word != "endraw":
+            continue
+        raw = tag.word == "raw"
+        yield m.start(), m.end(), tag
+
+
+_RAW_OPEN = re.compile(r"\{%-?\s*raw\s*-?%\}")
+_RAW_CLOSE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+
+
+def raw_after(inside: bool, code: str) -> bool:
+    """Whether Jinja source after ``code`` is inside a ``{% raw %}`` block, given whether
+    it was before (the literal text there is written as it stands, so it is not protected)."""
+    pos = 0
+    while True:
+        m = (_RAW_CLOSE if inside else _RAW_OPEN).search(code, pos)
+        if m is None:
+            return inside
+        inside, pos = not inside, m.end()
 
 
 def unescape(text: str) -> str:

@@ -699,14 +699,15 @@ def _jinja_source(root: etree._Element, builder: _Builder) -> tuple[str, list[Pl
             text_of.__set__(el, None)
     xml = etree.tostring(root, encoding="unicode").replace("\n", "&#10;")
     xml = _trim(xml, builder)
-    out, places, pos = [], [], 0
+    out, places, pos, raw = [], [], 0, False
     for m in _PI_RE.finditer(xml):
-        out.append(_protect(xml[pos:m.start()]))
+        out.append(xml[pos:m.start()] if raw else _protect(xml[pos:m.start()]))
         n = int(m.group(1))
         out.append("\n" + builder.code[n])
+        raw = core.raw_after(raw, builder.code[n])
         places.append(builder.place_of[n])
         pos = m.end()
-    out.append(_protect(xml[pos:]))
+    out.append(xml[pos:] if raw else _protect(xml[pos:]))
     source = "".join(out)
     source = re.sub(re.escape(builder.mark) + r"(\d+)_", lambda m: builder.code[int(m.group(1))],
                     source)

@@ -290,12 +290,13 @@ class _Marks:
 
     def source(self, xml: str) -> str:
         """The serialized part as Jinja source: literal text protected, snippets in place."""
-        pieces, last = [], 0
+        pieces, last, raw = [], 0, False
         for m in _MARK_RE.finditer(xml):
-            pieces.append(_protect(xml[last:m.start()]))
+            pieces.append(xml[last:m.start()] if raw else _protect(xml[last:m.start()]))
             pieces.append(self.snippets[int(m.group(1))])
+            raw = core.raw_after(raw, pieces[-1])
             last = m.end()
-        pieces.append(_protect(xml[last:]))
+        pieces.append(xml[last:] if raw else _protect(xml[last:]))
         return "".join(pieces)
 
 

@@ -57,6 +57,13 @@ DOC_PROPS = ("docProps/core.xml", "docProps/app.xml", "docProps/custom.xml")
 HEADER_FOOTER = ("oddHeader", "oddFooter", "evenHeader", "evenFooter", "firstHeader",
                  "firstFooter")
 LINK_COLOR = "FF0563C1"  # the colour of Excel's Hyperlink cell style
+# Statements that cannot make a sheet's rows ill-formed: the literal XML between tags is
+# well-formed (it comes from a parsed worksheet), a cell's blocks close within the cell and a
+# row tag's within whole rows (checked), and every value is escaped by the filter that writes
+# it (m3_text, m3_value...). Any other statement (``filter``, which can rewrite the markup,
+# and whatever else) has the rendered rows checked by a parser before they are used.
+_WELL_FORMED_WORDS = frozenset({"for", "endfor", "if", "elif", "else", "endif", "set",
+                                "endset", "raw", "endraw", "break", "continue"})
 LINK_SCHEMES = ("http:", "https:", "mailto:")  # what a cell's hyperlink may open
 _MARK = re.compile(r"<\?m3 (\d+)\?>")
 # A cell's row number is written where this mark stands, after its column (``r="B\0"``):
@@ -484,6 +491,8 @@ class SheetPlan:
     refers_out: bool = True    # may hold a formula naming a sheet (moved by other sheets' loops)
     fields: list[TextField] = field(default_factory=list)
     col_loops: dict = field(default_factory=dict)   # row -> [ColumnLoop]
+    # whether its statements may write what is not XML (see _WELL_FORMED_WORDS)
+    may_break_xml: bool = False
 
 
 @dataclass
@@ -575,6 +584,8 @@ class SheetCompiler:
     def _check(self, tags: list[tuple[Tag, Place]]) -> list[tuple[Tag, Place]]:
         """Each tag on its own; returns the tags (broken ones marked)."""
         for tag, place in tags:
+            if tag.kind == "{%" and tag.word not in _WELL_FORMED_WORDS:
+                self.may_break_xml = True
             message = _check_tag(self.env, tag)
             if message:
                 self.errors.append(place.diagnostic("error", message))
@@ -590,6 +601,7 @@ class SheetCompiler:
     def _plan_rows(self, ws: etree._Element, data: etree._Element,
                    tagged: dict[int, list[_Cell]], plan: SheetPlan) -> None:
         self.broken: set[int] = set()
+        self.may_break_xml = False
         self.control_place: dict[int, Place] = {}
         control: dict[int, list[Tag]] = {}
         row_tags: list[tuple[Tag, Place]] = []
@@ -629,6 +641,7 @@ class SheetCompiler:
         plan.may_wrap = self.may_wrap
         plan.compiled = self._compile(data, control, cell_source, plan.col_loops)
         plan.locate = getattr(self, "locate", None)
+        plan.may_break_xml = self.may_break_xml
         data.getparent().replace(data, etree.Element(qn("x:sheetData")))
 
     # -- column loops -------------------------------------------------------------------
@@ -1102,7 +1115,8 @@ class _Render:
                 "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
         rows = numbering.map()
         if numbering.columns is None and self.streamable(plan, ws, text, numbering.order):
-            _check_xml(text, place)
+            if plan.may_break_xml:
+                _check_xml(text, place)
             if rows is not None:
                 self.follow(plan, ws, None, rows, numbering.order)
             self.pkg.put(plan.part, self.spliced(plan, ws, text, numbering.order, rows))

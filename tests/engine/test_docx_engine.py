@@ -757,3 +757,16 @@ def test_any_text_value_gives_a_well_formed_document_that_shows_it(value_templat
         assert document.paragraphs[0].text == f"[{shown}]"
         assert document.paragraphs[1].text == shown
         assert document.tables[0].cell(0, 0).text == shown
+
+
+def test_a_raw_block_keeps_its_tags_as_text_as_docxtpl(tmp_path):
+    """Between ``{% raw %}`` and ``{% endraw %}`` what looks like a tag is text: written as
+    it stands, across runs, and the tags after the block are filled."""
+    def make(d):
+        p = d.add_paragraph("Write {% raw %}{{ agency }} and ")
+        p.add_run("{% if x %}").bold = True
+        p.add_run("{% endraw %} for {{ agency }}")
+        d.add_paragraph("Then {{ program }}")
+    path = build(tmp_path, make)
+    seen, _ = same_as_docxtpl(path, {"agency": "GSA", "program": "Core HR"})
+    assert seen["body"] == ["Write {{ agency }} and {% if x %} for GSA", "Then Core HR"]

@@ -778,3 +778,12 @@ def test_a_field_that_renders_empty_leaves_no_empty_run(tmp_path):
     end = cell.text_frame.paragraphs[0]._p.find(
         "{http://schemas.openxmlformats.org/drawingml/2006/main}endParaRPr")
     assert cell.text == "" and end is not None and end.get("sz") == "800"
+
+
+def test_a_raw_block_keeps_its_tags_as_text():
+    prs = Presentation()
+    slide = titled(prs, "{% raw %}{{ agency }} {% for x in y %}{% endraw %} {{ agency }}")
+    text_box(slide, ["{{ program }}"])
+    out, warnings = render(prs, CONTEXT)
+    assert texts(out.slides[0]) == ["{{ agency }} {% for x in y %} Department of Examples",
+                                    "Payroll Modernization"]

@@ -710,3 +710,30 @@ def test_relative_links_and_the_link_filter(tmp_path):
     ws = book.active
     assert ws["A1"].value == "Plan.docx" and ws["A1"].hyperlink.target == "Phase%203/Plan.docx"
     assert ws["A2"].value == "Plan.docx" and ws["A2"].hyperlink is None
+
+
+_MARKUP = st.text(alphabet=st.sampled_from(list("ab <>&\"'{}%#;/=\t")), max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(_MARKUP, min_size=0, max_size=4), word=_MARKUP)
+def test_rows_of_well_formed_statements_stay_well_formed_unchecked(tmp_path, values, word):
+    """Sheets whose statements are all of the well-formed kind (loops, conditions, sets,
+    raw) are not parsed again after rendering: whatever the values hold, the rows they write
+    still read back (every value is escaped by the filter that writes it)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "{% set w = word %}{{ w }}: {% if word %}<{{ word }}>{% else %}&none{% endif %}"
+    ws["A2"] = "{%tr for v in values %}"
+    ws["A3"], ws["B3"] = "{{ v }}", "{% raw %}{{ v }} & <raw>{% endraw %} {{ loop.index }}"
+    ws["A4"] = "{%tr endfor %}"
+    ws["A5"] = "after & {{ values | length }}"
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    data, _ = render_xlsx(path, {"values": values, "word": word})
+    out = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert out["A1"].value == (f"{word}: <{word}>" if word else ": &none")
+    assert [out.cell(2 + i, 1).value for i in range(len(values))] == [v or None for v in values]
+    assert [out.cell(2 + i, 2).value for i in range(len(values))] == \
+        [f"{{{{ v }}}} & <raw> {i + 1}" for i in range(len(values))]
+    assert out.cell(2 + len(values), 1).value == f"after & {len(values)}"
