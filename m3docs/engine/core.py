@@ -271,7 +271,7 @@ def check_tags(env: Sandbox, tags: Iterable[tuple[Tag, Place]]) -> list[Diagnost
     """Every error of a template's tags, each at its place: each tag on its own, then the
     blocks they form."""
     tags = list(tags)
-    if _all_well_formed(env, [tag for tag, _ in tags]):
+    if all_well_formed(env, [tag for tag, _ in tags]):
         return []
     found, broken = [], set()
     known: dict[str, str | None] = {}   # a tag written many times is parsed once
@@ -285,7 +285,7 @@ def check_tags(env: Sandbox, tags: Iterable[tuple[Tag, Place]]) -> list[Diagnost
     return found + check_blocks(tags, frozenset(broken))
 
 
-def _all_well_formed(env: Sandbox, tags: list[Tag]) -> bool:
+def all_well_formed(env: Sandbox, tags: list[Tag]) -> bool:
     """Whether the tags, in order, parse as one template with no reach for Python internals:
     then none has an error of its own and their blocks close in order. One parse instead of
     one per tag (the per-tag parses were a third of compiling our CONOPS template, measured:

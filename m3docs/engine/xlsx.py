@@ -25,6 +25,7 @@ import bisect
 import contextvars
 import copy
 import datetime as dt
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -69,7 +70,8 @@ _MARK = re.compile(r"<\?m3 (\d+)\?>")
 # A cell's row number is written where this mark stands, after its column (``r="B\0"``):
 # a character XML cannot hold, so no text carries it (values are cleaned of it).
 ROW_MARK = "\x00"
-_CELL_COLUMN = re.compile(r'(<c r="[A-Z]{1,3})"')
+_CELL_COLUMN = re.compile('(<c r="[A-Z]{1,3})\uf8ff"')
+_CELL_MARK = "\uf8ff"   # stands for ROW_MARK while a sheet's cells are a tree (see _compile)
 _LOOP_COLUMN = re.compile(r'r="TC(\d+)"')
 # In a row with column loops, a cell's column is written ``\x01N`` (its template column),
 # each pass of a loop starts with ``\x02open,close\x02`` and the loop ends with
@@ -512,8 +514,12 @@ class SheetCompiler:
     """Turns one worksheet into a ``SheetPlan`` (errors collected, not raised)."""
 
     def __init__(self, engine: "XlsxEngine", book: Book, file: str, name: str, part: str,
-                 date_styles: set[int]):
+                 date_styles: set[int], thorough: bool = False):
+        """``thorough``: every tag is also checked on its own, to place each error at its
+        cell (else the sheet's whole source is compiled, or loaded from the code cache, and
+        a compile that fails is made again thoroughly)."""
         self.env = engine.env
+        self.thorough = thorough
         self.book, self.file, self.name, self.part = book, file, name, part
         self.date_styles = date_styles
         self.errors: list = []
@@ -586,7 +592,7 @@ class SheetCompiler:
         for tag, place in tags:
             if tag.kind == "{%" and tag.word not in _WELL_FORMED_WORDS:
                 self.may_break_xml = True
-            message = _check_tag(self.env, tag)
+            message = _check_tag(self.env, tag) if self.thorough else None
             if message:
                 self.errors.append(place.diagnostic("error", message))
                 self.broken.add(id(tag))
@@ -607,22 +613,22 @@ class SheetCompiler:
         row_tags: list[tuple[Tag, Place]] = []
         cell_source: dict[int, str] = {}
         plain: list[tuple[int, _Cell]] = []
-        for r in sorted(tagged):
-            for cell in tagged[r]:
-                place = self.place(f"{self.name}!{cell.ref}")
-                tags = [(tag, place) for _, _, tag in core.find_tags(cell.text)]
-                self._check(tags)
-                tr = [(tag, p) for tag, p in tags if tag.level == "tr"]
-                if tr:
-                    control.setdefault(r, []).extend(tag for tag, _ in tr)
-                    self.control_place.setdefault(r, place)
-                    row_tags.extend(tr)
-                    continue
-                if any(tag.level == "tc" for tag, _ in tags):
-                    self._column_control(r, cell, tags, plan)
-                    continue
-                self.errors += core.check_blocks(tags, frozenset(self.broken))
-                plain.append((r, cell))
+        found = [(r, cell, [(tag, self.place(f"{self.name}!{cell.ref}"))
+                            for _, _, tag in core.find_tags(cell.text)])
+                 for r in sorted(tagged) for cell in tagged[r]]
+        for r, cell, tags in found:
+            self._check(tags)
+            tr = [(tag, p) for tag, p in tags if tag.level == "tr"]
+            if tr:
+                control.setdefault(r, []).extend(tag for tag, _ in tr)
+                self.control_place.setdefault(r, tr[0][1])
+                row_tags.extend(tr)
+                continue
+            if any(tag.level == "tc" for tag, _ in tags):
+                self._column_control(r, cell, tags, plan)
+                continue
+            self.errors += core.check_blocks(tags, frozenset(self.broken))
+            plain.append((r, cell))
         self.errors += core.check_blocks(row_tags, frozenset(self.broken))
         plan.col_loops = self._pair_columns(plan.col_loops)
         for r, cell in plain:
@@ -721,20 +727,27 @@ class SheetCompiler:
             for lp in loops:
                 edges[lp.open_el] = f"{lp.jinja}\x02{lp.open},{lp.close}\x02"
                 edges[lp.close_el] = f"{{% endfor %}}\x03{lp.open},{lp.close}\x03"
+        # a cell's row number is left to the render: its ``r`` is its column and a mark (a
+        # private-use character) swapped for ROW_MARK once serialized, by one replace when
+        # the sheet's own text cannot hold the mark (a regular expression over every cell
+        # took a tenth of compiling a schedule)
         for row in list(data.iter(qn("x:row"))):
             r = int(row.get("r"))
             _r_first(row, row.get("r"))
             looped = r in (col_loops or {})
             for c in list(row.iter(qn("x:c"))):
                 col = (c.get("r") or "").rstrip("0123456789")
-                _r_first(c, f"TC{col_index(col)}" if looped and col else col)
+                if looped and col:
+                    _r_first(c, f"TC{col_index(col)}")
+                else:
+                    _r_first(c, col + _CELL_MARK if col else col)
                 if id(c) in edges:
                     fragments.append((edges[id(c)], self.place(f"{self.name}!{col}{r}")))
                     c.addprevious(etree.ProcessingInstruction("m3", str(len(fragments) - 1)))
                     c.getparent().remove(c)
                 elif id(c) in cell_source:
                     fragments.append((cell_source[id(c)],
-                                      self.place(f"{self.name}!{c.get('r')}{r}")))
+                                      self.place(f"{self.name}!{col}{r}")))
                     c.addprevious(etree.ProcessingInstruction("m3", str(len(fragments) - 1)))
                     c.getparent().remove(c)
             if r in control:
@@ -744,7 +757,11 @@ class SheetCompiler:
                 row.getparent().remove(row)
         if self.errors:
             return None
-        text = _CELL_COLUMN.sub("\\1" + ROW_MARK + '"', etree.tostring(data, encoding="unicode"))
+        text = etree.tostring(data, encoding="unicode")
+        own = self.book.template.bytes_of(self.part)
+        text = _CELL_COLUMN.sub("\\1" + ROW_MARK + '"', text) if _CELL_MARK.encode() in own \
+            or b"&#xf8ff;" in own.lower() or b"&#63743;" in own else \
+            text.replace(_CELL_MARK, ROW_MARK)
         if col_loops:
             text = _LOOP_COLUMN.sub('r="\x01\\1' + ROW_MARK + '"', text)
         pieces = _MARK.split(text)
@@ -849,6 +866,10 @@ def text_field(compiler: Any, index: int, text: str, place: Place) -> TextField 
 
 def _r_first(el: etree._Element, value: str) -> None:
     """``r`` set to ``value`` and written as the element's first attribute."""
+    keys = el.keys()
+    if keys and keys[0] == "r":   # already first (most rows and cells): keeps its place
+        el.set("r", value)
+        return
     attrs = [(k, v) for k, v in el.attrib.items() if k != "r"]
     el.attrib.clear()
     el.set("r", value)
@@ -954,9 +975,9 @@ def _fill_gaps(data: etree._Element, blocks: list[Block]) -> None:
 def _expand_shared_formulas(data: etree._Element) -> None:
     """Shared formulas written out in each cell (their rows may repeat or move)."""
     masters: dict[str, tuple[str, str]] = {}
-    for c in data.iter(qn("x:c")):
-        f = c.find(qn("x:f"))
-        if f is None or f.get("t") != "shared":
+    for f in data.iter(qn("x:f")):
+        c = f.getparent()
+        if f.get("t") != "shared" or c.tag != qn("x:c"):
             continue
         si = f.get("si", "")
         if f.text:
@@ -1006,6 +1027,9 @@ class XlsxEngine:
         for sheet, part in book.sheets:
             compiler = SheetCompiler(self, book, name, sheet, part, date_styles)
             plan = compiler.compile()
+            if compiler.errors:   # again, each tag checked on its own: every error placed
+                compiler = SheetCompiler(self, book, name, sheet, part, date_styles, True)
+                plan = compiler.compile()
             errors += compiler.errors
             if plan is not None and not compiler.errors:
                 sheets.append(plan)
@@ -1406,11 +1430,15 @@ class Numbering:
         """The rendered rows with their numbers (every ``<row`` has ``r`` first)."""
         pieces = text.split("<row r=\"")
         last, span, block = -1, [0, 0], None
-        for i in range(1, len(pieces)):
+        i, count = 1, len(pieces)
+        while i < count:
             piece = pieces[i]
             end = piece.index('"')
             t = int(piece[:end])
             if t == last and block is not None:   # a loop's one-row body again: the next row
+                if "\x01" not in piece:
+                    i = self._repeat(pieces, i, t, end, block, span)
+                    continue
                 block.made += 1
                 number = span[1] = block.start + block.made - 1
                 self.order.append((t, number))
@@ -1423,9 +1451,26 @@ class Numbering:
             new = str(number)
             rest = self._columns(piece[end:]) if "\x01" in piece else piece[end:]
             pieces[i] = new + rest.replace(ROW_MARK, new)
+            i += 1
         while self.done < len(self.blocks):
             self._close()
         return "<row r=\"".join(pieces)
+
+    def _repeat(self, pieces: list[str], i: int, t: int, end: int, block: Block,
+                span: list[int]) -> int:
+        """A loop's one-row body written again and again with the same text (the blank
+        rows a table keeps, thousands per sheet): numbered together; returns the next index."""
+        piece, j = pieces[i], i + 1
+        while j < len(pieces) and pieces[j] == piece:
+            j += 1
+        first = block.start + block.made
+        block.made += j - i
+        span[1] = first + j - i - 1
+        numbers = range(first, span[1] + 1)
+        parts = ["", *piece[end:].split(ROW_MARK)]
+        pieces[i:j] = [str(n).join(parts) for n in numbers]
+        self.order.extend(zip(itertools.repeat(t), numbers))
+        return j
 
     def _columns(self, row: str) -> str:
         """A row's cells numbered across its column loops (see _COLUMN_MARKS)."""

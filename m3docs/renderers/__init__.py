@@ -56,6 +56,9 @@ def preload(formats: set[str], official: bool = False) -> None:
         from . import official as _official  # noqa: F401
         from .annotated import preload_formats
         preload_formats(set(formats) & set(ANNOTATED_FORMATS))
+        if "xlsx" in formats:
+            from ..annotate import annotator_for
+            annotator_for("xlsx")
 
 
 def render_document(doc: Document, template: Template, engagement: Engagement,

@@ -737,3 +737,20 @@ def test_rows_of_well_formed_statements_stay_well_formed_unchecked(tmp_path, val
     assert [out.cell(2 + i, 2).value for i in range(len(values))] == \
         [f"{{{{ v }}}} & <raw> {i + 1}" for i in range(len(values))]
     assert out.cell(2 + len(values), 1).value == f"after & {len(values)}"
+
+
+def test_text_holding_the_engines_private_use_mark_is_kept(tmp_path):
+    """The compile marks each cell's row with a private-use character while the sheet is a
+    tree; a sheet whose own text holds that character keeps it, and its rows are numbered."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "logo \uf8ff mark", "{{ agency }}"
+    ws["A2"] = "{%tr for v in values %}"
+    ws["A3"], ws["B3"] = "{{ v }}", "\uf8ff"
+    ws["A4"] = "{%tr endfor %}"
+    ws["A5"] = "end \uf8ff"
+    wb.save(tmp_path / "book.xlsx")
+    data, _ = render_xlsx(tmp_path / "book.xlsx", {"agency": "GSA", "values": ["x", "y"]})
+    out = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [[c.value for c in row] for row in out.iter_rows()] == [
+        ["logo \uf8ff mark", "GSA"], ["x", "\uf8ff"], ["y", "\uf8ff"], ["end \uf8ff", None]]
