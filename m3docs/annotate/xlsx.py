@@ -857,7 +857,7 @@ def _entry_rows(book: Workbook, rows: dict[int, etree._Element], header: int, wi
                 merges: list[tuple[int, int, int, int]]) -> list[int]:
     """The rows below the header that data replaces, up to the first that closes the table."""
     tmpl, r = [], header + 1
-    while r in rows and rows[r].find(_C) is not None:
+    while r in rows and len(rows[r]) and (rows[r][0].tag == _C or rows[r].find(_C) is not None):
         tmpl.append(r)
         r += 1
     by_row: dict[int, list[tuple[int, int, int, int]]] = {}
