@@ -2,6 +2,7 @@
 a row of wrapped text must be (the estimate every workbook writer shares)."""
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Iterable
 
@@ -36,17 +37,29 @@ def child(sheet: etree._Element, name: str, create: bool = True) -> etree._Eleme
     return el
 
 
-def column_widths(sheet: etree._Element) -> dict[int, float]:
+class ColumnWidths:
+    """The widths a sheet's ``<cols>`` element sets, by column index (``get``), kept as its
+    ranges: a last range often runs to column 16,384."""
+
+    def __init__(self, ranges: list[tuple[int, int, float]]):
+        self.ranges = sorted(ranges)
+        self.starts = [lo for lo, _, _ in self.ranges]
+
+    def get(self, index: int, default: float | None = None) -> float | None:
+        i = bisect.bisect_right(self.starts, index) - 1
+        if i >= 0 and index <= self.ranges[i][1]:
+            return self.ranges[i][2]
+        return default
+
+
+def column_widths(sheet: etree._Element) -> ColumnWidths:
     """The widths the <cols> element sets, per column index."""
-    out: dict[int, float] = {}
     cols = sheet.find(qn("x:cols"))
-    if cols is None:
-        return out
-    for col in cols.findall(qn("x:col")):
+    ranges = []
+    for col in cols.findall(qn("x:col")) if cols is not None else ():
         if col.get("width"):
-            for i in range(int(col.get("min")), int(col.get("max")) + 1):
-                out[i] = float(col.get("width"))
-    return out
+            ranges.append((int(col.get("min")), int(col.get("max")), float(col.get("width"))))
+    return ColumnWidths(ranges)
 
 
 MAX_ROW_POINTS = 409.0   # Excel's tallest row
