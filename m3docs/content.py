@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from typing import Any, Iterable
 
 from .engagement import STATUS_CODES, UNNAMED, Engagement, TaskStatus
@@ -373,19 +374,47 @@ def _window_row(number: str, text: str, owner: str, task: Context) -> Context:
             "owner": owner, "party": task.get("parties", ""), "key_task": task.get("id", "")}
 
 
-def _by_id(tasks: list[Context], scope: Iterable[str], playbook: Playbook,
-           engagement: Engagement) -> Context:
-    """The document's key tasks and those of the pack's scope (a schedule lists every key
-    task of the programme and fills those in scope), by id."""
-    out = {k["id"]: k for k in tasks}
-    for kt_id in scope:
-        if kt_id not in out:
-            try:
-                kt = playbook.key_task(kt_id)
-            except KeyError:
-                continue
-            out[kt_id] = key_task_entry(kt, playbook, engagement)
-    return out
+class KeyTasksById(Mapping):
+    """The document's key tasks and those of the pack's scope, by id (a schedule lists every
+    key task of the programme and fills those in scope). A scope entry is looked up only
+    when a template asks for it: most documents never do, and building the whole mapping
+    for every document made a pack's time grow with the square of its key tasks."""
+
+    def __init__(self, tasks: list[Context], scope: tuple[str, ...], playbook: Playbook,
+                 engagement: Engagement):
+        self._own = {k["id"]: k for k in tasks}
+        self._scope, self._playbook, self._engagement = scope, playbook, engagement
+        self._ids: dict[str, None] | None = None   # the scope's others, in order
+
+    def _in_scope(self) -> dict[str, None]:
+        if self._ids is None:
+            known = self._playbook.key_task
+            self._ids = {}
+            for i in self._scope:
+                try:
+                    known(i)
+                except KeyError:
+                    continue
+                if i not in self._own:
+                    self._ids[i] = None
+        return self._ids
+
+    def __getitem__(self, kt_id: str) -> Context:
+        if kt_id in self._own:
+            return self._own[kt_id]
+        if kt_id in self._in_scope():
+            return key_task_entry(self._playbook.key_task(kt_id), self._playbook,
+                                  self._engagement)
+        raise KeyError(kt_id)
+
+    def __contains__(self, kt_id: object) -> bool:
+        return kt_id in self._own or kt_id in self._in_scope()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._own, *self._in_scope()])
+
+    def __len__(self) -> int:
+        return len(self._own) + len(self._in_scope())
 
 
 def _numbered(items: list[Context]) -> list[Context]:
@@ -437,7 +466,7 @@ def _assemble(base: Context, document: Context, kts: list[KeyTask], playbook: Pl
         ctx["key_task"] = tasks[0]
     ctx["activities"] = [a for k in tasks for a in k["activities"]]
     ctx["stakeholders"] = [s for k in tasks for s in k["stakeholders"]]
-    ctx["key_tasks_by_id"] = _by_id(tasks, scope, playbook, engagement)
+    ctx["key_tasks_by_id"] = KeyTasksById(tasks, tuple(scope), playbook, engagement)
     ctx.update(_status_lists(tasks))
     ctx["window"] = _window(tasks, engagement)
     ctx["rtm"] = rtm_rows(tasks, engagement)
@@ -520,7 +549,7 @@ def to_json(value: Any) -> Any:
     """A JSON-ready copy: rich text as its plain text, dates as ISO strings."""
     if isinstance(value, RichText):
         return value.plain
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]

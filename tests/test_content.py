@@ -512,3 +512,25 @@ def test_a_jinja2_template_reads_the_context(playbook, engagement):
     with pytest.raises(SecurityError):
         env.from_string("{{ key_tasks.append(1) }}").render(ctx)
     assert len(ctx["key_tasks"]) == 1
+
+
+def test_key_tasks_by_id_reaches_the_scope_when_asked(corpus, engagement):
+    """``key_tasks_by_id`` holds the document's key tasks and the rest of the pack's scope (a
+    schedule fills every key task in scope), in that order; ids the playbook lacks are not
+    in it; a scope entry is the same key-task context the document's own would be."""
+    from m3docs import load_playbook
+    playbook = load_playbook(corpus)
+    doc = plan_pack(playbook, engagement, TemplateChain.build(),
+                    select_scope(playbook, None))[0]
+    own = [kt.id for kt in doc.key_tasks]
+    other = next(kt for kt in playbook.key_tasks if kt.id not in own)
+    scoped = dataclasses.replace(doc, scope=(*own, "99.99", other.id, other.id))
+    ctx = document_context(scoped, playbook, engagement)
+    by_id = ctx["key_tasks_by_id"]
+    assert list(by_id) == [*own, other.id] and len(by_id) == len(own) + 1
+    assert other.id in by_id and "99.99" not in by_id
+    assert by_id[other.id] is content.key_task_entry(other, playbook, engagement)
+    assert by_id[own[0]] is ctx["key_tasks"][0]
+    with pytest.raises(KeyError):
+        by_id["99.99"]
+    assert list(content.to_json(ctx)["key_tasks_by_id"]) == [*own, other.id]
