@@ -50,7 +50,9 @@ from .core import Compiled, Place, RenderRecord, Tag, TemplateProblems
 
 MAX_CELL_CHARS = 32_767
 MAX_ROWS = 1_048_576
-STREAM_ROW_WORK = 2_000   # rows parsed one by one at most; more: the sheet is parsed whole
+WORK_CHUNK = 500   # rendered rows parsed together at most (memory stays flat as sheets grow)
+# What a rendered row may hold that only its parsed form can resolve (see mark_cells).
+_ROW_MARKS = ('m3d="', "<m3link", "<is></is>", '<t xml:space="preserve"></t>')
 RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 RT_CALC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
@@ -1161,12 +1163,16 @@ class _Render:
             raise TemplateProblems([place.diagnostic(
                 "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
         rows = numbering.map()
-        if numbering.columns is None and self.streamable(plan, ws, text, numbering.order):
+        if self.streamable(plan, ws, text, numbering.order):
             if plan.may_break_xml:
                 _check_xml(text, place)
             if rows is not None:
                 self.follow(plan, ws, None, rows, numbering.order)
-            self.pkg.put(plan.part, self.spliced(plan, ws, text, numbering.order, rows))
+            if numbering.columns is not None:
+                move_columns(ws, numbering.columns)
+                move_column_names(self.pkg, self.wb.book.main, plan.name, numbering.columns)
+            self.pkg.put(plan.part, self.spliced(plan, ws, text, numbering.order, rows,
+                                                 numbering.columns))
         else:
             try:
                 data = parse_xml(text.encode("utf-8"))
@@ -1189,30 +1195,35 @@ class _Render:
     @staticmethod
     def streamable(plan: SheetPlan, ws: etree._Element, text: str,
                    order: list[tuple[int, int]]) -> bool:
-        """Whether the rendered rows can go into the sheet as text, never parsed into a tree
-        (a sheet of thousands of rows: parsing and serializing them again was a third of its
-        render, measured): no date or link mark to resolve, a worksheet whose rows sit in its
-        default namespace, and few rows with formulas to move or heights to fit (each is
-        parsed on its own)."""
-        if 'm3d="' in text or "<m3link" in text or ws.nsmap.get(None) != NS["x"] \
-                or "<is></is>" in text or '<t xml:space="preserve"></t>' in text \
-                or not text.startswith("<sheetData") or not text.endswith("</sheetData>"):
-            return False
-        work = plan.formula_rows | set(plan.fit_rows)
-        return not work or sum(1 for t, _ in order if t in work) <= STREAM_ROW_WORK
+        """Whether the rendered rows can go into the sheet as text, never parsed into a whole
+        tree (a sheet of thousands of rows: parsing and serializing them again was a third
+        of its render, and its tree the peak of a large pack's memory, measured): a
+        worksheet whose rows sit in its default namespace. Rows with work to do are parsed
+        in chunks (see ``spliced``)."""
+        return ws.nsmap.get(None) == NS["x"] and text.startswith("<sheetData") \
+            and text.endswith("</sheetData>")
 
     def spliced(self, plan: SheetPlan, ws: etree._Element, text: str,
-                order: list[tuple[int, int]], rows: LoopRows | None) -> bytes:
+                order: list[tuple[int, int]], rows: LoopRows | None,
+                columns: ColumnMap | None = None) -> bytes:
         """The worksheet's bytes with the rendered rows in its (empty) sheetData; the rows
-        whose formulas move or whose height follows their text are parsed one by one."""
+        whose formulas move, whose height follows their text or that hold a date or link
+        mark or an empty text are parsed, WORK_CHUNK at a time."""
         start = text[:text.index(">") + 1]
         body = text[len(start):-len("</sheetData>")]
         formulas = plan.formula_rows if rows is not None else set()
-        if plan.fit_rows or formulas:
+        marked = any(m in body for m in _ROW_MARKS)
+        if plan.fit_rows or formulas or marked:
             pieces = body.split("<row r=\"")
-            work = [i for i, (t, _) in enumerate(order, 1) if t in plan.fit_rows or t in formulas]
-            if work:
-                self.worked_pieces(plan, start, pieces, work, [order[i - 1] for i in work], rows)
+            work = [i for i, (t, _) in enumerate(order, 1) if t in plan.fit_rows
+                    or t in formulas or (marked and any(m in pieces[i] for m in _ROW_MARKS))]
+            links: list[tuple[str, str]] = []
+            for k in range(0, len(work), WORK_CHUNK):
+                chunk = work[k:k + WORK_CHUNK]
+                links += self.worked_pieces(plan, start, pieces, chunk,
+                                            [order[i - 1] for i in chunk], rows, columns)
+            if links:   # before the worksheet is serialized below
+                self.add_links(plan, ws, links)
             body = "<row r=\"".join(pieces)
         skeleton = serialize(ws)
         hole = skeleton.index(b"<sheetData/>")
@@ -1220,20 +1231,23 @@ class _Render:
                          b"</sheetData>", skeleton[hole + len(b"<sheetData/>"):]))
 
     def worked_pieces(self, plan: SheetPlan, start: str, pieces: list[str], work: list[int],
-                      ats: list[tuple[int, int]], rows: LoopRows | None) -> None:
+                      ats: list[tuple[int, int]], rows: LoopRows | None,
+                      columns: ColumnMap | None = None) -> list[tuple[str, str]]:
         """The rendered rows ``pieces[i]`` (each the text after ``<row r="``) for ``i`` in
-        ``work`` with their formulas moved and their heights fitted: parsed together (one
-        parse per row cost a third of a small workbook's sheets, measured), written back one
-        by one."""
-        mini = parse_xml((start + "".join('<row r="' + pieces[i] for i in work)
-                          + "</sheetData>").encode("utf-8"))
+        ``work`` with their formulas moved, their heights fitted and their marks resolved:
+        parsed together (one parse per row cost a third of a small workbook's sheets,
+        measured), written back one by one. Returns their cells' links (ref, url)."""
+        source = start + "".join('<row r="' + pieces[i] for i in work) + "</sheetData>"
+        mini = parse_xml(source.encode("utf-8"))
         if rows is not None:
             self.formulas(plan, mini, rows, ats)
-        self.fit_heights(plan, mini, ats)
+        self.fit_heights(plan, mini, ats, columns)
+        links = self.mark_cells(mini, source)
         for i, row in zip(work, mini):
             out = etree.tostring(row, encoding="unicode")
             head, _, rest = out.partition(">")
             pieces[i] = (_XMLNS.sub("", head) + ">" + rest)[len('<row r="'):]
+        return links
 
     def render_rows(self, plan: SheetPlan, place: Place) -> str:
         """The sheet's rows as Jinja writes them; an error is placed at its cell."""
@@ -1309,6 +1323,14 @@ class _Render:
               text: str) -> None:
         """Dates in cells whose style shows no date get a date style; a rich text's first
         link becomes its cell's hyperlink."""
+        links = self.mark_cells(data, text)
+        if links:
+            self.add_links(plan, ws, links)
+
+    def mark_cells(self, data: etree._Element, text: str) -> list[tuple[str, str]]:
+        """The marks of ``data``'s rows resolved (``text`` is their source, to tell quickly
+        which kinds it holds): empty texts blanked, dates styled; returns each cell's first
+        link (ref, url), the marks removed."""
         tag_c = qn("x:c")
         if "<is></is>" in text or '<t xml:space="preserve"></t>' in text:
             _blank_empty_text(data)
@@ -1316,12 +1338,12 @@ class _Render:
             for c in data.iterfind(f".//{tag_c}[@m3d]"):
                 kind = c.attrib.pop("m3d")
                 c.set("s", str(self.date_style(int(c.get("s", "0")), kind)))
+        links: dict[str, str] = {}
         if "<m3link" in text:
-            links: dict[str, str] = {}
             for mark in list(data.iter(qn("x:m3link"))):
                 links.setdefault(mark.getparent().getparent().get("r"), mark.get("u"))
                 mark.getparent().remove(mark)
-            self.add_links(plan, ws, list(links.items()))
+        return list(links.items())
 
     def formula(self, f: etree._Element, t: int, new: int, rows: LoopRows,
                 local: tuple[int, int, int] | None) -> None:
