@@ -950,8 +950,14 @@ class DocxEngine:
         styles = _Styles(_has_hyperlink_style(template))
         for part, kind in _tagged_parts(template):
             try:
-                compiled = (_compile_props if kind == "props" else _compile_word)(
-                    template, name, part, styles)
+                try:
+                    compiled = _compile_props(template, name, part, styles) \
+                        if kind == "props" else _compile_word(template, name, part, styles)
+                except Exception:   # noqa: BLE001 - whatever failed, the thorough pass says
+                    if kind == "props":
+                        raise
+                    # again, each tag checked on its own: every error placed
+                    compiled = _compile_word(template, name, part, styles, thorough=True)
             except TemplateProblems as exc:
                 problems += exc.diagnostics
                 continue
@@ -985,7 +991,11 @@ def _has_hyperlink_style(template: Template) -> bool:
                for s in template.xml(name).iter(qn("w:style")))
 
 
-def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> _Part | None:
+def _compile_word(template: Template, file: str, part: str, styles: _Styles,
+                  thorough: bool = False) -> _Part | None:
+    """The part compiled. Its tags are parsed one by one only when ``thorough`` (the caller
+    asks after a first try fails): else the part's whole source is compiled (or its code
+    loaded from the cache, made from a source that passed every check), one parse at most."""
     data = template.bytes_of(part)
     if b"{" not in data:
         return None
@@ -1001,7 +1011,7 @@ def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> 
     found, problems = reader.tags()
     if not found and not problems:
         return None
-    problems += _check(found)
+    problems += _check(found, thorough)
     builder = _Builder(root, styles)
     builder.apply(found)
     problems += builder.errors
@@ -1016,8 +1026,9 @@ def _compile_word(template: Template, file: str, part: str, styles: _Styles) -> 
                  next_rid=_next_rid(rels), regrid=builder.regrid)
 
 
-def _check(found: Iterable[_Found]) -> list[Diagnostic]:
-    """core's per-tag and block checks; cell words are checked as the expressions they hold."""
+def _check(found: Iterable[_Found], thorough: bool = True) -> list[Diagnostic]:
+    """core's per-tag and block checks; cell words are checked as the expressions they hold.
+    Not ``thorough``: the blocks and cell words' forms only (no parse)."""
     tags: list[tuple[Tag, Place]] = []
     problems: list[Diagnostic] = []
     for f in found:
@@ -1030,13 +1041,13 @@ def _check(found: Iterable[_Found]) -> list[Diagnostic]:
                                                        f"{tag.word} takes no value"))
             elif not expr:
                 problems.append(f.place.diagnostic("error", f"{tag.text.strip()} needs a value"))
-            else:
+            elif thorough:
                 message = core.check_tag(ENV, Tag(tag.text, "{{", "", expr, False, False))
                 if message:
                     problems.append(f.place.diagnostic("error", message))
             continue
         tags.append((tag, f.place))
-    return core.check_tags(ENV, tags) + problems
+    return (core.check_tags(ENV, tags) if thorough else core.check_blocks(tags)) + problems
 
 
 def _compile(source: str, places: list[Place], file: str, part: str) -> core.Compiled:
