@@ -599,17 +599,22 @@ def test_more_rows_than_a_sheet_holds_is_an_error(tmp_path):
         render_xlsx(tmp_path / "book.xlsx", {"xs": range(8)})
 
 
-@pytest.fixture(scope="module")
-def text_book(tmp_path_factory) -> Path:
+def looped_book(path: Path, first: tuple, body: tuple, last: tuple = ()) -> Path:
+    """A workbook: a first row, a loop over ``values`` (``v``) of a one-row body, a last row."""
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws["A1"], ws["B1"] = "{{ value }}", "[{{ value }}]"
-    ws["A2"] = "{%tr for v in values %}"
-    ws["A3"], ws["B3"] = "{{ v }}", "{{r v }}"
-    ws["A4"] = "{%tr endfor %}"
-    path = tmp_path_factory.mktemp("text") / "text.xlsx"
+    for r, row in ((1, first), (3, body), (5, last)):
+        for c, value in enumerate(row, 1):
+            ws.cell(r, c, value)
+    ws["A2"], ws["A4"] = "{%tr for v in values %}", "{%tr endfor %}"
     wb.save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def text_book(tmp_path_factory) -> Path:
+    return looped_book(tmp_path_factory.mktemp("text") / "text.xlsx",
+                       ("{{ value }}", "[{{ value }}]"), ("{{ v }}", "{{r v }}"))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -721,15 +726,11 @@ def test_rows_of_well_formed_statements_stay_well_formed_unchecked(tmp_path, val
     """Sheets whose statements are all of the well-formed kind (loops, conditions, sets,
     raw) are not parsed again after rendering: whatever the values hold, the rows they write
     still read back (every value is escaped by the filter that writes it)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws["A1"] = "{% set w = word %}{{ w }}: {% if word %}<{{ word }}>{% else %}&none{% endif %}"
-    ws["A2"] = "{%tr for v in values %}"
-    ws["A3"], ws["B3"] = "{{ v }}", "{% raw %}{{ v }} & <raw>{% endraw %} {{ loop.index }}"
-    ws["A4"] = "{%tr endfor %}"
-    ws["A5"] = "after & {{ values | length }}"
-    path = tmp_path / "book.xlsx"
-    wb.save(path)
+    path = looped_book(
+        tmp_path / "book.xlsx",
+        ("{% set w = word %}{{ w }}: {% if word %}<{{ word }}>{% else %}&none{% endif %}",),
+        ("{{ v }}", "{% raw %}{{ v }} & <raw>{% endraw %} {{ loop.index }}"),
+        ("after & {{ values | length }}",))
     data, _ = render_xlsx(path, {"values": values, "word": word})
     out = openpyxl.load_workbook(io.BytesIO(data)).active
     assert out["A1"].value == (f"{word}: <{word}>" if word else ": &none")
@@ -742,15 +743,9 @@ def test_rows_of_well_formed_statements_stay_well_formed_unchecked(tmp_path, val
 def test_text_holding_the_engines_private_use_mark_is_kept(tmp_path):
     """The compile marks each cell's row with a private-use character while the sheet is a
     tree; a sheet whose own text holds that character keeps it, and its rows are numbered."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws["A1"], ws["B1"] = "logo \uf8ff mark", "{{ agency }}"
-    ws["A2"] = "{%tr for v in values %}"
-    ws["A3"], ws["B3"] = "{{ v }}", "\uf8ff"
-    ws["A4"] = "{%tr endfor %}"
-    ws["A5"] = "end \uf8ff"
-    wb.save(tmp_path / "book.xlsx")
-    data, _ = render_xlsx(tmp_path / "book.xlsx", {"agency": "GSA", "values": ["x", "y"]})
+    path = looped_book(tmp_path / "book.xlsx", ("logo \uf8ff mark", "{{ agency }}"),
+                       ("{{ v }}", "\uf8ff"), ("end \uf8ff",))
+    data, _ = render_xlsx(path, {"agency": "GSA", "values": ["x", "y"]})
     out = openpyxl.load_workbook(io.BytesIO(data)).active
     assert [[c.value for c in row] for row in out.iter_rows()] == [
         ["logo \uf8ff mark", "GSA"], ["x", "\uf8ff"], ["y", "\uf8ff"], ["end \uf8ff", None]]
