@@ -2,9 +2,10 @@
 
 Placeholders become fields, tables found by their header become ``{%tr %}`` loops, schedule
 outlines get activity loops under their key-task rows, and the key-task context becomes a
-section, sheet or slide. The result is a tagged template in memory, made once per process,
-that the one engine fills like any other; ``m3docs tag`` writes it out so a user can correct a
-guess in Word, Excel or PowerPoint and use the corrected copy. Knows nothing of rendering.
+section, sheet or slide. The result is a tagged template in memory, made once per process
+(and kept between runs: ``cache.py``), that the one engine fills like any other; ``m3docs
+tag`` writes it out so a user can correct a guess in Word, Excel or PowerPoint and use the
+corrected copy. Knows nothing of rendering.
 """
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """Official templates through the one engine: tags inferred once, then filled like ours.
 
-An official template without tags is annotated (``m3docs.annotate``) once per process and
-template, the tagged copy compiled once (``m3docs.engine.compiled``), and every document is
-that copy rendered with its context (``content.document_context``). A template that already
-holds tags (a user's corrected copy of ``m3docs tag``'s output) is never annotated: it is
-filled as it is. A Word document's table of contents is then refreshed from its headings,
-since the key-task section's headings come from loops.
+An official template without tags is annotated (``m3docs.annotate``; kept between runs by
+``m3docs.annotate.cache``) once per process and template, the tagged copy compiled once
+(``m3docs.engine.compiled``), and every document is that copy rendered with its context
+(``content.document_context``). A template that already holds tags (a user's corrected copy
+of ``m3docs tag``'s output) is never annotated: it is filled as it is. A Word document's
+table of contents is then refreshed from its headings, since the key-task section's headings
+come from loops.
 """
 from __future__ import annotations
 
