@@ -74,8 +74,10 @@ _ROW = qn("x:row")
 _A_P, _A_T = qn("a:p"), qn("a:t")
 _INLINE_CELLS = f".//{_C}[@t='inlineStr']"
 # The rows (``r``) of a sheetData holding text or a formula, and those holding a value.
-_TEXT_ROWS = etree.XPath("x:row[x:c[@t and @t != 'n'] or x:c/x:f]/@r", namespaces={"x": NS["x"]})
-_VALUE_ROWS = etree.XPath("x:row[x:c/x:v]/@r", namespaces={"x": NS["x"]})
+# row numbers as plain strings (lxml's default "smart" strings doubled the second's time)
+_TEXT_ROWS = etree.XPath("x:row[x:c[@t and @t != 'n'] or x:c/x:f]/@r", namespaces={"x": NS["x"]},
+                         smart_strings=False)
+_VALUE_ROWS = etree.XPath("x:row[x:c/x:v]/@r", namespaces={"x": NS["x"]}, smart_strings=False)
 PERCENT_FORMAT = "9"
 DATE_FORMAT = "14"
 

@@ -248,4 +248,9 @@ def may_refer_out(pkg: Package, part: str) -> bool:
     (untouched, or finished and sealed) that holds no ``!`` (checked without parsing it)."""
     if pkg.holds_tree(part) or part not in pkg:
         return True
+    if part not in pkg.changed():   # the template's own bytes: looked at once per template
+        seen = pkg.template.__dict__.setdefault("refers_out", {})
+        if part not in seen:
+            seen[part] = b"!" in pkg.template.bytes_of(part)
+        return seen[part]
     return b"!" in pkg.read(part)
