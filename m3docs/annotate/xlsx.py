@@ -998,6 +998,8 @@ def _apply(book: Workbook, work: SheetWork) -> None:
         if replaced:   # one rebuild, not a removal per row (each one a search of the list)
             kept = [row for row in data if row.tag != _ROW
                     or int(row.get("r", "0")) not in replaced]
+            work._rows = None     # rows held from Python would each be moved to a document
+            book._row_texts.clear()   # of its own when removed, and freed one by one
             del data[:]
             data.extend(kept)
         rowmove.move_sheet(work.ws, rows)
