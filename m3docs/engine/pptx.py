@@ -1125,15 +1125,8 @@ class _DeckWriter:
                tables: "list[_LoopTable]") -> dict[str, int]:
         """How far down each shown table may grow when the others are off the slide."""
         gone = [frames[t.key] for t in tables if t not in shown]
-        places = [(f.getparent(), f.getparent().index(f)) for f in gone]
-        for f in gone:
-            f.getparent().remove(f)
-        try:
-            return {t.key: dml.lowest_edge(root, frames[t.key], self.deck.height, GAP,
-                                           BOTTOM_MARGIN) for t in shown}
-        finally:
-            for f, (parent, index) in sorted(zip(gone, places), key=lambda x: x[1][1]):
-                parent.insert(index, f)
+        return {t.key: dml.lowest_edge(root, frames[t.key], self.deck.height, GAP,
+                                       BOTTOM_MARGIN, ignore=gone) for t in shown}
 
     def relink_slides(self) -> None:
         """A link from one slide to another (a "go to slide" action) points at the first slide
@@ -1230,21 +1223,29 @@ class _LoopTable:
     def show(self, page: etree._Element, n: int) -> None:
         """Keep the rows of page ``n`` in the table on ``page`` (drop it past its pages)."""
         frame = _frame(page, self.key)
-        if n >= len(self.pages):
-            frame.getparent().remove(frame)
+        if n >= len(self.pages):   # removed by position, no proxy of it alive (see below)
+            parent = frame.getparent()
+            at = parent.index(frame)
+            del frame
+            del parent[at]
             return
         rows = len(self.heights)
         shown = set(range(self.head)) | set(self.pages[n])
         if n == len(self.pages) - 1:
             shown |= set(range(rows - self.tail, rows))
         tbl = frame.find(".//" + qn("a:tbl"))
-        for i, tr in enumerate(tbl.findall(qn("a:tr"))):
-            if i not in shown:
-                tbl.remove(tr)
+        # removed by position, with no Python proxy alive for them (lxml moves a removed
+        # element it holds a proxy for into a document of its own first: a walk of each row)
+        rows_at = [k for k, child in enumerate(tbl) if child.tag == _A_TR]
+        for k in reversed([k for i, k in enumerate(rows_at) if i not in shown]):
+            del tbl[k]
         _set_frame_height(frame, sum(self.heights[i] for i in shown))
         off = frame.find(qn("p:xfrm") + "/" + qn("a:off"))
         if n < len(self.tops) and off is not None:
             off.set("y", str(self.tops[n]))
+
+
+_A_TR = qn("a:tr")
 
 
 def _moved_up(t: "_LoopTable", shown: "list[_LoopTable]", tables: "list[_LoopTable]",
@@ -1268,9 +1269,17 @@ def _stacked(root: etree._Element, tables: "list[_LoopTable]") -> bool:
 
 
 def _frame(root: etree._Element, key: str) -> etree._Element | None:
-    """The graphic frame with shape id ``key``."""
-    return next((f for f in root.iter(qn("p:graphicFrame"))
-                 if f.find(".//" + qn("p:cNvPr")).get("id") == key), None)
+    """The graphic frame with shape id ``key`` (found by its cNvPr: one walk, no search
+    inside every frame)."""
+    for el in root.iter(_P_CNVPR):
+        if el.get("id") == key:
+            frame = el.getparent().getparent()
+            if frame is not None and frame.tag == _P_FRAME:
+                return frame
+    return None
+
+
+_P_CNVPR, _P_FRAME = qn("p:cNvPr"), qn("p:graphicFrame")
 
 
 def _set_frame_height(frame: etree._Element, height: int) -> None:

@@ -175,9 +175,11 @@ def shape_box(el: etree._Element) -> tuple[int, int, int, int] | None:
 
 
 def lowest_edge(root: etree._Element, frame: etree._Element, slide_height: int, gap: int,
-                bottom_margin: int) -> int:
+                bottom_margin: int, ignore: Iterable[etree._Element] = ()) -> int:
     """How far down ``frame`` may grow: ``gap`` above the next shape below it that shares
-    its columns, else ``bottom_margin`` above the slide's bottom edge."""
+    its columns (shapes in ``ignore`` left out), else ``bottom_margin`` above the slide's
+    bottom edge."""
+    ignore = set(ignore)
     me = shape_box(frame)
     if me is None:
         return slide_height - bottom_margin
@@ -185,7 +187,7 @@ def lowest_edge(root: etree._Element, frame: etree._Element, slide_height: int, 
     limit = slide_height - bottom_margin
     tree = root.find(qn("p:cSld") + "/" + qn("p:spTree"))
     for el in (tree if tree is not None else []):
-        box = shape_box(el) if el is not frame else None
+        box = shape_box(el) if el is not frame and el not in ignore else None
         if box is None:
             continue
         bx, by, bcx, bcy = box
@@ -392,7 +394,6 @@ def set_app_counts(pkg: Package, slides: int, notes: int | None = None) -> None:
             el.text = str(notes)
 
 
-_PARAGRAPH = re.compile(r"<a:p>.*?</a:p>|<a:p\s[^>]*>.*?</a:p>", re.S)
 _EMPTY_RUN = re.compile(r"<a:r>(<a:rPr\b[^>]*/>|<a:rPr\b(?:(?!</a:r>).)*?</a:rPr>)?"
                         r"<a:t\s*/></a:r>|<a:r>(<a:rPr\b[^>]*/>|<a:rPr\b(?:(?!</a:r>).)*?"
                         r"</a:rPr>)?<a:t></a:t></a:r>", re.S)
@@ -407,11 +408,25 @@ def drop_empty_runs(xml: str) -> str:
     the empty run's format as its end mark, as PowerPoint writes an empty paragraph."""
     if "<a:t/>" not in xml and "<a:t></a:t>" not in xml:
         return xml
-    return _PARAGRAPH.sub(_drop_in_paragraph, xml)
+    out, pos = [], 0   # only the paragraphs that hold an empty text are looked at
+    for m in _EMPTY_TEXT.finditer(xml):
+        if m.start() < pos:
+            continue
+        start = max(xml.rfind("<a:p>", pos, m.start()), xml.rfind("<a:p ", pos, m.start()))
+        end = xml.find("</a:p>", m.end())
+        if start < 0 or end < 0:
+            continue
+        end += len("</a:p>")
+        out += [xml[pos:start], _drop_in_paragraph(xml[start:end])]
+        pos = end
+    out.append(xml[pos:])
+    return "".join(out)
 
 
-def _drop_in_paragraph(m: re.Match) -> str:
-    para = m.group(0)
+_EMPTY_TEXT = re.compile(r"<a:t\s*/>|<a:t></a:t>")
+
+
+def _drop_in_paragraph(para: str) -> str:
     empties = list(_EMPTY_RUN.finditer(para))
     if not empties:
         return para
