@@ -86,11 +86,8 @@ class _Render:
 _STATE: contextvars.ContextVar[_Render] = contextvars.ContextVar("m3docs_docx_render")
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def _needs_clean(text: str) -> bool:
-    return _CONTROL.search(text) is not None
+# Text with none of docxtpl's control characters (\n \t \a \f \r) nor any XML cannot hold.
+_PLAIN_TEXT = re.compile("[^\n\t\a\f\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]*")
 
 
 # -- compiled pieces ------------------------------------------------------------------------
@@ -137,8 +134,8 @@ def _f_text(value: Any, k: int) -> Markup:
     """A plain value inside a ``w:t``: escaped, with docxtpl's control characters."""
     state = _STATE.get()
     text = str(value)
-    if not any(c in text for c in "\n\t\a\f\r") and not _needs_clean(text):
-        return Markup(_escape(text))
+    if _PLAIN_TEXT.fullmatch(text):   # no control character to turn into XML (the usual)
+        return _escape(text)          # (a Markup already: wrapping it again cost a copy)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     site = state.part.texts[k]
     out: list[str] = []
@@ -176,7 +173,7 @@ def _f_attr(value: Any) -> Markup:
     text, cut = clean_text(str(value))
     if cut:
         _STATE.get().cleaned = True
-    return Markup(_escape(text))
+    return _escape(text)
 
 
 def _runs_of(value: Any) -> list[tuple[str, bool, bool, str | None]]:
