@@ -52,7 +52,7 @@ def _entries(folder):
 
 def test_a_later_run_reads_the_annotation_back(folder, schedule, playbook, counted):
     first = xlsx_annotator.annotated(Template(schedule), playbook, ())
-    assert len(counted) == 1 and len(_entries(folder / "annotations")) == 1
+    assert len(counted) == 1 and _entries(folder / "annotations")
     again = xlsx_annotator.annotated(Template(schedule), playbook, ())   # a new process' Template
     assert len(counted) == 1
     assert again[0] == first[0] and again[1] == first[1]
@@ -72,18 +72,38 @@ def test_what_the_annotation_reads_makes_a_new_entry(folder, schedule, playbook,
     wb.active.append(["5", "Operations"])
     wb.save(schedule)
     xlsx_annotator.annotated(Template(schedule), playbook, ())                  # template bytes
-    assert len(counted) == 4 and len(_entries(folder / "annotations")) == 4
+    assert len(counted) == 4
     # facts the annotation does not read share the entry
     retold = dataclasses.replace(playbook, base_url="https://example.org")
     xlsx_annotator.annotated(Template(schedule), retold, ())
     assert len(counted) == 4
 
 
+def test_a_workbook_that_is_no_schedule_is_annotated_once_for_every_playbook(
+        folder, tmp_path, playbook, counted):
+    """A table's tags do not depend on the playbook: another playbook (a renamed key task)
+    reads the same entry. A schedule's do (the test above)."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active.append(["Requirement ID", "Requirement Description", "Priority", "Source"])
+    wb.active.append(["< enter requirement ID >", "", "", ""])
+    path = tmp_path / "needs.xlsx"
+    wb.save(path)
+    renamed = dataclasses.replace(playbook, key_tasks=tuple(
+        dataclasses.replace(kt, name=kt.name + " Again") for kt in playbook.key_tasks))
+    first = xlsx_annotator.annotated(Template(path), playbook, ())
+    again = xlsx_annotator.annotated(Template(path), renamed, ())
+    assert len(counted) == 1 and again[0] == first[0]
+    assert b"{%" in again[2].bytes_of("xl/worksheets/sheet1.xml")
+
+
 def test_a_damaged_entry_is_made_again(folder, schedule, playbook, counted):
     good = xlsx_annotator.annotated(Template(schedule), playbook, ())[0]
-    (entry,) = _entries(folder / "annotations")
-    for damage in (b"not an entry", entry.read_bytes()[:-40], b'{"notes": [], "extras": {}}\nPK'):
-        entry.write_bytes(damage)
+    entries = _entries(folder / "annotations")
+    for damage in (b"not an entry", entries[0].read_bytes()[:-40],
+                   b'{"notes": [], "extras": {}}\nPK'):
+        for entry in entries:
+            entry.write_bytes(damage)
         assert xlsx_annotator.annotated(Template(schedule), playbook, ())[0] == good
     assert len(counted) == 4
 

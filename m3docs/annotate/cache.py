@@ -2,10 +2,10 @@
 once per process (the 16-sheet Business Needs Workbook takes about a second to annotate).
 
 An entry is the tagged template's bytes with the annotator's notes and extras, named by the
-sha256 of what the annotation depends on: the format, the template's bytes, the playbook
-facts the annotator reads (``context``, given by the caller), the engagement's placeholder
-keys, and the source of m3docs itself (so a changed rule is never answered from an older
-entry). Kept in ``m3docs.diskcache`` (kind ``annotations``; ``M3DOCS_CACHE=off`` turns it
+sha256 of what the annotation depends on: the format, the template's bytes, the engagement's
+placeholder keys, the source of m3docs itself (so a changed rule is never answered from an
+older entry), and, when the annotator read them, the playbook facts it reads (``context``,
+given by the caller: a schedule's tags follow the playbook's outline; a table's do not). Kept in ``m3docs.diskcache`` (kind ``annotations``; ``M3DOCS_CACHE=off`` turns it
 off). An entry is only a tagged template: the engine checks its tags as it checks any user's.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .. import diskcache
 from ..ooxml.package import PackageError, Template
 
 KIND = "annotations"
+READS_PLAYBOOK = "reads_playbook"   # an extra: the tags depend on the playbook's facts
 Made = tuple[bytes, list[str], dict[str, Any]]   # tagged bytes, notes, extras (JSON-able)
 
 
@@ -50,19 +51,34 @@ def template_fingerprint(template: Template) -> str:
     return found
 
 
-def remembered(fmt: str, template: Template, context: str, placeholders: tuple[str, ...],
-               make: Callable[[], Made]) -> Made:
-    """``make()``'s result for this annotation, from an earlier run when one made it."""
-    key = json.dumps([fmt, code_fingerprint(), template_fingerprint(template),
-                      hashlib.sha256(context.encode("utf-8", "surrogatepass")).hexdigest(),
-                      list(placeholders)])
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    found = _decode(diskcache.read(KIND, digest))
-    if found is not None:
+def remembered(fmt: str, template: Template, placeholders: tuple[str, ...],
+               make: Callable[[], Made], context: Callable[[], str] | None = None) -> Made:
+    """``make()``'s result for this annotation, from an earlier run when one made it.
+
+    ``context`` gives the playbook facts the annotator may read, as text. An annotation whose
+    extras say it did not read them (``READS_PLAYBOOK`` false: no sheet was a schedule) is kept
+    for every playbook; one that did is kept for that playbook's facts only."""
+    base = [fmt, code_fingerprint(), template_fingerprint(template), list(placeholders)]
+    general = _digest(base)
+    found = _decode(diskcache.read(KIND, general))
+    if found is not None and not found[2].get(READS_PLAYBOOK):
         return found
+    specific = _digest(base + [_digest(context())]) if context is not None else None
+    if specific is not None:
+        found = _decode(diskcache.read(KIND, specific))
+        if found is not None:
+            return found
     made = make()
-    diskcache.write(KIND, digest, _encode(made))
+    entry = _encode(made)
+    if made[2].get(READS_PLAYBOOK) and specific is not None:
+        diskcache.write(KIND, specific, entry)
+    diskcache.write(KIND, general, entry)   # says, for the next run, which kind it is
     return made
+
+
+def _digest(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _encode(made: Made) -> bytes:

@@ -49,7 +49,7 @@ from ..renderers.official.tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEE
                                          TemplateRow, kept_rows_start, match_columns,
                                          prototype_index, row_kind, _fits)
 from ..playbook.richtext import BULLET
-from .cache import Made, remembered
+from .cache import READS_PLAYBOOK, Made, remembered
 from .fields import blank_tag, jinja_string, placeholder_tag
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -467,6 +467,7 @@ class Annotation:
     notes: list[str] = field(default_factory=list)
     placed: str = ""   # Jinja test of a key task ``kt`` whose activities a sheet lists
     wrap: set[str] = field(default_factory=set)   # sheets whose tagged text wraps when long
+    read_playbook: bool = False   # a sheet's rows were matched to the playbook's outline
 
 
 class XlsxAnnotator:
@@ -491,8 +492,8 @@ def annotated(template: Template, playbook: Playbook,
         if hit is not None and hit[0] is playbook:
             return hit[1]
     data, notes, extras = remembered(
-        "xlsx", template, outline_fingerprint(playbook), placeholders,
-        lambda: _made(_annotate(template, playbook, placeholders)))
+        "xlsx", template, placeholders, lambda: _annotate(template, playbook, placeholders),
+        lambda: outline_fingerprint(playbook))
     wrap = set(extras.get("wrap", ()))
     tagged = Template(template.path, data)
     # the engine wraps long text in the cells of table loops (styled for short examples)
@@ -504,13 +505,9 @@ def annotated(template: Template, playbook: Playbook,
     return result
 
 
-def _made(result: tuple[bytes, list[str], set[str]]) -> Made:
-    data, notes, wrap = result
-    return data, notes, {"wrap": sorted(wrap)}
-
-
-def _annotate(template: Template, playbook: Playbook,
-              placeholders: tuple[str, ...]) -> tuple[bytes, list[str], set[str]]:
+def _annotate(template: Template, playbook: Playbook, placeholders: tuple[str, ...]) -> Made:
+    """(tagged bytes, notes, extras): ``wrap``, the sheets whose tagged text wraps, and
+    ``READS_PLAYBOOK``, whether the tags depend on the playbook (a schedule's outline)."""
     book = Workbook(template)
     blanks = Blanks(placeholders)
     note = Annotation()
@@ -533,7 +530,8 @@ def _annotate(template: Template, playbook: Playbook,
     _add_context_sheet(book, note)
     if blanks.count:
         note.notes.insert(0, f"{blanks.count} text(s) with blanks become fields")
-    return book.pkg.to_bytes(), note.notes, note.wrap
+    return book.pkg.to_bytes(), note.notes, {"wrap": sorted(note.wrap),
+                                             READS_PLAYBOOK: note.read_playbook}
 
 
 def _tagged_shared(book: Workbook, blanks: Blanks) -> dict[int, etree._Element]:
@@ -699,6 +697,7 @@ def _schedule(book: Workbook, work: SheetWork, playbook: Playbook, note: Annotat
             continue
         task_col = columns["task"]
         views = [_outline_row(book, rows[n], n, task_col) for n in sorted(rows) if n > r]
+        note.read_playbook = True   # whatever it finds, the tags now depend on the outline
         outline = find_outline(r, columns, views, playbook)
         if outline is None:
             continue

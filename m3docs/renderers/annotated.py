@@ -61,7 +61,7 @@ def _annotated(template: Template, fmt: str, playbook: Playbook,
     def make() -> tuple[bytes, list[str], dict]:
         data, notes = annotator_for(fmt).annotate(template, playbook, placeholders)
         return data, notes, {}
-    return remembered(fmt, template, "", placeholders, make)[0]
+    return remembered(fmt, template, placeholders, make)[0]
 
 
 def render_official(doc: Document, template: Template, engagement: Engagement,
