@@ -14,11 +14,21 @@ SEED = SHARED / "seed"
 OFFICIAL = CORPUS / "assets" / "files"
 
 
+_OWN_CACHE: list[str] = []
+
+
 def pytest_configure(config) -> None:
     """The suite keeps m3docs' cache (compiled templates, inferred tags) in a folder of its
     own, shared by its tests and the CLI runs they start, never in the user's home."""
     if "M3DOCS_CACHE" not in os.environ:
         os.environ["M3DOCS_CACHE"] = tempfile.mkdtemp(prefix="m3docs-test-cache-")
+        _OWN_CACHE.append(os.environ["M3DOCS_CACHE"])
+
+
+def pytest_unconfigure(config) -> None:
+    import shutil
+    for folder in _OWN_CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
