@@ -749,3 +749,40 @@ def test_text_holding_the_engines_private_use_mark_is_kept(tmp_path):
     out = openpyxl.load_workbook(io.BytesIO(data)).active
     assert [[c.value for c in row] for row in out.iter_rows()] == [
         ["logo \uf8ff mark", "GSA"], ["x", "\uf8ff"], ["y", "\uf8ff"], ["end \uf8ff", None]]
+
+
+def test_rows_with_work_past_a_chunk_are_all_finished(tmp_path):
+    """Rendered rows with work to do (a height to fit, a date to style, a link to make, an
+    empty text) are parsed in chunks: every one of 1,250 loop rows, across the chunks' edges,
+    gets its height, its date style and its hyperlink, and the rows after the loop follow."""
+    from m3docs.engine.xlsx import WORK_CHUNK
+    n = 2 * WORK_CHUNK + 250
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.column_dimensions["B"].width = 12
+    ws["A2"] = "{%tr for r in rows %}"
+    ws["A3"], ws["B3"], ws["C3"], ws["D3"] = ("{{ r.day }}", "{{ r.text }}",
+                                              "{{r r.name | link(r.url) }}", "{{ r.none }}")
+    ws["B3"].alignment = Alignment(wrap_text=True)
+    ws["A4"] = "{%tr endfor %}"
+    ws["A5"] = "after"
+    wb.save(tmp_path / "book.xlsx")
+    long = "a long line of text that needs several lines in a narrow column"
+    rows = [{"day": dt.date(2027, 1, 1) + dt.timedelta(days=i),
+             "text": long if i % 2 else "short", "name": f"doc {i}",
+             "url": f"https://example.gov/{i}", "none": ""} for i in range(n)]
+    out, data, _ = rendered(tmp_path / "book.xlsx", {"rows": rows})
+    ws = out.active
+    assert ws.cell(2 + n, 1).value == "after"
+    assert [ws.cell(2 + i, 1).value.date() for i in (0, WORK_CHUNK - 1, WORK_CHUNK, n - 1)] == \
+        [rows[i]["day"] for i in (0, WORK_CHUNK - 1, WORK_CHUNK, n - 1)]
+    assert all(ws.cell(2 + i, 1).is_date for i in range(n))
+    links = {c.coordinate: c.hyperlink.target for row in ws.iter_rows(min_col=3, max_col=3)
+             for c in row if c.hyperlink}
+    assert links == {f"C{2 + i}": f"https://example.gov/{i}" for i in range(n)}
+    tall = [ws.row_dimensions[2 + i].height for i in range(n)]
+    assert all(h and h > 15 for h in tall[1::2]) and not any(tall[0::2])
+    assert all(ws.cell(2 + i, 4).value is None for i in range(n))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    assert b"m3link" not in sheet and b"m3d=" not in sheet and b"<is></is>" not in sheet
