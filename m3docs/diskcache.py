@@ -9,9 +9,12 @@ not an error (see SECURITY.md for what is trusted).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -59,3 +62,30 @@ def write(kind: str, digest: str, data: bytes, suffix: str = ".bin") -> None:
             tmp.unlink()
         except OSError:
             pass
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The sha256 of m3docs' own source files (any change of a rule makes new entries)."""
+    root = Path(__file__).resolve().parent   # the m3docs package
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"?")
+    return digest.hexdigest()
+
+
+def template_fingerprint(template: Any) -> str:
+    """The sha256 of a template's parts as stored (names, methods, compressed bytes)."""
+    found = template.__dict__.get("fingerprint")
+    if found is None:
+        digest = hashlib.sha256()
+        for name in template.order:
+            raw = template.raw[name]
+            digest.update(f"{name}\0{raw.method}\0{raw.size}\0".encode())
+            digest.update(raw.compressed)
+        found = template.__dict__["fingerprint"] = digest.hexdigest()
+    return found

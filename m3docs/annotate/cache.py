@@ -12,43 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
 from .. import diskcache
+from ..diskcache import code_fingerprint, template_fingerprint
 from ..ooxml.package import PackageError, Template
 
 KIND = "annotations"
 READS_PLAYBOOK = "reads_playbook"   # an extra: the tags depend on the playbook's facts
 Made = tuple[bytes, list[str], dict[str, Any]]   # tagged bytes, notes, extras (JSON-able)
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """The sha256 of m3docs' own source files (any change of a rule makes new entries)."""
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(b"?")
-    return digest.hexdigest()
-
-
-def template_fingerprint(template: Template) -> str:
-    """The sha256 of a template's parts as stored (names, methods, compressed bytes)."""
-    found = template.__dict__.get("fingerprint")
-    if found is None:
-        digest = hashlib.sha256()
-        for name in template.order:
-            raw = template.raw[name]
-            digest.update(f"{name}\0{raw.method}\0{raw.size}\0".encode())
-            digest.update(raw.compressed)
-        found = template.__dict__["fingerprint"] = digest.hexdigest()
-    return found
 
 
 def remembered(fmt: str, template: Template, placeholders: tuple[str, ...],

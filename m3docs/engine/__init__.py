@@ -48,6 +48,14 @@ def compiled(template: Template, fmt: str) -> CompiledTemplate:
     Template itself, so it lives as long as the template cache keeps the template."""
     found = getattr(template, "compiled_template", None)
     if found is None:
-        found = engine_for(fmt).compile(template, Path(template.path).name)
+        engine, name = engine_for(fmt), Path(template.path).name
+        keeps = getattr(engine, "keeps_plans", False)   # see plancache
+        if keeps:
+            from . import plancache
+            found = plancache.load(fmt, engine.env, template, name)
+        if found is None:
+            found = engine.compile(template, name)
+            if keeps:
+                plancache.store(fmt, template, name, found)
         template.compiled_template = found
     return found

@@ -940,6 +940,8 @@ class DocxEngine:
     """docxtpl's tag language for Word documents."""
 
     format = "docx"
+    env = ENV
+    keeps_plans = True   # its compiled form is plain data around Jinja code (plancache)
 
     def compile(self, template: Template, name: str) -> CompiledDocx:
         parts: list[_Part] = []
