@@ -52,10 +52,10 @@ def compiled(template: Template, fmt: str) -> CompiledTemplate:
         keeps = getattr(engine, "keeps_plans", False)   # see plancache
         if keeps:
             from . import plancache
-            found = plancache.load(fmt, engine.env, template, name)
+            found = plancache.load(fmt, engine, template, name)
         if found is None:
             found = engine.compile(template, name)
             if keeps:
-                plancache.store(fmt, template, name, found)
+                plancache.store(fmt, engine, template, name, found)
         template.compiled_template = found
     return found

@@ -343,6 +343,20 @@ def compile_source(env: Sandbox, source: str, locate: Callable[[int], Place]) ->
     return Compiled(template, source, env)
 
 
+@dataclass(frozen=True)
+class LineLocator:
+    """A compiled source's line -> the place it came from: the place of the last of
+    ``lines`` (first line, place) that starts at or before it (a value, not a closure, so a
+    compiled template can be kept between runs: see plancache)."""
+
+    lines: tuple[tuple[int, Place], ...]
+    default: Place
+
+    def __call__(self, n: int) -> Place:
+        found = [p for start, p in self.lines if start <= n]
+        return found[-1] if found else self.default
+
+
 class TemplateProblems(Exception):
     """The errors found in a template, all of them."""
 
@@ -381,5 +395,5 @@ def render_recorded(compiled: Compiled, context: Mapping[str, Any], record: Rend
 
 __all__ = ["Compiled", "ESCAPES", "Place", "RecordingUndefined", "RenderRecord", "Sandbox",
            "STRUCTURAL", "TAG", "Tag", "TemplateProblems", "UndefinedError", "check_blocks",
-           "check_tag", "check_tags", "compile_source", "find_tags", "literal",
+           "check_tag", "check_tags", "compile_source", "find_tags", "literal", "LineLocator",
            "make_environment", "parse_tag", "render_recorded", "unescape"]

@@ -790,17 +790,15 @@ class CompiledDeck:
                 + "".join(t.jinja for t, _ in found.slide_close)
                 + "\n")  # a slide a line: an error's line number names its slide
 
-    def _locator(self, chunks: list[str]):
-        starts, line = [], 1
-        for chunk in chunks:
-            starts.append(line)
+    def _locator(self, chunks: list[str]) -> core.LineLocator:
+        """A source line's slide (each chunk is a slide's source)."""
+        lines, line = [], 1
+        for n, chunk in enumerate(chunks):
+            lines.append((line, Place(self.name, self.slides[n].part if n < len(self.slides)
+                                      else self.main, f"slide {n + 1}")))
             line += chunk.count("\n")
-
-        def locate(lineno: int) -> Place:
-            n = max([i for i, s in enumerate(starts) if s <= lineno] or [0])
-            return Place(self.name, self.slides[n].part if self.slides else self.main,
-                         f"slide {n + 1}")
-        return locate
+        first = Place(self.name, self.slides[0].part if self.slides else self.main, "slide 1")
+        return core.LineLocator(tuple(lines), lines[0][1] if lines else first)
 
     def _compile_designs(self, errors: list) -> None:
         """Slide layouts and masters that carry tags: each its own small template; so are
@@ -1340,6 +1338,9 @@ class PptxEngine:
     """Compiles PowerPoint templates (one Jinja environment per engine)."""
 
     format = "pptx"
+    # not kept between runs (plancache): a compiled deck's code points into ``styles``, a
+    # list of this process' engine (found when a cached deck rendered, by comparing packs)
+    keeps_plans = False
 
     def __init__(self) -> None:
         self.env = core.make_environment()

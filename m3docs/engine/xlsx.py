@@ -228,6 +228,10 @@ class Book:
     calc: str = ""
     date1904: bool = False
 
+    def __reduce__(self) -> tuple:
+        """Kept as its template: read again from it when loaded (see plancache)."""
+        return (Book, (self.template,))
+
     def __post_init__(self) -> None:
         t = self.template
         for rel in t.xml("_rels/.rels"):
@@ -795,10 +799,7 @@ class SheetCompiler:
                 source.append(_raw(piece))
                 line += piece.count("\n")
 
-        def locate(n: int) -> Place:
-            return [p for start, p in lines if start <= n][-1]
-
-        self.locate = locate
+        locate = self.locate = core.LineLocator(tuple(lines), lines[0][1])
         try:   # values are escaped by the filters that write them (see _xml)
             return core.compile_source(self.env, "{% autoescape false %}" + "".join(source)
                                        + "{% endautoescape %}", locate)
@@ -1038,6 +1039,7 @@ class XlsxEngine:
     """docxtpl's tags in workbooks."""
 
     format = "xlsx"
+    keeps_plans = True   # a compiled workbook can be kept between runs (plancache)
 
     def __init__(self) -> None:
         # filters, not globals: Jinja calls filters directly, while every call of a global

@@ -77,3 +77,37 @@ def test_off_keeps_no_plan(tmp_path, monkeypatch):
     path = _template(tmp_path, "For {{ agency }}")
     compiled(Template(path), "docx")
     assert not list(tmp_path.rglob("*.bin"))
+
+
+def test_a_workbook_plan_is_loaded_and_fills_the_same_bytes(folder, tmp_path, monkeypatch):
+    import openpyxl
+    from m3docs.engine.xlsx import XlsxEngine
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "For {{ agency }}"
+    ws["A2"], ws["A3"], ws["A4"] = "{%tr for i in items %}", "{{ i }}", "{%tr endfor %}"
+    ws["A5"] = "=COUNTA(A3:A3)"
+    ws.oddFooter.center.text = "{{ agency }}"
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    first = compiled(Template(str(path)), "xlsx").render(CONTEXT)
+    assert len(list(folder.rglob("*.bin"))) == 1
+
+    def refuse(self, template, name):
+        raise AssertionError("compiled again")
+    monkeypatch.setattr(XlsxEngine, "compile", refuse)
+    assert compiled(Template(str(path)), "xlsx").render(CONTEXT) == first
+
+
+def test_decks_are_not_kept(folder, tmp_path):
+    """A compiled deck points into its engine's own list of run styles: it is compiled in
+    every process, and a second process fills the same bytes."""
+    from pptx import Presentation
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[5])
+    slide.shapes.title.text = "{{r agency }} status"
+    path = tmp_path / "deck.pptx"
+    prs.save(path)
+    first = compiled(Template(str(path)), "pptx").render(CONTEXT)
+    assert not list(folder.rglob("*.bin"))
+    assert compiled(Template(str(path)), "pptx").render(CONTEXT) == first
