@@ -95,6 +95,7 @@ _PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
 class _RenderState:
     urls: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    styles: list = field(default_factory=list)   # the deck's run styles (_RunStyle)
 
 
 _state: contextvars.ContextVar[_RenderState | None] = contextvars.ContextVar(
@@ -317,8 +318,9 @@ class _PartReader:
     runs, and turns the part's XML into Jinja source."""
 
     def __init__(self, engine: "PptxEngine", file: str, part: str, where: str,
-                 root: etree._Element):
+                 root: etree._Element, styles: list):
         self.engine, self.file, self.part, self.where = engine, file, part, where
+        self.styles = styles   # the deck's run styles, which its code indexes
         self.root = root
         self.found = _Found()
         self.marks = _Marks()
@@ -451,8 +453,8 @@ class _PartReader:
 
     def style(self, run: etree._Element, p: etree._Element) -> int:
         """Register the style of the run a rich tag sat in; return its index."""
-        self.engine.styles.append(_RunStyle.of(run, p, self.root))
-        return len(self.engine.styles) - 1
+        self.styles.append(_RunStyle.of(run, p, self.root))
+        return len(self.styles) - 1
 
     def note_loop_row(self, tr: etree._Element, tag: Tag) -> None:
         """Remember a table with a row loop: rows above the loop and below it. The rows
@@ -731,6 +733,7 @@ class CompiledDeck:
         self.designs: dict[str, core.Compiled] = {}
         self.fix_designs: set[str] = set()
         self.compiled: core.Compiled | None = None
+        self.styles: list[_RunStyle] = []   # the runs rich tags sat in (indexed by the code)
         self._compile()
         #: the parts that carry tags (none: a deck to fill in place, such as an official one)
         self.parts = tuple([s.part for s in self.slides if s.slide_jinja is not None]
@@ -765,13 +768,13 @@ class CompiledDeck:
         """Read one slide and its notes: their tags and errors are added to ``tags`` and
         ``errors`` in deck order; return the slide's chunk of the deck's Jinja source."""
         slide = _PartReader(self.engine, self.name, part, f"slide {number}",
-                            copy.deepcopy(self.template.xml(part)))
+                            copy.deepcopy(self.template.xml(part)), self.styles)
         slide_jinja = slide.read()
         notes = _notes_of(pkg, part)
         notes_reader, notes_jinja = None, None
         if notes is not None:
             notes_reader = _PartReader(self.engine, self.name, notes, f"notes of slide {number}",
-                                       copy.deepcopy(self.template.xml(notes)))
+                                       copy.deepcopy(self.template.xml(notes)), self.styles)
             notes_jinja = notes_reader.read()
             errors += notes_reader.found.errors
             errors += [at.diagnostic("error", "{%slide %} tags belong on slides, not in notes")
@@ -817,7 +820,7 @@ class CompiledDeck:
             label = "slide layout" if "Layout" in kind else "slide master"
             reader = _PartReader(self.engine, self.name, part,
                                  f"{label} {posixpath.basename(part)}",
-                                 copy.deepcopy(self.template.xml(part)))
+                                 copy.deepcopy(self.template.xml(part)), self.styles)
             jinja = reader.read()
             if jinja is None:
                 continue
@@ -874,7 +877,7 @@ class CompiledDeck:
     # -- render ----------------------------------------------------------------------------
     def render(self, context: Mapping[str, Any]) -> tuple[bytes, list[str]]:
         record = core.RenderRecord()
-        state = _RenderState()
+        state = _RenderState(styles=self.styles)
         token = _state.set(state)
         try:
             text = self._render_deck(context, record)
@@ -1338,19 +1341,17 @@ class PptxEngine:
     """Compiles PowerPoint templates (one Jinja environment per engine)."""
 
     format = "pptx"
-    # not kept between runs (plancache): a compiled deck's code points into ``styles``, a
-    # list of this process' engine (found when a cached deck rendered, by comparing packs)
-    keeps_plans = False
+    keeps_plans = True   # a compiled deck can be kept between runs (plancache)
 
     def __init__(self) -> None:
         self.env = core.make_environment()
         self.env.finalize = _finalize
-        self.styles: list[_RunStyle] = []
+        # a rich tag's run style is the rendering deck's (its code holds the index)
         self.env.globals["_m3_runs"] = lambda i, v: markupsafe.Markup(
-            _rich_runs(self.styles[i], v))
+            _rich_runs(_state.get().styles[i], v))
         self.env.globals["_m3_fill"] = _cell_fill
         self.env.globals["_m3_paragraphs"] = lambda i, v: markupsafe.Markup(
-            _rich_paragraphs(self.styles[i], v))
+            _rich_paragraphs(_state.get().styles[i], v))
 
     def compile(self, template: Template, name: str) -> CompiledDeck:
         return CompiledDeck(self, template, name)

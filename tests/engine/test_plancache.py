@@ -99,15 +99,25 @@ def test_a_workbook_plan_is_loaded_and_fills_the_same_bytes(folder, tmp_path, mo
     assert compiled(Template(str(path)), "xlsx").render(CONTEXT) == first
 
 
-def test_decks_are_not_kept(folder, tmp_path):
-    """A compiled deck points into its engine's own list of run styles: it is compiled in
-    every process, and a second process fills the same bytes."""
+def test_a_deck_plan_is_loaded_and_fills_the_same_bytes(folder, tmp_path, monkeypatch):
+    """A deck's rich tags write runs in the style of the run they sat in: the styles travel
+    with the kept plan (its code indexes them), so a later process fills the same bytes."""
     from pptx import Presentation
+    from m3docs.engine.pptx import PptxEngine
+    from m3docs.playbook.richtext import RichText, Run
     prs = Presentation()
     slide = prs.slides.add_slide(prs.slide_layouts[5])
     slide.shapes.title.text = "{{r agency }} status"
+    box = slide.shapes.add_textbox(0, 0, 914400, 914400)
+    box.text_frame.text = "{{p note }}"
     path = tmp_path / "deck.pptx"
     prs.save(path)
-    first = compiled(Template(str(path)), "pptx").render(CONTEXT)
-    assert not list(folder.rglob("*.bin"))
-    assert compiled(Template(str(path)), "pptx").render(CONTEXT) == first
+    context = {"agency": RichText((Run("GSA", bold=True), Run(" site", url="https://gsa.gov"))),
+               "note": RichText((Run("first"),))}
+    first = compiled(Template(str(path)), "pptx").render(context)
+    assert len(list(folder.rglob("*.bin"))) == 1
+
+    def refuse(self, template, name):
+        raise AssertionError("compiled again")
+    monkeypatch.setattr(PptxEngine, "compile", refuse)
+    assert compiled(Template(str(path)), "pptx").render(context) == first
