@@ -30,7 +30,9 @@ KIND = "plans"
 def _digest(fmt: str, template: Template, name: str) -> str:
     import hashlib
     key = json.dumps([fmt, name, diskcache.code_fingerprint(),
-                      diskcache.template_fingerprint(template)])
+                      diskcache.template_fingerprint(template),
+                      # what the annotator set on the template beside its bytes
+                      sorted(getattr(template, "wrap_long_text", ()))])
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
