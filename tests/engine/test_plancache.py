@@ -29,10 +29,19 @@ def _template(tmp_path, *lines: str) -> str:
     return str(path)
 
 
-def _no_compiling(monkeypatch):
+def _no_compiling(monkeypatch, engine: type = DocxEngine) -> None:
     def refuse(self, template, name):
         raise AssertionError("compiled again")
-    monkeypatch.setattr(DocxEngine, "compile", refuse)
+    monkeypatch.setattr(engine, "compile", refuse)
+
+
+def _kept_and_loaded(folder, monkeypatch, engine: type, path, fmt: str, context: dict) -> None:
+    """Compiled once (its plan kept), then loaded in a 'later process' that may not compile:
+    the same bytes."""
+    first = compiled(Template(str(path)), fmt).render(context)
+    assert len(list(folder.rglob("*.bin"))) == 1
+    _no_compiling(monkeypatch, engine)
+    assert compiled(Template(str(path)), fmt).render(context) == first
 
 
 def test_a_later_process_loads_the_plan_and_fills_the_same_bytes(folder, tmp_path, monkeypatch):
@@ -90,13 +99,7 @@ def test_a_workbook_plan_is_loaded_and_fills_the_same_bytes(folder, tmp_path, mo
     ws.oddFooter.center.text = "{{ agency }}"
     path = tmp_path / "book.xlsx"
     wb.save(path)
-    first = compiled(Template(str(path)), "xlsx").render(CONTEXT)
-    assert len(list(folder.rglob("*.bin"))) == 1
-
-    def refuse(self, template, name):
-        raise AssertionError("compiled again")
-    monkeypatch.setattr(XlsxEngine, "compile", refuse)
-    assert compiled(Template(str(path)), "xlsx").render(CONTEXT) == first
+    _kept_and_loaded(folder, monkeypatch, XlsxEngine, path, "xlsx", CONTEXT)
 
 
 def test_a_deck_plan_is_loaded_and_fills_the_same_bytes(folder, tmp_path, monkeypatch):
@@ -114,10 +117,4 @@ def test_a_deck_plan_is_loaded_and_fills_the_same_bytes(folder, tmp_path, monkey
     prs.save(path)
     context = {"agency": RichText((Run("GSA", bold=True), Run(" site", url="https://gsa.gov"))),
                "note": RichText((Run("first"),))}
-    first = compiled(Template(str(path)), "pptx").render(context)
-    assert len(list(folder.rglob("*.bin"))) == 1
-
-    def refuse(self, template, name):
-        raise AssertionError("compiled again")
-    monkeypatch.setattr(PptxEngine, "compile", refuse)
-    assert compiled(Template(str(path)), "pptx").render(context) == first
+    _kept_and_loaded(folder, monkeypatch, PptxEngine, path, "pptx", context)
