@@ -31,12 +31,11 @@ from ..ooxml.placeholders import paragraph_text
 from ..ooxml.xml import clean_text, qn
 from ..playbook.model import Playbook
 from ..renderers.common import per_template
-from ..renderers.official.placeholders import DATE_FIELDS, FIELDS, ORDERED, Filler
 from ..renderers.official.tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEED_RULES, Feed,
                                          TemplateRow, best_feed, kept_rows_start,
                                          prototype_index, row_kind)
 from ..ooxml.wordtoc import Numbering, number_headings
-from .fields import blank_tag, field_tag, placeholder_tag
+from .fields import BlankTagger, field_tag
 
 W_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -50,27 +49,13 @@ W_TCPR, W_TRPR, W_PPR, W_RPR = (qn(f"w:{x}") for x in ("tcPr", "trPr", "pPr", "r
 W_SPAN, W_BEFORE, W_VAL = qn("w:gridSpan"), qn("w:gridBefore"), qn("w:val")
 
 
-class Tagger(Filler):
+class Tagger(BlankTagger):
     """The filler's reading of blanks, writing a field for each instead of its value."""
 
     def __init__(self, placeholders: tuple[str, ...] = ()):
-        self.values = {f: field_tag(f) for f in FIELDS if f not in ORDERED}
-        self.ordered = {k: [] for k in ORDERED}
-        self.literal = {k: placeholder_tag(k) for k in placeholders if k and k not in FIELDS}
         self.notes: list[str] = []
         self.where = ""
-        self._prepare()
-
-    def value(self, field: str, token: str) -> str | None:
-        if field == "signature_date" or (field in DATE_FIELDS and self._signing()):
-            return None
-        if field in ORDERED:
-            n = self.turn[field]
-            self.turn[field] = n + 1
-            if self.current is not None:
-                self.approvers.setdefault(self.current, set()).add(field)
-            return blank_tag(field, token, n)
-        return blank_tag(field, token) if field in self.values else None
+        super().__init__(placeholders)
 
     def repl(self, m: re.Match) -> str | None:
         """The field for one blank (None leaves it), noted for ``m3docs tag``."""

@@ -7,7 +7,7 @@ asked for something.
 """
 from __future__ import annotations
 
-from ..renderers.official.placeholders import ORDERED
+from ..renderers.official.placeholders import DATE_FIELDS, FIELDS, ORDERED, Filler
 
 #: Blanks the engagement may leave empty: the template's text stays then.
 OPTIONAL_FIELDS = ("provider",)
@@ -37,3 +37,26 @@ def blank_tag(field: str, token: str, turn: int = 0) -> str:
 def placeholder_tag(key: str) -> str:
     """The tag for one of the engagement's own ``placeholders:`` keys."""
     return field_tag(f"placeholders[{jinja_string(key)}]")
+
+
+class BlankTagger(Filler):
+    """The blank filler's rules (``official.placeholders.Filler``), writing each blank's tag
+    instead of its value; shared by the Word and PowerPoint annotators."""
+
+    def __init__(self, placeholders: tuple[str, ...] = ()):  # noqa: D107 (no engagement here)
+        self.values = {f: field_tag(f) for f in FIELDS if f not in ORDERED}
+        self.ordered = {k: [] for k in ORDERED}
+        self.literal = {k: placeholder_tag(k) for k in placeholders if k and k not in FIELDS}
+        self._prepare()
+
+    def value(self, field: str, token: str) -> str | None:
+        """The tag for a blank (None: a signing date, left for the signer)."""
+        if field == "signature_date" or (field in DATE_FIELDS and self._signing()):
+            return None
+        if field in ORDERED:
+            n = self.turn[field]
+            self.turn[field] = n + 1
+            if self.current is not None:
+                self.approvers.setdefault(self.current, set()).add(field)
+            return blank_tag(field, token, n)
+        return blank_tag(field, token) if field in self.values else None

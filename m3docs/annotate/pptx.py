@@ -34,8 +34,7 @@ from ..ooxml.package import Package, Template
 from ..ooxml.placeholders import paragraph_text
 from ..ooxml.xml import qn
 from ..playbook.model import Playbook
-from ..renderers.official.placeholders import DATE_FIELDS, FIELDS, ORDERED, Filler
-from .fields import blank_tag, field_tag, placeholder_tag
+from . import fields
 from ..renderers.official.tables import FEED_RULES, FeedRule, TemplateRow, kept_rows_start, \
     match_columns, prototype_index, row_kind, table_rule_fits, window_days
 from ..status import STATUS_CODES, WINDOW_DAYS
@@ -47,28 +46,17 @@ PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
 FILLS = frozenset(qn(f) for f in ("a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill",
                                   "a:grpFill", "a:noFill"))
 # -- blanks -> fields ------------------------------------------------------------------------
-class BlankTagger(Filler):
-    """The blank filler's rules, writing tags instead of values."""
+class BlankTagger(fields.BlankTagger):
+    """The blank filler's rules, writing tags instead of values; the tags are noted."""
 
     def __init__(self, placeholders: tuple[str, ...] = ()):  # noqa: D107 (no engagement here)
-        self.values = {f: field_tag(f) for f in FIELDS if f not in ORDERED}
-        self.ordered = {k: [] for k in ORDERED}
-        self.literal = {k: placeholder_tag(k) for k in placeholders if k not in FIELDS}
         self.tags: list[tuple[str, str]] = []   # (blank as written, the tag put there)
-        self._prepare()
+        super().__init__(placeholders)
 
     def value(self, field: str, token: str) -> str | None:
-        if field == "signature_date" or (field in DATE_FIELDS and self._signing()):
-            return None
-        if field in ORDERED:
-            n = self.turn[field]
-            self.turn[field] = n + 1
-            if self.current is not None:
-                self.approvers.setdefault(self.current, set()).add(field)
-            tag = blank_tag(field, token, n)
-        else:
-            tag = blank_tag(field, token)
-        self.tags.append((token, tag))
+        tag = super().value(field, token)
+        if tag is not None:
+            self.tags.append((token, tag))
         return tag
 
     def repl(self, m: re.Match) -> str | None:
