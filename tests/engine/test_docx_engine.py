@@ -35,6 +35,12 @@ CUSTOM_REL = ("http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 
 
 # -- making templates ------------------------------------------------------------------------
+def cell_texts(table: Any, texts: dict[tuple[int, int], str]) -> None:
+    """Write each (row, column) cell's text."""
+    for (r, c), text in texts.items():
+        table.cell(r, c).text = text
+
+
 def build(tmp_path: Path, make: Callable[[Any], None], name: str = "t.docx") -> Path:
     document = docx.Document()
     make(document)
@@ -252,21 +258,25 @@ def test_table_rows_cells_runs_and_comments_render_as_docxtpl(tmp_path):
         t = d.add_table(rows=5, cols=3)
         for i, h in enumerate(["Activity", "Owner", "Status"]):
             t.cell(0, i).text = h
-        t.cell(1, 0).text = "{%tr for a in activities %}"
-        t.cell(2, 0).text = "{{ a.number }}"
-        t.cell(2, 1).text = "{{ a.owner }}"
-        t.cell(2, 2).text = "{{ a.status }}"
-        t.cell(3, 0).text = "{%tr endfor %}"
-        t.cell(4, 0).text = "{#tr this row goes #}"
+        cell_texts(t, {
+            (1, 0): "{%tr for a in activities %}",
+            (2, 0): "{{ a.number }}",
+            (2, 1): "{{ a.owner }}",
+            (2, 2): "{{ a.status }}",
+            (3, 0): "{%tr endfor %}",
+            (4, 0): "{#tr this row goes #}",
+        })
         c = d.add_table(rows=2, cols=4)
-        c.cell(0, 0).text = "Name"
-        c.cell(0, 1).text = "{%tc for q in quarters %}"
-        c.cell(0, 2).text = "{{ q }}"
-        c.cell(0, 3).text = "{%tc endfor %}"
-        c.cell(1, 0).text = "Total"
-        c.cell(1, 1).text = "{#tc a column note #}"
-        c.cell(1, 2).text = "x"
-        c.cell(1, 3).text = "y"
+        cell_texts(c, {
+            (0, 0): "Name",
+            (0, 1): "{%tc for q in quarters %}",
+            (0, 2): "{{ q }}",
+            (0, 3): "{%tc endfor %}",
+            (1, 0): "Total",
+            (1, 1): "{#tc a column note #}",
+            (1, 2): "x",
+            (1, 3): "y",
+        })
         p = d.add_paragraph("Status: ")
         p.add_run("{%r if late %}")
         p.add_run("LATE").bold = True
@@ -290,14 +300,16 @@ def test_table_rows_cells_runs_and_comments_render_as_docxtpl(tmp_path):
 def test_merges_and_backgrounds_render_as_docxtpl_and_are_real_structure(tmp_path):
     def make(d):
         t = d.add_table(rows=4, cols=3)
-        t.cell(0, 0).text = "{%tr for r in rows %}"
-        t.cell(1, 0).text = "{% vm %}{{ r.group }}"
-        t.cell(1, 1).text = "{% cellbg r.color %}{{ r.name }}"
-        t.cell(1, 2).text = "{% colspan r.span %}{{ r.note }}"
-        t.cell(2, 0).text = "{%tr endfor %}"
-        t.cell(3, 0).text = "{%tc for c in cols %}"
-        t.cell(3, 1).text = "{% hm %}{{ c }}"
-        t.cell(3, 2).text = "{%tc endfor %}"
+        cell_texts(t, {
+            (0, 0): "{%tr for r in rows %}",
+            (1, 0): "{% vm %}{{ r.group }}",
+            (1, 1): "{% cellbg r.color %}{{ r.name }}",
+            (1, 2): "{% colspan r.span %}{{ r.note }}",
+            (2, 0): "{%tr endfor %}",
+            (3, 0): "{%tc for c in cols %}",
+            (3, 1): "{% hm %}{{ c }}",
+            (3, 2): "{%tc endfor %}",
+        })
     path = build(tmp_path, make)
     context = {"rows": [{"group": "Phase 3", "name": "a", "color": "FF0000", "span": 1,
                          "note": "n1"},
