@@ -24,6 +24,13 @@ def _parts(data: bytes) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
+def _write_parts(path: Path, parts: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return path
+
+
 def shared_strings(path: Path) -> Path:
     """The workbook with its inline strings made shared strings (as Excel saves them; the
     openpyxl here writes inline ones), the same text sharing one entry."""
@@ -54,10 +61,7 @@ def shared_strings(path: Path) -> Path:
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
         b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
         b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, body in parts.items():
-            z.writestr(name, body)
-    return path
+    return _write_parts(path, parts)
 
 
 def blanks_book(path: Path) -> Path:
@@ -267,10 +271,7 @@ def drawing_book(path: Path) -> Path:
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
         b"</Types>", b'<Override PartName="/xl/drawings/drawing1.xml" ContentType="application/'
         b'vnd.openxmlformats-officedocument.drawing+xml"/></Types>')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, body in parts.items():
-            z.writestr(name, body)
-    return path
+    return _write_parts(path, parts)
 
 
 def test_a_text_box_blank_becomes_a_field_and_is_filled(playbook, engagement, tmp_path):
