@@ -117,16 +117,27 @@ def _add_runs(p: etree._Element, runs: list[etree._Element]) -> None:
         (end.addprevious if end is not None else p.append)(run)
 
 
-def set_cell_lines(tc: etree._Element, lines: list[str]) -> None:
-    """Replace a cell's text by ``lines``, one paragraph each, in its first paragraph's
-    formatting."""
+def _emptied(tc: etree._Element) -> tuple[etree._Element, etree._Element | None,
+                                          etree._Element] | None:
+    """A cell's text body with its paragraphs taken out: (body, run properties and a
+    paragraph to write new text with, both its first paragraph's); None without a body."""
     body = tc.find(qn("a:txBody"))
     if body is None:
-        return
+        return None
     rpr = _run_props(body)
     proto = _paragraph_proto(body, rpr)
     for p in body.findall(qn("a:p")):
         body.remove(p)
+    return body, rpr, proto
+
+
+def set_cell_lines(tc: etree._Element, lines: list[str]) -> None:
+    """Replace a cell's text by ``lines``, one paragraph each, in its first paragraph's
+    formatting."""
+    emptied = _emptied(tc)
+    if emptied is None:
+        return
+    body, rpr, proto = emptied
     for line in lines or [""]:
         p = copy.deepcopy(proto)
         if line:
@@ -197,13 +208,10 @@ def set_status_cell(tc: etree._Element, expr: str, looks: dict[str, StatusLook])
     for that code), no status colour without one. Codes whose text looks alike share a
     branch; the largest group is the ``else``."""
     _clear_fill(tc)
-    body = tc.find(qn("a:txBody"))
-    if body is None:
+    emptied = _emptied(tc)
+    if emptied is None:
         return
-    rpr = _run_props(body)
-    p = _paragraph_proto(body, rpr)
-    for old in body.findall(qn("a:p")):
-        body.remove(old)
+    body, rpr, p = emptied
     runs = []
     if looks:
         runs.append(_run('{%% cellbg %s.get(%s, "") %%}' % (FILLS_NAME, expr), rpr))
