@@ -171,6 +171,7 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
     phase = playbook.phase(kt.phase)
     st = engagement.task_status(kt.id)
     activities = [_activity(kt, act, engagement, st) for act in kt.activities]
+    stakeholders = [_stakeholder(sh, engagement) for sh in kt.stakeholders]
     entry: Context = {
         "id": kt.id, "number": kt.number, "name": kt.name, "title": f"{kt.id} {kt.name}",
         "objective": kt.objective, "phase": kt.phase, "phase_name": phase.name,
@@ -185,9 +186,9 @@ def _build_entry(kt: KeyTask, playbook: Playbook, engagement: Engagement) -> Con
         "best_practices": list(kt.best_practices),
         "activities": activities, "groups": _groups(kt, activities),
         "activities_note": kt.activities_text or RichText(),
-        "stakeholders": [_stakeholder(sh, engagement) for sh in kt.stakeholders],
-        "unnamed_roles": unnamed_line(sh for sh in kt.stakeholders
-                                      if not _stakeholder(sh, engagement)["named"]),
+        "stakeholders": stakeholders,
+        "unnamed_roles": unnamed_line(sh for sh, s in zip(kt.stakeholders, stakeholders)
+                                      if not s["named"]),
         "inputs": [_doc_ref(r) for r in kt.inputs], "outputs": [_doc_ref(r) for r in kt.outputs],
     }
     entry["named_roles"] = named_line(entry["stakeholders"])
@@ -375,18 +376,21 @@ def _window_row(number: str, text: str, owner: str, task: Context) -> Context:
 
 
 class KeyTasksById(Mapping):
-    """The document's key tasks and those of the pack's scope, by id (a schedule lists every
-    key task of the programme and fills those in scope). A scope entry is looked up only
-    when a template asks for it: most documents never do, and building the whole mapping
-    for every document made a pack's time grow with the square of its key tasks."""
+    """The pack's scope and the document's key tasks, by id, in that order (a schedule lists
+    every key task of the programme and fills those in scope). A scope entry is looked up
+    only when a template asks for it: most documents never do, and building the whole
+    mapping for every document made a pack's time grow with the square of its key tasks.
+
+    Two documents of a pack usually have the same ids here; ``same_as`` tells (a part that
+    reads only this and the programme's facts is then rendered once, see engine.memo)."""
 
     def __init__(self, tasks: list[Context], scope: tuple[str, ...], playbook: Playbook,
                  engagement: Engagement):
         self._own = {k["id"]: k for k in tasks}
         self._scope, self._playbook, self._engagement = scope, playbook, engagement
-        self._ids: dict[str, None] | None = None   # the scope's others, in order
+        self._ids: dict[str, None] | None = None   # every id, in order
 
-    def _in_scope(self) -> dict[str, None]:
+    def _all(self) -> dict[str, None]:
         if self._ids is None:
             known = self._playbook.key_task
             self._ids = {}
@@ -395,26 +399,33 @@ class KeyTasksById(Mapping):
                     known(i)
                 except KeyError:
                     continue
-                if i not in self._own:
-                    self._ids[i] = None
+                self._ids[i] = None
+            self._ids.update(dict.fromkeys(self._own))
         return self._ids
 
     def __getitem__(self, kt_id: str) -> Context:
         if kt_id in self._own:
             return self._own[kt_id]
-        if kt_id in self._in_scope():
+        if kt_id in self._all():
             return key_task_entry(self._playbook.key_task(kt_id), self._playbook,
                                   self._engagement)
         raise KeyError(kt_id)
 
     def __contains__(self, kt_id: object) -> bool:
-        return kt_id in self._own or kt_id in self._in_scope()
+        return kt_id in self._own or kt_id in self._all()
 
     def __iter__(self) -> Iterator[str]:
-        return iter([*self._own, *self._in_scope()])
+        return iter(list(self._all()))
 
     def __len__(self) -> int:
-        return len(self._own) + len(self._in_scope())
+        return len(self._all())
+
+    def same_as(self, other: object) -> bool:
+        """Whether ``other`` gives the same entries in the same order: the same ids of one
+        playbook and engagement (an entry is made once from those, see key_task_entry)."""
+        return isinstance(other, KeyTasksById) and other._playbook is self._playbook \
+            and other._engagement is self._engagement \
+            and list(other._all()) == list(self._all())
 
 
 def _numbered(items: list[Context]) -> list[Context]:

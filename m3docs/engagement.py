@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -99,11 +100,15 @@ class Engagement:
     def person(self, role: str, party: Party) -> str:
         """Who fills a stakeholder role for a party ('' when not named: documents then
         say UNNAMED)."""
-        wanted = role_key(role)
+        return self._people_by_role.get(role_key(role), {}).get(party, "")
+
+    @functools.cached_property
+    def _people_by_role(self) -> dict[str, dict[Party, str]]:
+        """``people`` by ``role_key`` (the first of two keys that compare alike wins)."""
+        out: dict[str, dict[Party, str]] = {}
         for key, by_party in self.people.items():
-            if role_key(key) == wanted:
-                return by_party.get(party, "")
-        return ""
+            out.setdefault(role_key(key), by_party)
+        return out
 
     def task_status(self, key_task_id: str) -> TaskStatus:
         """A key task's status: the roll-up of its activities in the schedule (if any), with

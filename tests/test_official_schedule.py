@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,39 @@ def test_an_id_column_takes_the_ims_numbers(playbook, tmp_path):
     assert out.cell(2, 2).value == "Financial Management Modernization"
     assert [out.cell(r, 2).value for r in (5 + n, 6 + n)] == ["Weekly status meeting",
                                                               "Migration"]
+
+
+def test_a_second_schedule_of_the_pack_is_the_same_sheet_made_once(filled, sample,
+                                                                   monkeypatch):
+    """Another document of the pack (another key task, same scope) reads the same programme:
+    its schedule sheet is the first one's render taken again, and the same bytes as a fresh
+    render (memo and deflate memory emptied)."""
+    import zipfile
+    from m3docs.engine import core, memo
+    renders: list[int] = []
+
+    def counted(template, context):
+        renders.append(1)
+        return memo.render_reading(template, context)
+    monkeypatch.setattr(core, "render_reading", counted)
+    path, data, eng, scope = filled
+    owners = tuple(kt for kt in sample.key_tasks if kt.id == "2.1")
+    doc = Document(Deliverable("ims", "Master Schedule", ("Master Schedule",), path.name,
+                               "generic", "xlsx"), 2, "Version 2", owners, (),
+                   scope=tuple(sorted(scope, key=lambda i: sample.key_task(i).sort_key)))
+    template = Template(path)
+    first = fill_official(replace(doc, outputs_of=tuple(
+        kt for kt in sample.key_tasks if kt.id in ("1.2", "2.3"))), template, eng, sample).data
+    done = len(renders)
+    second = fill_official(doc, template, eng, sample).data
+    taken_again = len(renders) - done
+    renders.clear()
+    memo.MEMO.clear()
+    fresh = fill_official(doc, template, eng, sample).data
+    assert taken_again < len(renders)     # the schedule sheet was not rendered again
+
+    def sheet(blob: bytes) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(blob)) as z:
+            return z.read("xl/worksheets/sheet1.xml")
+    assert sheet(second) == sheet(first) == sheet(data) == sheet(fresh)
+    assert second == fresh

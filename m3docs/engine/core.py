@@ -10,6 +10,7 @@ compiles once, and renders with a record of the undefined names a template used.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import Diagnostic
 from . import codecache
+from .memo import MEMO, Memo, Render, render_reading
 
 TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 STRUCTURAL = ("p", "tr", "tc", "r")  # the element a structural tag stands for
@@ -382,9 +384,16 @@ def render_recorded(compiled: Compiled, context: Mapping[str, Any], record: Rend
                     place: Place) -> str:
     """Render, recording undefined names into ``record``; a runtime error (a sandbox refusal,
     an undefined attribute of a value) becomes a located ``TemplateProblems``."""
-    token = _undefined.set(record.undefined)
-    try:
+    with _rendering(place, record.undefined):
         return compiled.render(context)
+
+
+@contextlib.contextmanager
+def _rendering(place: Place, undefined: list[str]) -> Iterator[None]:
+    """Undefined names go to ``undefined``; a runtime error becomes a located problem."""
+    token = _undefined.set(undefined)
+    try:
+        yield
     except SecurityError as exc:
         raise TemplateProblems([place.diagnostic("error", f"refused: {exc}")])
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
@@ -393,7 +402,25 @@ def render_recorded(compiled: Compiled, context: Mapping[str, Any], record: Rend
         _undefined.reset(token)
 
 
+def render_memoized(compiled: Compiled, context: Mapping[str, Any], record: RenderRecord,
+                    place: Place, memo: Memo = MEMO) -> Render:
+    """``render_recorded``, but the part's last render is taken again when every value it
+    read is the same in ``context`` (see ``memo``); the undefined names it recorded are
+    recorded again."""
+    found = memo.find(compiled, context)
+    if found is not None:
+        record.undefined.extend(found.undefined)
+        return found
+    undefined: list[str] = []
+    with _rendering(place, undefined):
+        text, reads = render_reading(compiled.template, context)
+    record.undefined.extend(undefined)
+    made = Render(tuple(reads.items()), text, tuple(undefined))
+    memo.keep(compiled, made)
+    return made
+
+
 __all__ = ["Compiled", "ESCAPES", "Place", "RecordingUndefined", "RenderRecord", "Sandbox",
            "STRUCTURAL", "TAG", "Tag", "TemplateProblems", "UndefinedError", "check_blocks",
            "check_tag", "check_tags", "compile_source", "find_tags", "literal", "LineLocator",
-           "make_environment", "parse_tag", "render_recorded", "unescape"]
+           "make_environment", "parse_tag", "render_memoized", "render_recorded", "unescape"]

@@ -1159,8 +1159,7 @@ class _Render:
             self.pkg.put(plan.part, ws)
             return
         place = Place(self.wb.name, plan.part, plan.name)
-        numbering = Numbering(plan)
-        text = numbering.apply(self.render_rows(plan, place))
+        text, numbering = self.numbered_rows(plan, place)
         if numbering.order and max(new for _, new in numbering.order) > MAX_ROWS:
             raise TemplateProblems([place.diagnostic(
                 "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
@@ -1251,12 +1250,25 @@ class _Render:
             pieces[i] = (_XMLNS.sub("", head) + ">" + rest)[len('<row r="'):]
         return links
 
-    def render_rows(self, plan: SheetPlan, place: Place) -> str:
-        """The sheet's rows as Jinja writes them; an error is placed at its cell."""
+    def numbered_rows(self, plan: SheetPlan, place: Place) -> tuple[str, "Numbering"]:
+        """The sheet's rows as Jinja writes them, numbered; an error is placed at its cell.
+        A render that read the same values as the sheet's last one is that one again (see
+        ``memo``: a programme-wide schedule is the same in every document), numbering and
+        notes included."""
+        start = len(self.notes)
         try:
-            return core.render_recorded(plan.compiled, self.context, self.record, place)
+            done = core.render_memoized(plan.compiled, self.context, self.record, place)
         except TemplateProblems as exc:
             raise TemplateProblems([_relocate(d, exc, plan.locate) for d in exc.diagnostics])
+        if "notes" in done.derived:   # taken again: so are the notes its filters made
+            self.notes.extend(done.derived["notes"])
+        else:
+            done.derived["notes"] = self.notes[start:]
+        if "numbering" not in done.derived:
+            numbering = Numbering(plan)
+            done.derived["numbered"] = numbering.apply(done.text)
+            done.derived["numbering"] = numbering
+        return done.derived["numbered"], done.derived["numbering"]
 
     def follow(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
                rows: LoopRows, order: list[tuple[int, int]]) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import posixpath
 import struct
+import threading
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -312,9 +314,46 @@ def _cd_fields(data: bytes, pos: int) -> tuple[int, ...]:
     return flags, method, crc, csize, usize, nlen, xlen, clen, loff
 
 
-def _deflate(data: bytes) -> _Raw:
+class _Deflated:
+    """Big parts compressed lately, by (size, CRC): a pack writes the same big part into
+    many documents (a programme's schedule sheet), and deflating it is most of the cost of
+    writing it. The bytes are compared whole before a hit is used; within ``budget`` bytes,
+    the least recently used dropped first."""
+
+    SMALLEST = 32 * 1024
+
+    def __init__(self, budget: int = 32 * 1024 * 1024):
+        self.budget, self.size = budget, 0
+        self.parts: OrderedDict[tuple[int, int], tuple[bytes, _Raw]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, data: bytes) -> _Raw:
+        crc = zlib.crc32(data) & 0xFFFFFFFF
+        if len(data) < self.SMALLEST:
+            return _compress(data, crc)
+        key = (len(data), crc)
+        with self.lock:
+            hit = self.parts.get(key)
+            if hit is not None and hit[0] == data:
+                self.parts.move_to_end(key)
+                return hit[1]
+        raw = _compress(data, crc)
+        with self.lock:
+            if key not in self.parts and len(data) <= self.budget:
+                self.parts[key] = (data, raw)
+                self.size += len(data)
+                while self.size > self.budget:
+                    _, (old, _) = self.parts.popitem(last=False)
+                    self.size -= len(old)
+        return raw
+
+
+def _compress(data: bytes, crc: int) -> _Raw:
     comp = zlib.compressobj(6, zlib.DEFLATED, -15)
-    return _Raw(8, zlib.crc32(data) & 0xFFFFFFFF, comp.compress(data) + comp.flush(), len(data))
+    return _Raw(8, crc, comp.compress(data) + comp.flush(), len(data))
+
+
+_deflate = _Deflated()
 
 
 def _inflate(raw: _Raw) -> bytes:
