@@ -11,8 +11,8 @@ instead of running the template again.
 Values are compared by ``same_value``: equal plain values (text, numbers, dates), or an
 object that says so through ``same_as(other)`` (the content's key-task index, whose entries
 are made once per process and never changed). Anything else counts as different, even the
-same list (a script may have changed it), so a miss only costs a render. The texts are kept within ``BUDGET`` characters, the least recently used
-dropped first.
+same list (a script may have changed it), so a miss only costs a render. The texts are kept
+within ``BUDGET`` characters, the least recently used dropped first.
 """
 from __future__ import annotations
 
@@ -25,10 +25,16 @@ from typing import Any, Mapping
 
 from jinja2.runtime import Context
 
-BUDGET = 32_000_000   # characters kept, all parts together: a text counts twice (the
+BUDGET = 16_000_000   # characters kept, all parts together: a text counts twice (the
                       # engine keeps its numbered copy)
 _PLAIN = (str, int, float, bool, type(None), dt.date, dt.datetime, dt.time, Decimal)
 _ABSENT = object()    # the name was not in the context (a global, or undefined)
+
+
+def comparable(value: Any) -> bool:
+    """Whether ``same_value`` can ever find another value the same as this one."""
+    return value is _ABSENT or isinstance(value, _PLAIN) \
+        or callable(getattr(type(value), "same_as", None))
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -66,6 +72,7 @@ class Render:
     text: str
     undefined: tuple[str, ...]
     derived: dict[str, Any] = field(default_factory=dict)
+    kept: bool = False    # another render may take it again
 
     def matches(self, context: Mapping[str, Any]) -> bool:
         return all(same_value(context.get(name, _ABSENT), value) for name, value in self.reads)
@@ -89,14 +96,16 @@ class Memo:
         return hit[1] if hit[1].matches(context) else None
 
     def keep(self, compiled: Any, render: Render) -> None:
+        """Keep ``render`` as the part's last one, if another render could ever match it."""
         size = 2 * len(render.text)   # with what the engine derives from it
-        if size > self.budget:
+        if size > self.budget or not all(comparable(v) for _, v in render.reads):
             return
         with self._lock:
             old = self._renders.pop(id(compiled), None)
             if old is not None:
                 self._size -= 2 * len(old[1].text)
             self._renders[id(compiled)] = (compiled, render)
+            render.kept = True
             self._size += size
             while self._size > self.budget:
                 _, (_, dropped) = self._renders.popitem(last=False)
@@ -124,5 +133,5 @@ def render_reading(template: Any, context: Mapping[str, Any]) -> tuple[str, dict
     return text, ctx.reads
 
 
-__all__ = ["BUDGET", "MEMO", "Memo", "ReadingContext", "Render", "render_reading",
+__all__ = ["BUDGET", "MEMO", "Memo", "comparable", "ReadingContext", "Render", "render_reading",
            "same_value"]

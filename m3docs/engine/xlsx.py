@@ -1159,7 +1159,7 @@ class _Render:
             self.pkg.put(plan.part, ws)
             return
         place = Place(self.wb.name, plan.part, plan.name)
-        text, numbering = self.numbered_rows(plan, place)
+        text, numbering, again = self.numbered_rows(plan, place)
         if numbering.order and max(new for _, new in numbering.order) > MAX_ROWS:
             raise TemplateProblems([place.diagnostic(
                 "error", f"the loops make more rows than a worksheet holds ({MAX_ROWS:,})")])
@@ -1191,7 +1191,7 @@ class _Render:
             self.marks(plan, ws, data, text)
             self.pkg.put(plan.part, ws)
         if not plan.refers_out:   # finished: kept compressed, not as a tree (big workbooks)
-            self.pkg.seal(plan.part)
+            self.pkg.seal(plan.part, again)
 
     @staticmethod
     def streamable(plan: SheetPlan, ws: etree._Element, text: str,
@@ -1250,11 +1250,11 @@ class _Render:
             pieces[i] = (_XMLNS.sub("", head) + ">" + rest)[len('<row r="'):]
         return links
 
-    def numbered_rows(self, plan: SheetPlan, place: Place) -> tuple[str, "Numbering"]:
-        """The sheet's rows as Jinja writes them, numbered; an error is placed at its cell.
-        A render that read the same values as the sheet's last one is that one again (see
-        ``memo``: a programme-wide schedule is the same in every document), numbering and
-        notes included."""
+    def numbered_rows(self, plan: SheetPlan, place: Place) -> tuple[str, "Numbering", bool]:
+        """The sheet's rows as Jinja writes them, numbered, and whether a later document may
+        take them again; an error is placed at its cell. A render that read the same values
+        as the sheet's last one is that one again (see ``memo``: a programme-wide schedule
+        is the same in every document), numbering and notes included."""
         start = len(self.notes)
         try:
             done = core.render_memoized(plan.compiled, self.context, self.record, place)
@@ -1268,7 +1268,7 @@ class _Render:
             numbering = Numbering(plan)
             done.derived["numbered"] = numbering.apply(done.text)
             done.derived["numbering"] = numbering
-        return done.derived["numbered"], done.derived["numbering"]
+        return done.derived["numbered"], done.derived["numbering"], done.kept
 
     def follow(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
                rows: LoopRows, order: list[tuple[int, int]]) -> None:

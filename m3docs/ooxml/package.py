@@ -236,11 +236,13 @@ class Package:
     def changed(self) -> set[str]:
         return set(self._xml) | set(self._bytes) | set(self._sealed)
 
-    def seal(self, name: str) -> None:
+    def seal(self, name: str, again: bool = False) -> None:
         """Mark a changed part finished: it is serialized and compressed now, and only those
-        bytes are kept (a deck of hundreds of slides need not hold hundreds of trees)."""
+        bytes are kept (a deck of hundreds of slides need not hold hundreds of trees).
+        ``again``: the same bytes are likely to be written into other documents (their
+        compressed form is kept a while)."""
         if name in self._xml or name in self._bytes:
-            self._sealed[name] = _deflate(self.read(name))
+            self._sealed[name] = _deflate(self.read(name), again)
             self._xml.pop(name, None)
             self._bytes.pop(name, None)
 
@@ -315,19 +317,20 @@ def _cd_fields(data: bytes, pos: int) -> tuple[int, ...]:
 
 
 class _Deflated:
-    """Big parts compressed lately, by (size, CRC): a pack writes the same big part into
-    many documents (a programme's schedule sheet), and deflating it is most of the cost of
+    """Big parts compressed lately, by (size, CRC), when the caller says they will be
+    written again: a pack writes the same big part into many documents (a programme's
+    schedule sheet, rendered once, see engine.memo), and deflating it is most of the cost of
     writing it. The bytes are compared whole before a hit is used; within ``budget`` bytes,
     the least recently used dropped first."""
 
     SMALLEST = 32 * 1024
 
-    def __init__(self, budget: int = 32 * 1024 * 1024):
+    def __init__(self, budget: int = 16 * 1024 * 1024):
         self.budget, self.size = budget, 0
         self.parts: OrderedDict[tuple[int, int], tuple[bytes, _Raw]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def __call__(self, data: bytes) -> _Raw:
+    def __call__(self, data: bytes, again: bool = False) -> _Raw:
         crc = zlib.crc32(data) & 0xFFFFFFFF
         if len(data) < self.SMALLEST:
             return _compress(data, crc)
@@ -338,10 +341,11 @@ class _Deflated:
                 self.parts.move_to_end(key)
                 return hit[1]
         raw = _compress(data, crc)
-        with self.lock:
-            if key not in self.parts and len(data) <= self.budget:
-                self.parts[key] = (data, raw)
-                self.size += len(data)
+        if again and len(data) <= self.budget:
+            with self.lock:
+                if key not in self.parts:
+                    self.parts[key] = (data, raw)
+                    self.size += len(data)
                 while self.size > self.budget:
                     _, (old, _) = self.parts.popitem(last=False)
                     self.size -= len(old)

@@ -90,6 +90,7 @@ def test_a_list_changed_between_renders_is_rendered_again(tmp_path):
     path = sheet_book(tmp_path / "s.xlsx")
     rows = ["one", "two"]
     first, _ = render(path, {"program": "P", "index": {"rows": rows}, "maybe": "m"})
+    assert not memo.MEMO._renders            # never the same again: not kept
     rows.append("three")
     second, _ = render(path, {"program": "P", "index": {"rows": rows}, "maybe": "m"})
     assert column_a(first)[:3] == ["Schedule of P", "one", "two"]
@@ -133,10 +134,12 @@ def test_key_task_indexes_of_one_pack_are_the_same(corpus):
     assert not a.same_as(KeyTasksById([], ids, book, Engagement(agency="A", program="P")))
 
 
-def test_identical_big_parts_are_deflated_once_and_checked_whole():
+def test_big_parts_said_to_come_again_are_deflated_once_and_checked_whole():
     deflate = package._Deflated(budget=1 << 20)
     data = b"<row/>" * 20_000
-    first = deflate(data)
+    deflate(data)                                   # not said to come again: not kept
+    assert not deflate.parts
+    first = deflate(bytes(data), again=True)
     assert deflate(bytes(data)) is first
     assert zlib.decompress(first.compressed, -15) == data
     # another part that happens to share size and CRC is never given the first one's bytes
@@ -149,5 +152,5 @@ def test_identical_big_parts_are_deflated_once_and_checked_whole():
 def test_the_deflate_memory_stays_within_its_budget():
     deflate = package._Deflated(budget=200_000)
     for i in range(10):
-        deflate(bytes([i]) * 60_000)
+        deflate(bytes([i]) * 60_000, again=True)
     assert deflate.size <= 200_000 and len(deflate.parts) == 3
