@@ -1,7 +1,37 @@
-"""Row insertion in a worksheet: references follow the rows as in a spreadsheet application."""
+"""Rows inserted in a worksheet: references follow the rows as in a spreadsheet application
+(``ooxml.cells`` and ``ooxml.rowmove``, through a ``RowMap`` of one insertion)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 import pytest
 
-from m3docs.renderers.official.rowshift import Shift, shift_formula, shift_sqref
+from m3docs.ooxml import rowmove
+from m3docs.ooxml.cells import move_formula, move_sqref
+
+
+@dataclass(frozen=True)
+class Shift:
+    """``count`` rows inserted before row ``at`` of sheet ``sheet``, at the end of a table
+    whose data starts at row ``region_top`` (0: none): a ``cells.RowMap``."""
+
+    sheet: str
+    at: int
+    count: int
+    region_top: int = 0
+
+    def position(self, r: int) -> int:
+        return r + self.count if r >= self.at else r
+
+    def span(self, top: int, bottom: int) -> tuple[int, int]:
+        grows = bottom >= self.at or (
+            self.region_top and self.region_top <= top and bottom == self.at - 1)
+        return self.position(top), (bottom + self.count if grows else bottom)
+
+
+def shift_formula(text: str, shift: Shift, own: bool) -> str:
+    return move_formula(text, shift, own)
+
 
 SHIFT = Shift("Log", at=8, count=3)
 
@@ -35,7 +65,7 @@ def test_quoted_sheet_with_apostrophe():
 
 
 def test_sqref():
-    assert shift_sqref("A1:A3 B8 C5:C9", SHIFT) == "A1:A3 B11 C5:C12"
+    assert move_sqref("A1:A3 B8 C5:C9", SHIFT) == "A1:A3 B11 C5:C12"
 
 
 def test_a_range_over_the_table_grows_with_it():
@@ -47,13 +77,11 @@ def test_a_range_over_the_table_grows_with_it():
     assert shift_formula("SUM(C3:C6)", shift, True) == "SUM(C3:C6)"
     assert shift_formula("SUM(C1:C7)", shift, True) == "SUM(C1:C7)"
     assert shift_formula("C7", shift, True) == "C7"
-    assert shift_sqref("D3:D7", shift) == "D3:D10"
+    assert move_sqref("D3:D7", shift) == "D3:D10"
 
 
 def test_legacy_note_shapes_move():
     """A note's VML shape: its row and its box's rows move (any prefix, spacing kept apart)."""
-    from m3docs.renderers.official.rowshift import _shift_notes
-
     class Parts:
         data = (b'<xml><v:shape><x:ClientData ObjectType="Note"><x:Anchor>1, 15, 7, 10, 3, 15, 11,'
                 b' 4</x:Anchor><x:Row>8</x:Row></x:ClientData></v:shape>'
@@ -66,17 +94,7 @@ def test_legacy_note_shapes_move():
             self.data = data
 
     parts = Parts()
-    _shift_notes(parts, "xl/drawings/vmlDrawing1.vml", SHIFT)   # 3 rows before row 8
+    rowmove.move_notes(parts, "xl/drawings/vmlDrawing1.vml", SHIFT)   # 3 rows before row 8
     assert b"<x:Row>11</x:Row>" in parts.data                   # row 9 -> 12, zero-based
     assert b"<x:Anchor>1, 15, 10, 10, 3, 15, 14, 4</x:Anchor>" in parts.data
     assert b"<ns2:Row>2</ns2:Row>" in parts.data                # above: unchanged
-
-
-def test_several_insertions_in_one_pass():
-    """Rows inserted under two key tasks at once: rows move by what is inserted above them,
-    each phase's roll-up grows over its own inserted rows, a range over both grows by all."""
-    from m3docs.renderers.official.rowshift import Shifts
-    both = Shifts.of([Shift("S", 10, 3, region_top=8), Shift("S", 5, 2, region_top=4)])
-    assert [both.row(r) for r in (1, 4, 5, 9, 10, 30)] == [1, 4, 7, 11, 15, 35]
-    assert shift_formula("SUM(D4:D4)+SUM(D8:D9)+SUM(D2:D20)+D12", both, own=True) == \
-        "SUM(D4:D6)+SUM(D10:D14)+SUM(D2:D25)+D17"
