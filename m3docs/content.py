@@ -264,6 +264,9 @@ def _stakeholder(sh: Stakeholder, engagement: Engagement) -> Context:
             "people": PARTY_SEPARATOR.join(named) or UNNAMED, "named": bool(named), **by_party}
 
 
+UNNAMED_LABEL = "To be named"   # how a document introduces the roles nobody is named for
+
+
 def unnamed_line(stakeholders: Iterable[Stakeholder]) -> str:
     """``Business Owner (Customer); Functional Lead (Customer, Provider)``: the roles nobody
     is named for yet, gathered in one line rather than a row each."""

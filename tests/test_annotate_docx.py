@@ -18,7 +18,7 @@ from m3docs.annotate import annotator_for
 from m3docs.cli import main
 from m3docs.ooxml.package import Template
 from m3docs.ooxml.xml import qn
-from m3docs.renderers.official.tables import ACTIVITIES_PLACED
+from m3docs.annotate.tables import ACTIVITIES_PLACED
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CONOPS_FILE = "M3-Playbook-Target-State-CONOPS-Template.docx"

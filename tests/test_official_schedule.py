@@ -248,7 +248,7 @@ def test_a_pack_fills_the_schedule_with_its_scope(sample, corpus, tmp_path):
 def test_context_sheet_does_not_repeat_placed_activities(filled):
     import openpyxl
 
-    from m3docs.renderers.official.tables import ACTIVITIES_PLACED
+    from m3docs.annotate.tables import ACTIVITIES_PLACED
     wb = openpyxl.load_workbook(io.BytesIO(filled[1]))
     texts = [c for row in wb[wb.sheetnames[-1]].iter_rows(values_only=True) for c in row if c]
     assert wb.sheetnames[-1] == "Key Task Context" and ACTIVITIES_PLACED in texts
@@ -285,6 +285,34 @@ def test_an_id_column_takes_the_ims_numbers(playbook, tmp_path):
     assert out.cell(2, 2).value == "Financial Management Modernization"
     assert [out.cell(r, 2).value for r in (5 + n, 6 + n)] == ["Weekly status meeting",
                                                               "Migration"]
+
+
+def test_leading_spaces_are_the_indentation_when_nothing_else_is(playbook, tmp_path):
+    """A schedule that indents by leading spaces only (no outline levels, no indent style):
+    the activities go in one step deeper, by spaces, with their IMS numbers; the project row's
+    blank takes the program's name."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Task Name", "Start", "Finish", "Resource Type"])
+    kt = playbook.key_task("3.14")
+    for text in ("<<Name of the Migration Project>>", "Phase 3", f"   3.14 {kt.name}",
+                 "Phase 4"):
+        ws.append([text])
+    path = tmp_path / "spaces.xlsx"
+    wb.save(path)
+    eng = Engagement("A", "Financial Management Modernization")
+    doc = Document(Deliverable("ims", "IMS", ("IMS",), path.name, "generic", "xlsx"), 3,
+                   "Version 1", (kt,), ())
+    out = openpyxl.load_workbook(io.BytesIO(fill_official(doc, Template(path), eng,
+                                                          playbook).data)).active
+    n = len(kt.activities)
+    assert out.cell(2, 1).value == "Financial Management Modernization"
+    texts = [out.cell(r, 1).value for r in range(5, 5 + n)]
+    assert texts == [f"      3.14.{a.number} {a.text.plain}" for a in kt.activities]
+    assert [out.cell(r, 4).value for r in range(5, 5 + n)] == \
+        [" / ".join(p.label for p in a.parties) for a in kt.activities]
+    assert out.cell(5 + n, 1).value == "Phase 4"
 
 
 def test_a_second_schedule_of_the_pack_is_the_same_sheet_made_once(filled, sample,

@@ -8,7 +8,7 @@ from pathlib import Path
 from m3docs.ooxml.package import Template
 from m3docs.plan import Deliverable, Document
 from m3docs.renderers import render_document
-from m3docs.renderers.official import classify
+from m3docs.annotate.blanks import classify
 
 DATE = "November 24, 2026"   # examples/engagement.yaml's as_of, written out
 

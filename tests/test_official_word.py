@@ -17,9 +17,7 @@ from m3docs.plan import Deliverable, Document
 from m3docs.playbook.model import Activity, DocRef, KeyTask, Party, Stakeholder
 from m3docs.playbook.richtext import RichText
 from m3docs.renderers import render_document
-from m3docs.renderers.official.tables import (ACTIVITIES_PLACED, DECK_LINES, MORE, Block,
-                                              TemplateRow, block_lines, context_blocks,
-                                              fit_blocks, kept_rows_start)
+from m3docs.annotate.tables import ACTIVITIES_PLACED, TemplateRow, kept_rows_start
 
 from fixtures_official import excel_log, word_plan
 
@@ -285,30 +283,6 @@ def test_excel_context_sheet_without_the_activity_table(playbook, engagement, tm
     assert ACTIVITIES_PLACED in cells and kt.activities_text.plain in cells
     assert "3.14.1" not in cells and kt.activities[0].text.plain not in cells
     assert f"\u2022 {kt.best_practices[0].plain}" in cells
-
-
-def test_slide_context_fits():
-    many = [Block("h1", "Context"), Block("h2", "1.1 Task")] + \
-        [Block("table", rows=[["#", "Activity", "Owner"]] +
-               [[f"1.1.{n}", "An activity " * 8, "Lead"] for n in range(1, 40)])] + \
-        [Block("bullet", "\u2022 practice " * 30, rank=2) for _ in range(5)]
-    out = fit_blocks(many, DECK_LINES)
-    assert sum(block_lines(b) for b in out) <= DECK_LINES
-    assert out[-1].text == MORE and not any(b.rank for b in out)
-    assert 1 < len(out[2].rows) < 40
-    small = many[:2] + [Block("p", "Objective: short", label="Objective")]
-    assert fit_blocks(small, DECK_LINES) == small
-
-
-def test_slide_context_drops_best_practices_first(engagement):
-    kt = grouped_task()
-    doc = Document(Deliverable("d", "D", ("D",), "deck.pptx", "generic", "pptx"), 5, "V", (kt,), ())
-    full = context_blocks(doc, engagement)
-    slide = context_blocks(doc, engagement, slide=True)
-    assert any(b.kind == "bullet" for b in full)
-    assert sum(block_lines(b) for b in slide) <= DECK_LINES
-    if sum(block_lines(b) for b in full) > DECK_LINES:
-        assert not any(b.kind == "bullet" for b in slide) and slide[-1].text == MORE
 
 
 def test_context_text_cleaned_with_a_warning_when_the_table_took_the_activities(

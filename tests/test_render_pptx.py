@@ -17,7 +17,7 @@ from m3docs.plan import Deliverable, Document
 from m3docs.content import STATUS_COLORS
 from m3docs.engine import compiled
 from m3docs.renderers import render_document
-from m3docs.renderers.common import named_first
+from oracles import named_first
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

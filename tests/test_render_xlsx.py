@@ -16,7 +16,8 @@ from m3docs.ooxml.package import Template
 from m3docs.ooxml.xml import qn
 from m3docs.plan import Deliverable, Document
 from m3docs.renderers import render_document
-from m3docs.renderers.common import named_first, unnamed_line
+from m3docs.content import unnamed_line
+from oracles import named_first
 from m3docs.playbook.model import Party
 
 REPO = Path(__file__).resolve().parent.parent

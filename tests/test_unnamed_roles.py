@@ -11,9 +11,9 @@ from m3docs.ooxml.package import Template
 from m3docs.playbook.model import Party, Stakeholder
 from m3docs.playbook.richtext import RichText
 from m3docs.plan import Deliverable, Document
-from m3docs.renderers.common import named_first, unnamed_line
+from m3docs.content import unnamed_line
+from oracles import named_first
 from m3docs.renderers import render_document
-from m3docs.renderers.official.tables import key_task_blocks
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -46,11 +46,18 @@ def test_own_word_document_gathers_unnamed_roles(playbook, engagement):
         1 for s in named for p in s.parties if not engagement.person(s.role.plain, p))
 
 
-def test_official_context_gathers_unnamed_roles(playbook, engagement):
+def test_official_context_gathers_unnamed_roles(playbook, engagement, tmp_path):
+    """An official Word plan's key-task section: the named roles on one line, the roles
+    nobody is named for gathered on another (not a row each)."""
+    from fixtures_official import word_plan
     kt = _many_roles(playbook.key_task("3.14"))
     _, unnamed = named_first(kt.stakeholders, engagement)
-    lines = [b.text for b in key_task_blocks(kt, engagement, False)
-             if b.text.startswith("Stakeholders")]
+    path = word_plan(tmp_path / "plan.docx")
+    doc = Document(Deliverable("p", "Plan", ("Plan",), path.name, "generic", "docx"), 3,
+                   "Version 1", (kt,), ())
+    data = render_document(doc, Template(path), engagement, playbook, official=True).data
+    d = docx.Document(io.BytesIO(data))
+    lines = [p.text for p in d.paragraphs if p.text.startswith("Stakeholders")]
     assert lines[-1] == f"Stakeholders to be named: {unnamed_line(unnamed)}"
     assert "Workstream Lead" not in lines[0] and "Jordan Avery" in lines[0]
     assert len(lines) == 2

@@ -1,7 +1,7 @@
 """The Word annotator: the tags an official Word template needs, inferred from its text.
 
 It reads a template as the old in-place filler did (the blank rules of
-``renderers/official/placeholders.py``, the table rules of ``tables.py``) but writes tags:
+``blanks.py``, the table rules of ``tables.py``) but writes tags:
 
 * A blank (``[Name of Customer Agency]``, ``<<INSERT NAME OF PROGRAM>>``, ``Day, Month, Year``,
   ``Version 1.0`` on a short line, the engagement's own placeholders) becomes a field over the
@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..ooxml.package import Template
+from ..ooxml.package import Template, per_template
+from ..ooxml.package import main_part as package_main_part
 from ..ooxml.placeholders import paragraph_text
 from ..ooxml.xml import clean_text, qn
 from ..playbook.model import Playbook
-from ..renderers.common import per_template
-from ..renderers.official.tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEED_RULES, Feed,
+from .tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEED_RULES, Feed,
                                          TemplateRow, best_feed, kept_rows_start,
                                          prototype_index, row_kind)
 from ..ooxml.wordtoc import Numbering, number_headings
@@ -564,8 +564,7 @@ def _overrides(template: Template) -> dict[str, str]:
 
 def main_part(template: Template) -> str:
     """The main document part (through the package's relationships)."""
-    from ..renderers.official import main_part as found
-    return found(template)[0]
+    return package_main_part(template)[0]
 
 
 def _style_ids(template: Template) -> frozenset[str]:

@@ -7,7 +7,7 @@ asked for something.
 """
 from __future__ import annotations
 
-from ..renderers.official.placeholders import DATE_FIELDS, FIELDS, ORDERED, Filler
+from .blanks import DATE_FIELDS, FIELDS, ORDERED, Filler
 
 #: Blanks the engagement may leave empty: the template's text stays then.
 OPTIONAL_FIELDS = ("provider",)
@@ -40,7 +40,7 @@ def placeholder_tag(key: str) -> str:
 
 
 class BlankTagger(Filler):
-    """The blank filler's rules (``official.placeholders.Filler``), writing each blank's tag
+    """The blank filler's rules (``blanks.Filler``), writing each blank's tag
     instead of its value; shared by the Word and PowerPoint annotators."""
 
     def __init__(self, placeholders: tuple[str, ...] = ()):  # noqa: D107 (no engagement here)

@@ -4,10 +4,10 @@ What it writes (the one engine then fills the deck; ``m3docs tag`` shows the gue
 
 * **Blanks** anywhere a deck holds text (slides, layouts, masters, and the slide titles
   ``docProps/app.xml`` lists) become fields over the context's names, by the family's blank
-  rules (``renderers/official/placeholders.py``): ``<<INSERT NAME OF PROGRAM>>`` becomes
+  rules (``blanks.py``): ``<<INSERT NAME OF PROGRAM>>`` becomes
   ``{{ program }}``, ``xx/xx/xx`` ``{{ date_mdyy }}``, ``<<Insert Name>>`` the next approver,
   an engagement placeholder's text ``{{ placeholders["..."] }}``. A signer's date stays.
-* **Tables found by their header** (``renderers/official/tables.py``: activities,
+* **Tables found by their header** (``tables.py``: activities,
   milestones, risks, highlights, stakeholders, history, requirements) get one row loop in
   place of their instruction and example rows: ``{%tr for a in ... %}``, a row cloned from
   the template's first styled blank or example row holding the fields, ``{%tr else %}`` with
@@ -30,17 +30,15 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..ooxml import drawingml as dml
-from ..ooxml.package import Package, Template
+from ..ooxml.package import Package, Template, main_part_name
 from ..ooxml.placeholders import paragraph_text
 from ..ooxml.xml import qn
 from ..playbook.model import Playbook
 from . import fields
-from ..renderers.official.tables import FEED_RULES, FeedRule, TemplateRow, kept_rows_start, \
+from .tables import FEED_RULES, FeedRule, TemplateRow, kept_rows_start, \
     match_columns, prototype_index, row_kind, table_rule_fits, window_days
 from ..status import STATUS_CODES, WINDOW_DAYS
 
-OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-                   "officeDocument")
 DESIGN_TYPES = (".presentationml.slideLayout+xml", ".presentationml.slideMaster+xml")
 PROPERTY_TYPES = ("extended-properties+xml", "core-properties+xml")
 FILLS = frozenset(qn(f) for f in ("a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill",
@@ -552,11 +550,7 @@ def _activity_table(shape_id: int, box: Box) -> etree._Element:
 
 # -- the deck -------------------------------------------------------------------------------------
 def main_part(template: Template) -> str:
-    import posixpath
-    for rel in template.xml("_rels/.rels"):
-        if rel.get("Type") == OFFICE_DOCUMENT:
-            return posixpath.normpath(rel.get("Target", "").lstrip("/"))
-    return "ppt/presentation.xml"
+    return main_part_name(template, "ppt/presentation.xml")
 
 
 def _parts_of_type(template: Template, suffixes: tuple[str, ...]) -> list[str]:

@@ -38,16 +38,13 @@ from ..ooxml.package import Package, Template, part_names, resolve_target
 from ..ooxml.placeholders import paragraph_text, replace_in_paragraph
 from ..ooxml.xml import NS, RT, parse_xml, qn, serialize
 from ..playbook.model import Playbook
-from ..renderers.common import UNNAMED_LABEL
-from ..renderers.official.outline import (Outline, OutlineRow, _BLANK as PROJECT_BLANK,
-                                          _child_shape, _phase_text, find_outline,
-                                          outline_fingerprint, schedule_columns)
-from ..renderers.official.placeholders import (BARE_RULES, DATE_FIELDS, FIELDS, ORDERED,
-                                               SHORT_LINE, blank_patterns, classify,
-                                               may_hold_blank, signing_context)
-from ..renderers.official.tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEED_RULES,
-                                         TemplateRow, kept_rows_start, match_columns,
-                                         prototype_index, row_kind, _fits)
+from ..content import UNNAMED_LABEL
+from .blanks import (BARE_RULES, DATE_FIELDS, FIELDS, ORDERED, SHORT_LINE, blank_patterns,
+                     classify, may_hold_blank, signing_context)
+from .outline import (Outline, OutlineRow, _BLANK as PROJECT_BLANK, child_shape, find_outline,
+                      outline_fingerprint, phase_text_of, schedule_columns)
+from .tables import (ACTIVITIES_PLACED, ACTIVITY_HEADER, FEED_RULES, TemplateRow,
+                     kept_rows_start, match_columns, prototype_index, row_kind, rule_fits)
 from ..playbook.richtext import BULLET
 from .cache import READS_PLAYBOOK, Made, remembered
 from .fields import blank_tag, jinja_string, placeholder_tag
@@ -735,8 +732,8 @@ def _tag_schedule(book: Workbook, work: SheetWork, rows: dict[int, etree._Elemen
             continue
         above = [p for p in phase_rows if p < r]
         parent = by_number[above[-1]] if above else None
-        level, indent, spaces = _child_shape(by_number[r], parent, uses_levels)
-        phase_text = _phase_text(by_number[r], parent, cols, kt)
+        level, indent, spaces = child_shape(by_number[r], parent, uses_levels)
+        phase_text = phase_text_of(by_number[r], parent, cols, kt)
         known = sorted(n for n in outline.activity_ids if n.startswith(kt.id + "."))
         work.edits.append(Edit(r + 1, r, 3, (parent.number + 1) if parent else r))
         body = _activity_row(book, proto, cols, level, indent, spaces, phase_text)
@@ -838,7 +835,7 @@ def _table(book: Workbook, work: SheetWork, note: Annotation, placed: list[str])
             if rule.name not in FEEDS:
                 continue
             cols = match_columns(rule, headers)
-            if _fits(rule, cols) and (best is None or len(cols) > len(best[1])):
+            if rule_fits(rule, cols) and (best is None or len(cols) > len(best[1])):
                 best = (rule.name, cols)
         if best is None:
             continue

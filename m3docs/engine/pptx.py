@@ -58,13 +58,11 @@ from lxml import etree
 from pptx.oxml import parse_xml as pptx_parse_xml
 
 from ..ooxml import drawingml as dml
-from ..ooxml.package import Package, Template
+from ..ooxml.package import Package, Template, main_part_name
 from ..ooxml.xml import NS, RT, clean_text, parse_xml, qn
 from . import core
 from .core import Place, Tag, TemplateProblems
 
-OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-                   "officeDocument")
 METRICS = dml.TextMetrics(char_em=0.55, bold_char_em=0.58, line_spacing=1.2,
                           min_padding=4 * dml.EMU_PER_POINT)
 GAP = 18 * dml.EMU_PER_POINT  # kept between a grown table and the shape below it (text sets
@@ -716,10 +714,7 @@ class _SlideSource:
 
 
 def main_part(template: Template) -> str:
-    for rel in template.xml("_rels/.rels"):
-        if rel.get("Type") == OFFICE_DOCUMENT:
-            return posixpath.normpath(rel.get("Target", "").lstrip("/"))
-    return "ppt/presentation.xml"
+    return main_part_name(template, "ppt/presentation.xml")
 
 
 class CompiledDeck:

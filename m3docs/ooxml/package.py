@@ -10,11 +10,12 @@ import copy
 import posixpath
 import struct
 import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 from lxml import etree
 
@@ -98,6 +99,54 @@ class Template:
 
     def new(self) -> "Package":
         return Package(self)
+
+
+T = TypeVar("T")
+OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                   "officeDocument",
+                   "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")
+
+
+def main_part_name(template: Template, default: str) -> str:
+    """The package's main document part, as ``_rels/.rels`` names it (``default`` when it
+    names none)."""
+    for rel in template.xml("_rels/.rels"):
+        if rel.get("Type") in OFFICE_DOCUMENT:
+            return posixpath.normpath(rel.get("Target", "").lstrip("/"))
+    return default
+
+
+def main_part(template: Template) -> tuple[str, str]:
+    """(part name, content type) of the package's main document part; a PackageError when
+    the package names none or gives it no content type."""
+    name = main_part_name(template, "")
+    if not name:
+        raise PackageError(f"{template.path}: no main document part (_rels/.rels has no "
+                           "officeDocument relationship)")
+    types = template.xml("[Content_Types].xml")
+    for el in types.findall(qn("ct:Override")):
+        if el.get("PartName", "").lstrip("/") == name:
+            return name, el.get("ContentType", "")
+    ext = name.rsplit(".", 1)[-1]
+    for el in types.findall(qn("ct:Default")):
+        if el.get("Extension", "").lower() == ext.lower():
+            return name, el.get("ContentType", "")
+    raise PackageError(f"{template.path}: main part {name} has no content type")
+
+
+def per_template(analyse: Callable[[Template], T]) -> Callable[[Template], T]:
+    """Cache ``analyse(template)`` with the Template object: template work is done once."""
+    cache: "weakref.WeakKeyDictionary[Template, T]" = weakref.WeakKeyDictionary()
+
+    def cached(template: Template) -> T:
+        found = cache.get(template)
+        if found is None:
+            found = cache[template] = analyse(template)
+        return found
+
+    cached.__doc__ = analyse.__doc__
+    cached.__name__ = getattr(analyse, "__name__", "cached")
+    return cached
 
 
 class Package:

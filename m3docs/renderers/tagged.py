@@ -7,7 +7,6 @@ from the filled document's headings (``ooxml.wordtoc``).
 """
 from __future__ import annotations
 
-import posixpath
 from typing import Callable
 
 from ..content import document_context
@@ -15,16 +14,13 @@ from ..engagement import Engagement
 from ..engine import compiled
 from ..engine.core import TemplateProblems
 from ..errors import M3DocsError
-from ..ooxml.package import Package, Template
+from ..ooxml.package import Package, Template, main_part_name, per_template
 from ..ooxml.wordtoc import Numbering, find_toc, number_headings, rewrite_toc
 from ..ooxml.xml import qn
 from ..playbook.model import Playbook
 from ..plan import Document
 from .base import RenderResult
-from .common import per_template
 
-OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-                   "officeDocument")
 
 
 def fill_tagged(doc: Document, template: Template, engagement: Engagement,
@@ -45,11 +41,7 @@ def fill_tagged(doc: Document, template: Template, engagement: Engagement,
 @per_template
 def _word_layout(template: Template) -> tuple[str, bool, Numbering]:
     """(main part, whether it has a table of contents, its lists and styles)."""
-    main = "word/document.xml"
-    for rel in template.xml("_rels/.rels"):
-        if rel.get("Type") == OFFICE_DOCUMENT:
-            main = posixpath.normpath(rel.get("Target", main).lstrip("/"))
-            break
+    main = main_part_name(template, "word/document.xml")
     body = template.xml(main).find(qn("w:body")) if main in template.raw else None
     numbering = Numbering.read(*(template.xml(name) if name in template.raw else None
                                  for name in ("word/numbering.xml", "word/styles.xml")))

@@ -18,7 +18,7 @@ from ..base import RenderResult
 def render(doc: Document, template: Template, engagement: Engagement,
            playbook: Playbook) -> RenderResult:
     """The document: the template's inferred tags filled from its context."""
-    from ...annotate.xlsx import annotated   # the annotator reads this package's rules
+    from ...annotate.xlsx import annotated
     _, _, tagged = annotated(template, playbook, tuple(engagement.placeholders))
     data, warnings = compiled(tagged, "xlsx").render(document_context(doc, playbook, engagement))
     return RenderResult(data, warnings)

@@ -21,10 +21,10 @@ from typing import Callable, Iterable
 
 from lxml import etree
 
-from ...engagement import Engagement
-from ..common import long_date
-from ...ooxml.placeholders import paragraph_text, replace_in_paragraph
-from ...ooxml.xml import clean_text
+from ..engagement import Engagement
+from ..content import long_date
+from ..ooxml.placeholders import paragraph_text, replace_in_paragraph
+from ..ooxml.xml import clean_text
 
 
 @dataclass(frozen=True)
@@ -315,4 +315,3 @@ def leftover_fields(text: str, fields: tuple[str, ...] = ("agency", "program", "
     return out
 
 
-Replacer = Callable[[re.Match], "str | None"]

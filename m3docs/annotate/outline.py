@@ -3,20 +3,18 @@
 A sheet shaped like a schedule (an Integrated Master Schedule exported from a
 project tool) has a Task Name column whose rows form an outline: a project row,
 phase rows, key-task rows, each one level deeper (by outline level, by indentation
-or by nothing at all). ``find_outline`` reads that shape from plain row views and
-``plan_outline`` decides what the fill inserts: each in-scope key task's
-activities, directly beneath its row, one level deeper. Every template row stays
-where and as it was; only the project row's blank takes the program's name.
-The format (xlsx.py) reads the rows and makes the edit.
+or by nothing at all). ``find_outline`` reads that shape from plain row views, and
+``child_shape`` says how a row one level below a key task is indented. The workbook
+annotator (xlsx.py) writes each key task's activity loop beneath its row from these.
+Every template row stays where and as it was; only the project row's blank takes the
+program's name.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ...engagement import Engagement
-from ...playbook.model import STANDARD_PHASE_NAMES, KeyTask, Playbook
+from ..playbook.model import STANDARD_PHASE_NAMES, KeyTask, Playbook
 from .tables import normalize_header
 
 
@@ -75,34 +73,6 @@ class Outline:
     phases: dict[int, int]                  # row -> phase number
     key_tasks: dict[int, KeyTask]           # row -> key task
     activity_ids: frozenset[str] = frozenset()   # "3.14.2" rows already in the sheet
-
-
-@dataclass(frozen=True)
-class NewRow:
-    """One activity row the fill inserts: its values by field (text, number or date)."""
-
-    values: dict[str, object]
-    level: int
-    indent: int
-    spaces: int
-
-
-@dataclass(frozen=True)
-class Insertion:
-    """Rows inserted directly beneath template row ``after`` (a key task of the phase whose
-    rows start at ``phase_top``)."""
-
-    after: int
-    phase_top: int
-    rows: tuple[NewRow, ...]
-
-
-@dataclass
-class OutlinePlan:
-    outline: Outline
-    insertions: list[Insertion] = field(default_factory=list)
-    project_text: str | None = None      # the project row's new task text (None: as it is)
-    placed: set[str] = field(default_factory=set)   # key tasks whose activities went in
 
 
 def schedule_columns(headers: dict[int, str]) -> dict[str, int]:
@@ -200,7 +170,7 @@ def _step(deeper: int, shallower: int) -> int:
     return max(deeper - shallower, 1) if deeper or shallower else 0
 
 
-def _child_shape(row: OutlineRow, parent: OutlineRow | None,
+def child_shape(row: OutlineRow, parent: OutlineRow | None,
                  uses_levels: bool) -> tuple[int, int, int]:
     """(outline level, indent, leading spaces) of a row one level below ``row``: the sheet's
     outline level when it uses them; indentation as the template steps it from phase to key
@@ -214,57 +184,7 @@ def _child_shape(row: OutlineRow, parent: OutlineRow | None,
     return level, indent, spaces
 
 
-def _status_values(kt: KeyTask, engagement: Engagement) -> dict[str, object]:
-    st = engagement.task_status(kt.id)
-    out: dict[str, object] = {}
-    if st.percent_complete is not None:
-        out["percent"] = st.percent_complete / 100
-    for name, day in (("start", st.start), ("finish", st.finish)):
-        if isinstance(day, dt.date):
-            out[name] = day
-    return out
-
-
-def plan_outline(outline: Outline, rows: list[OutlineRow], scope: set[str],
-                 engagement: Engagement) -> OutlinePlan:
-    """The rows an outline fill inserts: each in-scope key task's activities, beneath it."""
-    by_number = {r.number: r for r in rows}
-    cols = outline.columns
-    uses_levels = any(r.level for r in rows)
-    plan = OutlinePlan(outline)
-    project = by_number.get(outline.project) if outline.project else None
-    if project is not None and _BLANK.match(project.texts.get(cols["task"], "")):
-        plan.project_text = engagement.program
-    phase_rows = sorted(outline.phases)
-    for r, kt in sorted(outline.key_tasks.items()):
-        if kt.id not in scope or not kt.activities:
-            continue
-        above = [p for p in phase_rows if p < r]
-        parent = by_number[above[-1]] if above else None
-        level, indent, spaces = _child_shape(by_number[r], parent, uses_levels)
-        phase_text = _phase_text(by_number[r], parent, cols, kt)
-        status = _status_values(kt, engagement)
-        new = []
-        for act in kt.activities:
-            ims = f"{kt.id}.{act.number}"
-            if ims in outline.activity_ids:
-                continue
-            values: dict[str, object] = dict(status)
-            if "id" in cols:
-                values["id"], values["task"] = ims, act.text.plain
-            else:
-                values["task"] = f"{ims} {act.text.plain}"
-            values["phase"] = phase_text
-            values["resource"] = ", ".join(p.label for p in act.parties)
-            new.append(NewRow(values, level, indent, spaces))
-        if new:
-            plan.insertions.append(Insertion(r, (parent.number + 1) if parent else r,
-                                             tuple(new)))
-            plan.placed.add(kt.id)
-    return plan
-
-
-def _phase_text(row: OutlineRow, parent: OutlineRow | None, cols: dict[str, int],
+def phase_text_of(row: OutlineRow, parent: OutlineRow | None, cols: dict[str, int],
                 kt: KeyTask) -> str:
     """The Phase column's text for the key task's activities: as its own row writes it, else
     as its phase row does, else the phase's number."""
