@@ -15,11 +15,10 @@ from m3docs.ooxml.package import Template
 from m3docs.plan import Deliverable, Document
 from m3docs.playbook.loader import load_playbook
 from m3docs.renderers import render_document
-from m3docs.annotate.blanks import leftover_fields
 from m3docs.ooxml.package import main_part
-from m3docs.renderers.official import fill_official
 from m3docs.annotate.blanks import classify
 
+from oracles import leftover_fields
 from fixtures_official import VBA_BYTES, excel_log, status_deck, word_plan
 
 REPO = Path(__file__).resolve().parent.parent

@@ -297,21 +297,3 @@ def may_hold_blank(text: str) -> bool:
 
 def _keep(m: re.Match, new: str | None) -> str:
     return m.group(0) if new is None else new
-
-
-def leftover_fields(text: str, fields: tuple[str, ...] = ("agency", "program", "date")) -> list[str]:
-    """Blanks in ``text`` still asking for one of ``fields`` (used by checks and tests); a
-    line that is a signing block (with the line before it) keeps its date blanks."""
-    out: list[str] = []
-    before = ""
-    for line in text.splitlines():
-        signing = "date" in fields and signing_context(before + "\n" + line)
-        before = line
-        wanted = tuple(f for f in fields if f != "date") if signing else fields
-        out += [m.group(0) for m in re.finditer(_BLANK, line)
-                if classify(m.group(0).strip("<>[]")) in wanted]
-        if "date" in wanted:
-            out += [m.group(0) for p, f in BARE_RULES for m in re.finditer(p, line)]
-    return out
-
-

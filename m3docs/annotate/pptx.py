@@ -311,16 +311,6 @@ def _control_row(proto: etree._Element, tags: list[str]) -> etree._Element:
     return tr
 
 
-@dataclass
-class TableFound:
-    """A table the annotator gave a loop: what a note says of it."""
-
-    slide: int
-    name: str
-    kind: str
-    header: str
-
-
 def tag_table(frame: etree._Element, looks: dict[str, StatusLook],
               days: int | None) -> tuple[str, str] | None:
     """Give a table found by its header its row loop; return (kind, caption) or None."""

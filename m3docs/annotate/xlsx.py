@@ -778,16 +778,6 @@ def _outline_prototype(rows: dict[int, etree._Element], outline: Outline) -> etr
     return rows[min(outline.key_tasks)]
 
 
-def _col_styles(ws: etree._Element) -> dict[int, str]:
-    out: dict[int, str] = {}
-    cols = ws.find(qn("x:cols"))
-    for col in (cols if cols is not None else []):
-        if col.get("style"):
-            for i in range(int(col.get("min", "1")), min(int(col.get("max", "1")), 16384) + 1):
-                out[i] = col.get("style")
-    return out
-
-
 def _activity_row(book: Workbook, proto: etree._Element, cols: dict[str, int], level: int,
                   indent: int, spaces: int, phase_text: str) -> etree._Element:
     """The loop body of a schedule: one activity's row, in the prototype's look."""

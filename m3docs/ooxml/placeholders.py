@@ -77,19 +77,3 @@ def _splice(nodes: list, texts: list[str], start: int, end: int, new: str) -> No
             texts[i] = text[:a] + text[b:]
 
 
-def replace_all(root: etree._Element, p_tag: str, t_tag: str, pattern: re.Pattern,
-                repl: Replacer) -> int:
-    """Replace in every paragraph under ``root``; returns the count of replacements."""
-    return sum(replace_in_paragraph(p, pattern, repl, t_tag) for p in root.iter(p_tag))
-
-
-def fill_fields(root: etree._Element, p_tag: str, t_tag: str, values: dict[str, str]) -> int:
-    """Replace ``{{name}}`` fields (the project's own templates) with values."""
-    if not any("{" in text for text in root.itertext(t_tag)):
-        return 0  # no field can start here: skip the per-paragraph work
-    repl = lambda m: values.get(m.group(1))  # noqa: E731
-    return sum(replace_in_paragraph(p, _FIELD, repl, t_tag) for p in root.iter(p_tag)
-               if "{" in "".join(p.itertext(t_tag)))
-
-
-_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

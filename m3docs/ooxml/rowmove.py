@@ -54,11 +54,6 @@ def move_formulas(root: etree._Element, rows: RowMap, own: bool) -> bool:
     return changed
 
 
-def refers_to(root: etree._Element, rows: RowMap, own: bool = False) -> bool:
-    """True when a formula under ``root`` refers to rows the map moves."""
-    return any(el.text and points_at(el.text, rows, own) for el in formulas(root))
-
-
 def move_ranges(ws: etree._Element, rows: RowMap, grow: bool = False) -> None:
     """The sheet's range lists (merges, formats, validations, links, selections...), the
     x14 ones and its row breaks; elements left with no range are dropped. ``grow``: a

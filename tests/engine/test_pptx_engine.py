@@ -1,7 +1,6 @@
 """The PowerPoint engine: decks built here with python-pptx, filled, read back."""
 from __future__ import annotations
 
-import copy
 import io
 from pathlib import Path
 
