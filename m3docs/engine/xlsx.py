@@ -40,8 +40,8 @@ from openpyxl.formula.translate import Translator, TranslatorError
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from ..ooxml import rowmove
-from ..ooxml.cells import (col_index, col_letter, move_formula, move_sqref, same_sheet,
-                           split_ref)
+from ..ooxml.cells import (col_index, col_letter, map_references, move_formula, move_sqref,
+                           same_sheet, split_ref)
 from ..ooxml.package import Package, Template, resolve_target
 from ..ooxml.xml import NS, RT, parse_xml, qn, serialize
 from ..ooxml.worksheet import child as sheet_child, column_widths, row_height
@@ -371,13 +371,14 @@ class ColumnLoop:
 
 
 class ColumnMap:
-    """Where each template column of a sheet went: ``loops`` are (open, close, passes) of
-    the first row with column loops, which the sheet's columns follow (widths, merges,
-    filter, validations, formats, selection, dimension, defined names). Formulas do not
-    follow column loops."""
+    """Where each template column of sheet ``sheet`` went: ``loops`` are (open, close,
+    passes) of the first row with column loops, which the sheet's columns follow (widths,
+    merges, filter, validations, formats, selection, dimension, defined names, and the
+    formulas of every sheet that point at them)."""
 
-    def __init__(self, loops: list[tuple[int, int, int]]):
+    def __init__(self, loops: list[tuple[int, int, int]], sheet: str = ""):
         self.loops = sorted(loops)
+        self.sheet = sheet
 
     def first_last(self, c: int) -> tuple[int, int]:
         shift = 0
@@ -410,27 +411,59 @@ class ColumnMap:
                 return []
         return [self.first_last(c)[0]]
 
-    def ref(self, ref: str) -> str | None:
-        """A cell or range (``$`` kept; column and row ranges as they are) after the move."""
+    def copy_of(self, new: int) -> tuple[int, int, int] | None:
+        """(open, close, pass) of the loop copy that column ``new`` of the output lies in."""
+        shift = 0
+        for a, b, n in self.loops:
+            width, start = b - a - 1, a + shift
+            if width > 0 and start <= new < start + n * width:
+                return a, b, (new - start) // width
+            shift += n * width - (b - a + 1)
+        return None
+
+    def ref(self, ref: str, local: tuple[int, int, int] | None = None,
+            grow: bool = True) -> str | None:
+        """A cell or range (``$`` kept; column and row ranges as they are) after the move.
+        ``local`` (open, close, pass): the reference is in a formula of that copy of a loop's
+        body, so a relative column inside the same body is that copy's column. ``grow``: a
+        single cell in a loop's body grows over its copies (a range list); else it is the
+        first copy (a formula's cell)."""
         a, colon, b = ref.partition(":")
         ma, mb = _COLUMN_REF.fullmatch(a), _COLUMN_REF.fullmatch(b or a)
         if not ma or not mb:
             return ref
-        got = self.span(col_index(ma.group(2)), col_index(mb.group(2)))
-        if got is None:
+        c1, c2 = col_index(ma.group(2)), col_index(mb.group(2))
+        got = self.span(c1, c2)
+        first = self._local(c1, ma.group(1), local)
+        last = self._local(c2, mb.group(1), local)
+        if first is not None or last is not None:
+            got = (first or self.first_last(c1)[0], last or self.first_last(c2)[1])
+        if got is None or got[1] < got[0]:
             return None
+        if not colon and not grow:
+            got = (got[0], got[0])
         left = f"{ma.group(1)}{col_letter(got[0])}{ma.group(3)}"
         if not colon and got[0] == got[1]:
             return left
         return f"{left}:{mb.group(1)}{col_letter(got[1])}{mb.group(3)}"
+
+    def _local(self, c: int, dollar: str, local: tuple[int, int, int] | None) -> int | None:
+        if local is None or dollar or not local[0] < c < local[1]:
+            return None
+        return self.first_last(c)[0] + local[2] * (local[1] - local[0] - 1)
+
+    def formula(self, text: str, own: bool, at: int | None = None) -> str:
+        """A formula's references to the sheet after the move; ``at``: the output column of
+        the formula's own cell (its relative references into its loop copy stay in it)."""
+        local = self.copy_of(at) if at is not None else None
+        return map_references(text, self.sheet, own, lambda ref, bare: self.ref(
+            ref, local if bare else None, grow=False))
 
     def sqref(self, sqref: str) -> str:
         return " ".join(m for m in (self.ref(part) for part in sqref.split()) if m)
 
 
 _COLUMN_REF = re.compile(r"(\$?)([A-Z]{1,3})(\$?\d+)")
-_NAME_REF = re.compile(r"((?:'[^']*(?:''[^']*)*'|[A-Za-z_][\w.]*)!)(\$?[A-Z]{1,3}\$?\d+"
-                       r"(?::\$?[A-Z]{1,3}\$?\d+)?)")
 
 
 def move_columns(ws: etree._Element, cols: ColumnMap) -> None:
@@ -463,14 +496,30 @@ def move_columns(ws: etree._Element, cols: ColumnMap) -> None:
             el.set(k, v)
 
 
-def move_column_names(pkg: Package, main: str, sheet: str, cols: ColumnMap) -> None:
+def move_column_names(pkg: Package, main: str, cols: ColumnMap) -> None:
     """Defined names over the sheet's cells (filter, print area) follow its column loops."""
     names = pkg.xml(main).find(qn("x:definedNames"))
     for dn in names if names is not None else []:
         if dn.text and "!" in dn.text:
-            dn.text = _NAME_REF.sub(
-                lambda m: m.group(1) + (cols.ref(m.group(2)) or m.group(2))
-                if same_sheet(m.group(1)[:-1], sheet) else m.group(0), dn.text)
+            dn.text = cols.formula(dn.text, own=False)
+
+
+def move_column_formulas(root: etree._Element, cols: ColumnMap, own: bool) -> bool:
+    """The formulas of the cells under ``root`` follow the sheet's column loops: on the
+    sheet itself (``own``: each at its own output column) or naming it from another sheet.
+    True when one changed."""
+    changed = False
+    for c in root.iter(qn("x:c")):
+        f = c.find(qn("x:f"))
+        if f is None or not f.text or (not own and "!" not in f.text):
+            continue
+        new = cols.formula(f.text, own, split_ref(c.get("r"))[0] if own and c.get("r")
+                           else None)
+        if own and f.get("ref"):
+            f.set("ref", cols.sqref(f.get("ref")) or f.get("ref"))
+        if new != f.text:
+            f.text, changed = new, True
+    return changed
 
 
 # -- one compiled sheet ----------------------------------------------------------------------
@@ -1130,6 +1179,7 @@ class _Render:
                  record: RenderRecord, notes: list[str]):
         self.wb, self.pkg, self.context, self.record, self.notes = wb, pkg, context, record, notes
         self.maps: list[LoopRows] = []
+        self.column_maps: list[ColumnMap] = []
         self.date_xf: dict[tuple[int, str], int] = {}
         self.formulas_moved = False
 
@@ -1147,6 +1197,8 @@ class _Render:
             rowmove.move_charts(self.pkg, rows)
         if self.maps:
             self.formulas_moved |= rowmove.move_other_sheets(self.pkg, book.sheets, self.maps)
+        for cols in self.column_maps:
+            self.formulas_moved |= self.other_sheets_follow(cols)
         if self.formulas_moved:
             self._recalculate()
 
@@ -1170,8 +1222,7 @@ class _Render:
             if rows is not None:
                 self.follow(plan, ws, None, rows, numbering.order)
             if numbering.columns is not None:
-                move_columns(ws, numbering.columns)
-                move_column_names(self.pkg, self.wb.book.main, plan.name, numbering.columns)
+                self.follow_columns(ws, numbering.columns)
             self.pkg.put(plan.part, self.spliced(plan, ws, text, numbering.order, rows,
                                                  numbering.columns))
         else:
@@ -1184,10 +1235,11 @@ class _Render:
                 self.follow(plan, ws, data, rows, numbering.order)
             if plan.fit_rows:
                 self.fit_heights(plan, data, numbering.order, numbering.columns)
+            if numbering.columns is not None:
+                self.formulas_moved |= move_column_formulas(data, numbering.columns, own=True)
             ws.replace(ws.find(qn("x:sheetData")), data)
             if numbering.columns is not None:
-                move_columns(ws, numbering.columns)
-                move_column_names(self.pkg, self.wb.book.main, plan.name, numbering.columns)
+                self.follow_columns(ws, numbering.columns)
             self.marks(plan, ws, data, text)
             self.pkg.put(plan.part, ws)
         if not plan.refers_out:   # finished: kept compressed, not as a tree (big workbooks)
@@ -1212,7 +1264,7 @@ class _Render:
         mark or an empty text are parsed, WORK_CHUNK at a time."""
         start = text[:text.index(">") + 1]
         body = text[len(start):-len("</sheetData>")]
-        formulas = plan.formula_rows if rows is not None else set()
+        formulas = plan.formula_rows if rows is not None or columns is not None else set()
         marked = any(m in body for m in _ROW_MARKS)
         if plan.fit_rows or formulas or marked:
             pieces = body.split("<row r=\"")
@@ -1242,6 +1294,8 @@ class _Render:
         mini = parse_xml(source.encode("utf-8"))
         if rows is not None:
             self.formulas(plan, mini, rows, ats)
+        if columns is not None:
+            self.formulas_moved |= move_column_formulas(mini, columns, own=True)
         self.fit_heights(plan, mini, ats, columns)
         links = self.mark_cells(mini, source)
         for i, row in zip(work, mini):
@@ -1269,6 +1323,27 @@ class _Render:
             done.derived["numbered"] = numbering.apply(done.text)
             done.derived["numbering"] = numbering
         return done.derived["numbered"], done.derived["numbering"], done.kept
+
+    def follow_columns(self, ws: etree._Element, cols: ColumnMap) -> None:
+        """What points at the sheet's columns follows its column loops: its ranges and
+        widths, the workbook's defined names, and (once every sheet is done) the formulas
+        of the other sheets."""
+        move_columns(ws, cols)
+        move_column_names(self.pkg, self.wb.book.main, cols)
+        self.column_maps.append(cols)
+
+    def other_sheets_follow(self, cols: ColumnMap) -> bool:
+        """Formulas of the other sheets that name a sheet with column loops follow them
+        (sheets that do not are left untouched). True when one changed."""
+        changed = False
+        for name, part in self.wb.book.sheets:
+            if same_sheet(name, cols.sheet) or not rowmove.may_refer_out(self.pkg, part):
+                continue
+            view = self.pkg.view(part)
+            if any(f.text and "!" in f.text and cols.formula(f.text, own=False) != f.text
+                   for f in view.iter(qn("x:f"))):
+                changed |= move_column_formulas(self.pkg.xml(part), cols, own=False)
+        return changed
 
     def follow(self, plan: SheetPlan, ws: etree._Element, data: etree._Element,
                rows: LoopRows, order: list[tuple[int, int]]) -> None:
@@ -1559,7 +1634,7 @@ class Numbering:
             return ""
         out = _COLUMN_MARKS.sub(number, row)
         if self.columns is None and state["loops"]:
-            self.columns = ColumnMap(state["loops"])
+            self.columns = ColumnMap(state["loops"], self.sheet)
         return out
 
     def map(self) -> LoopRows | None:

@@ -14,7 +14,7 @@ patterns; columns use ``openpyxl.utils.cell``.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Protocol
+from typing import Callable, Protocol
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 from openpyxl.formula.translate import Translator
@@ -161,19 +161,24 @@ def move_formula(text: str, rows: RowMap, own: bool,
     """A formula's references to the moved sheet, moved. ``own``: the formula sits on
     that sheet, so references without a sheet name point there too; ``grow``: a single
     cell grows over the rows it became (a chart's series)."""
+    return map_references(text, rows.sheet, own, lambda ref, bare: move_ref(
+        ref, rows, local if bare else None, grow))
+
+
+def map_references(text: str, sheet: str, own: bool,
+                   move: Callable[[str, bool], str | None]) -> str:
+    """A formula with each reference to sheet ``sheet`` replaced by ``move(reference
+    without its sheet, whether it had none)`` (None: ``#REF!``). ``own``: the formula sits
+    on that sheet, so references without a sheet name point there too."""
     out = []
     for is_ref, piece in formula_tokens(text):
-        out.append(_move_operand(piece, rows, own, local, grow) if is_ref else piece)
+        if is_ref:
+            prefix, ref = Translator.strip_ws_name(piece)
+            if same_sheet(prefix[:-1], sheet) if prefix else own:
+                moved = move(ref, not prefix)
+                piece = prefix + (REF_ERROR if moved is None else moved)
+        out.append(piece)
     return "".join(out)
-
-
-def _move_operand(operand: str, rows: RowMap, own: bool,
-                  local: tuple[int, int, int] | None, grow: bool) -> str:
-    sheet, ref = Translator.strip_ws_name(operand)
-    if not (same_sheet(sheet[:-1], rows.sheet) if sheet else own):
-        return operand
-    moved = move_ref(ref, rows, local if not sheet else None, grow)
-    return sheet + (REF_ERROR if moved is None else moved)
 
 
 def points_at(text: str, rows: RowMap, own: bool) -> bool:
@@ -182,5 +187,5 @@ def points_at(text: str, rows: RowMap, own: bool) -> bool:
 
 
 __all__ = ["CELL", "REF_ERROR", "ROWS", "RowMap", "cell_ref", "col_index", "col_letter",
-           "formula_tokens", "move_formula", "move_ref", "move_row", "move_sqref",
+           "formula_tokens", "map_references", "move_formula", "move_ref", "move_row", "move_sqref",
            "points_at", "quote_sheet", "same_sheet", "split_ref"]

@@ -786,3 +786,61 @@ def test_rows_with_work_past_a_chunk_are_all_finished(tmp_path):
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml")
     assert b"m3link" not in sheet and b"m3d=" not in sheet and b"<is></is>" not in sheet
+
+
+def grid_book(path: Path) -> Path:
+    """Hours per task in a column loop (B..D), totals right of it, a formula in the loop's
+    body, another sheet and a defined name pointing at the totals."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Grid"
+    for r, (label, body) in enumerate((("Task", "{{ t.name }}"), ("Hours", "{{ t.hours }}"),
+                                       ("Double", "=C2*2"), ("First", "=$C$2")), 1):
+        ws.cell(r, 1, label)
+        ws.cell(r, 2, "{%tc for t in tasks %}")
+        ws.cell(r, 3, body)
+        ws.cell(r, 4, "{%tc endfor %}")
+    ws["E1"], ws["E2"], ws["E3"] = "Total", "=SUM(C2:C2)", "=E2*2"
+    other = wb.create_sheet("Summary")
+    other["A1"], other["A2"] = "=Grid!E2", "=SUM(Grid!C2:C2)+Grid!C2"
+    wb.defined_names["Totals"] = DefinedName("Totals", attr_text="Grid!$E$2:$E$3")
+    wb.save(path)
+    return path
+
+
+def test_formulas_follow_column_loops(tmp_path):
+    """Two tasks: the loop's one body column becomes B and C, the totals move from E to D.
+    A range over the body grows over both copies, a relative reference in the body is its
+    own copy's, an absolute one the first copy, and other sheets and names follow."""
+    tasks = [{"name": "1.1", "hours": 3}, {"name": "1.2", "hours": 4}]
+    wb, data, warnings = rendered(grid_book(tmp_path / "g.xlsx"), {"tasks": tasks})
+    assert warnings == []
+    ws, summary = wb["Grid"], wb["Summary"]
+    assert values(ws)[:2] == [["Task", "1.1", "1.2", "Total"], ["Hours", 3, 4, "=SUM(B2:C2)"]]
+    assert [ws["B3"].value, ws["C3"].value, ws["D3"].value] == ["=B2*2", "=C2*2", "=D2*2"]
+    assert [ws["B4"].value, ws["C4"].value] == ["=$B$2", "=$B$2"]
+    assert [summary["A1"].value, summary["A2"].value] == ["=Grid!D2", "=SUM(Grid!B2:C2)+Grid!B2"]
+    assert wb.defined_names["Totals"].attr_text == "Grid!$D$2:$D$3"
+
+
+def test_libreoffice_computes_totals_over_a_column_loop(tmp_path):
+    """A real office suite recomputes the moved formulas: each sheet exported as CSV."""
+    import subprocess
+
+    from m3docs.pdf import find_soffice
+    soffice = find_soffice()
+    if not soffice:
+        pytest.skip("LibreOffice is not installed")
+    tasks = [{"name": f"1.{i}", "hours": i} for i in range(1, 5)]
+    data, _ = render_xlsx(grid_book(tmp_path / "g.xlsx"), {"tasks": tasks})
+    (tmp_path / "out.xlsx").write_bytes(data)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):"
+                    "44,34,76,1,,0,false,true,false,false,false,-1", "--outdir",
+                    str(tmp_path / "csv"), str(tmp_path / "out.xlsx")],
+                   check=True, capture_output=True, timeout=240)
+    grid = (tmp_path / "csv" / "out-Grid.csv").read_text().splitlines()
+    summary = (tmp_path / "csv" / "out-Summary.csv").read_text().splitlines()
+    assert grid[1].split(",") == ["Hours", "1", "2", "3", "4", "10"]
+    assert grid[2].split(",") == ["Double", "2", "4", "6", "8", "20"]
+    assert summary[:2] == ["10", "11"]
