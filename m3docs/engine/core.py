@@ -403,21 +403,25 @@ def _rendering(place: Place, undefined: list[str]) -> Iterator[None]:
 
 
 def render_memoized(compiled: Compiled, context: Mapping[str, Any], record: RenderRecord,
-                    place: Place, memo: Memo = MEMO) -> Render:
+                    place: Place, derive: Callable[[str], dict[str, Any]] | None = None,
+                    memo: Memo = MEMO) -> tuple[Render, bool]:
     """``render_recorded``, but the part's last render is taken again when every value it
-    read is the same in ``context`` (see ``memo``); the undefined names it recorded are
-    recorded again."""
+    read is the same in ``context`` (see ``memo``): (the render, whether it was taken
+    again). The undefined names it recorded are recorded again. ``derive(text)`` gives what
+    the caller makes of a new render's text, kept with it before another render can take
+    it (``Render.derived``)."""
     found = memo.find(compiled, context)
     if found is not None:
         record.undefined.extend(found.undefined)
-        return found
+        return found, True
     undefined: list[str] = []
     with _rendering(place, undefined):
         text, reads = render_reading(compiled.template, context)
     record.undefined.extend(undefined)
-    made = Render(tuple(reads.items()), text, tuple(undefined))
+    made = Render(tuple(reads.items()), text, tuple(undefined),
+                  derive(text) if derive is not None else {})
     memo.keep(compiled, made)
-    return made
+    return made, False
 
 
 __all__ = ["Compiled", "ESCAPES", "Place", "RecordingUndefined", "RenderRecord", "Sandbox",

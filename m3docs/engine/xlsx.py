@@ -1310,18 +1310,18 @@ class _Render:
         as the sheet's last one is that one again (see ``memo``: a programme-wide schedule
         is the same in every document), numbering and notes included."""
         start = len(self.notes)
+
+        def derive(text: str) -> dict[str, Any]:
+            numbering = Numbering(plan)
+            return {"numbered": numbering.apply(text), "numbering": numbering,
+                    "notes": self.notes[start:]}   # what its filters noted
         try:
-            done = core.render_memoized(plan.compiled, self.context, self.record, place)
+            done, again = core.render_memoized(plan.compiled, self.context, self.record,
+                                               place, derive)
         except TemplateProblems as exc:
             raise TemplateProblems([_relocate(d, exc, plan.locate) for d in exc.diagnostics])
-        if "notes" in done.derived:   # taken again: so are the notes its filters made
+        if again:
             self.notes.extend(done.derived["notes"])
-        else:
-            done.derived["notes"] = self.notes[start:]
-        if "numbering" not in done.derived:
-            numbering = Numbering(plan)
-            done.derived["numbered"] = numbering.apply(done.text)
-            done.derived["numbering"] = numbering
         return done.derived["numbered"], done.derived["numbering"], done.kept
 
     def follow_columns(self, ws: etree._Element, cols: ColumnMap) -> None:

@@ -78,11 +78,14 @@ def test_a_render_is_taken_again_only_while_what_it_read_is_the_same(tmp_path):
     compiled = core.compile_source(core.make_environment(), "{{ a }}-{{ b }}",
                                    lambda n: core.Place("t", "p", "w"))
     place, record = core.Place("t", "p", "w"), core.RenderRecord()
-    first = core.render_memoized(compiled, {"a": "x", "b": 1}, record, place)
-    again = core.render_memoized(compiled, {"a": "x", "b": 1, "unread": object()}, record, place)
-    other = core.render_memoized(compiled, {"a": "x", "b": 2}, record, place)
-    assert again is first and first.text == "x-1"
-    assert other is not first and other.text == "x-2"
+    first, hit_first = core.render_memoized(compiled, {"a": "x", "b": 1}, record, place)
+    again, hit_again = core.render_memoized(compiled, {"a": "x", "b": 1, "unread": object()},
+                                            record, place)
+    other, hit_other = core.render_memoized(compiled, {"a": "x", "b": 2}, record, place,
+                                            derive=lambda text: {"length": len(text)})
+    assert again is first and first.text == "x-1" and (hit_first, hit_again) == (False, True)
+    assert other is not first and other.text == "x-2" and not hit_other
+    assert other.derived == {"length": 3}        # made before another render could take it
     assert dict(first.reads) == {"a": "x", "b": 1}
 
 
@@ -154,3 +157,16 @@ def test_the_deflate_memory_stays_within_its_budget():
     for i in range(10):
         deflate(bytes([i]) * 60_000, again=True)
     assert deflate.size <= 200_000 and len(deflate.parts) == 3
+
+
+def test_renders_in_threads_all_give_the_document_and_its_notes(tmp_path):
+    """Threads of one process share the memory: each document is whole, notes included."""
+    from concurrent.futures import ThreadPoolExecutor
+    path = sheet_book(tmp_path / "s.xlsx")
+    render(path, {"program": "warm", "index": Same("k", []), "maybe": "m"})   # compiled once
+    ctx = {"program": "P\x07", "index": Same("k", ["a", "b"]), "maybe": "m"}
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: render(path, ctx), range(20)))
+    memo.MEMO.clear()
+    fresh = render(path, ctx)
+    assert all(r == fresh for r in results)
