@@ -32,9 +32,11 @@ Rules chosen where the old renderers disagreed:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, Iterable
 
 from .engagement import STATUS_CODES, UNNAMED, Engagement, TaskStatus
@@ -73,15 +75,18 @@ def long_date(day: dt.date | None) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}" if day else ""
 
 
-def written_dates(name: str, day: dt.date | None) -> Context:
+@functools.lru_cache(maxsize=4096)
+def written_dates(name: str, day: dt.date | None) -> Mapping[str, Any]:
     """A date and its written forms: ``name`` (the date or None), ``name_text``
     ('December 15, 2026'), ``name_short`` ('Dec 15, 2026') and ``name_mdyyyy``
     ('12/15/2026'); the forms are '' for no date."""
     if day is None:
-        return {name: None, f"{name}_text": "", f"{name}_short": "", f"{name}_mdyyyy": ""}
-    return {name: day, f"{name}_text": long_date(day),
-            f"{name}_short": f"{MONTHS[day.month - 1][:3]} {day.day}, {day.year}",
-            f"{name}_mdyyyy": f"{day.month:02d}/{day.day:02d}/{day.year}"}
+        return MappingProxyType({name: None, f"{name}_text": "", f"{name}_short": "",
+                                 f"{name}_mdyyyy": ""})
+    return MappingProxyType({
+        name: day, f"{name}_text": long_date(day),
+        f"{name}_short": f"{MONTHS[day.month - 1][:3]} {day.day}, {day.year}",
+        f"{name}_mdyyyy": f"{day.month:02d}/{day.day:02d}/{day.year}"})
 
 
 def parties_text(parties: Iterable[Party]) -> str:
@@ -98,18 +103,20 @@ def takes_part(party: Party, parties: tuple[Party, ...]) -> bool:
     return party in parties or (Party.SHARED in parties and party is not Party.QSMO)
 
 
+@functools.lru_cache(maxsize=4096)
 def status_fields(code: str | None, percent: int | None, start: dt.date | None,
-                  finish: dt.date | None) -> Context:
-    """The status fields a key task and each activity carry."""
+                  finish: dt.date | None) -> Mapping[str, Any]:
+    """The status fields a key task and each activity carry (read-only: made once per
+    distinct status, spread into each context)."""
     code = code or ""
     color, fill, text_color = STATUS_COLORS.get(code, ("", "", ""))
-    return {"status": code, "status_label": STATUS_CODES.get(code, ""),
+    return MappingProxyType({"status": code, "status_label": STATUS_CODES.get(code, ""),
             "status_color": color, "status_fill": fill, "status_text_color": text_color,
             "percent_complete": percent,
             "status_text": status_text(code, percent, start, finish),
             "percent": None if percent is None else percent / 100,
             "percent_text": "" if percent is None else f"{percent}%",
-            **written_dates("start", start), **written_dates("finish", finish)}
+            **written_dates("start", start), **written_dates("finish", finish)})
 
 
 def status_text(code: str, percent: int | None, start: dt.date | None,
