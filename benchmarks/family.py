@@ -128,6 +128,8 @@ def master_schedule(path: Path, blank_rows: int = 990) -> None:
         cell = ws.cell(1, c, label)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="D9E1F2")
+    for c, width in enumerate((8, 60, 10, 12, 12, 12, 13, 13, 14, 14, 16), 1):
+        ws.column_dimensions[get_column_letter(c)].width = width   # dates show whole
     ws.cell(2, 2, "<<Name of the Migration Project>>").font = Font(bold=True)
     row = 3
     for phase, weight in PHASE_WEIGHTS.items():

@@ -315,6 +315,28 @@ def test_leading_spaces_are_the_indentation_when_nothing_else_is(playbook, tmp_p
     assert out.cell(5 + n, 1).value == "Phase 4"
 
 
+def test_a_phase_column_of_numbers_stays_numbers(playbook, tmp_path):
+    """The template writes its Phase column as numbers: the activity rows do too (a text
+    "3" beside numbers sorts, filters and sums apart from them)."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Phase", "Task Name", "Start", "Finish"])
+    kt = playbook.key_task("3.14")
+    for phase, text in ((None, "<<Name of the Migration Project>>"), (3, "Phase 3: Engagement"),
+                        (3, f"3.14 {kt.name}"), (4, "Phase 4: Migration")):
+        ws.append([phase, text])
+    path = tmp_path / "numbers.xlsx"
+    wb.save(path)
+    doc = Document(Deliverable("ims", "IMS", ("IMS",), path.name, "generic", "xlsx"), 3,
+                   "Version 1", (kt,), ())
+    out = openpyxl.load_workbook(io.BytesIO(fill_official(
+        doc, Template(path), Engagement("A", "P"), playbook).data)).active
+    n = len(kt.activities)
+    assert [out.cell(r, 1).value for r in range(3, 6 + n)] == [3, 3] + [3] * n + [4]
+    assert out.cell(5, 2).value.startswith("3.14.1 ")
+
+
 def test_a_second_schedule_of_the_pack_is_the_same_sheet_made_once(filled, sample,
                                                                    monkeypatch):
     """Another document of the pack (another key task, same scope) reads the same programme:

@@ -50,6 +50,7 @@ from .cache import READS_PLAYBOOK, Made, remembered
 from .fields import blank_tag, jinja_string, placeholder_tag
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 RT_SST = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 RT_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
@@ -734,9 +735,11 @@ def _tag_schedule(book: Workbook, work: SheetWork, rows: dict[int, etree._Elemen
         parent = by_number[above[-1]] if above else None
         level, indent, spaces = child_shape(by_number[r], parent, uses_levels)
         phase_text = phase_text_of(by_number[r], parent, cols, kt)
+        as_number = "phase" in cols and _numeric_cell(
+            rows, (r, parent.number if parent else 0), cols["phase"])
         known = sorted(n for n in outline.activity_ids if n.startswith(kt.id + "."))
         work.edits.append(Edit(r + 1, r, 3, (parent.number + 1) if parent else r))
-        body = _activity_row(book, proto, cols, level, indent, spaces, phase_text)
+        body = _activity_row(book, proto, cols, level, indent, spaces, phase_text, as_number)
         source = "(key_tasks_by_id[%s].activities if %s in key_tasks_by_id else [])" % (
             jinja_string(kt.id), jinja_string(kt.id))
         skip = f" if a.number not in {known!r}" if known else ""
@@ -779,8 +782,10 @@ def _outline_prototype(rows: dict[int, etree._Element], outline: Outline) -> etr
 
 
 def _activity_row(book: Workbook, proto: etree._Element, cols: dict[str, int], level: int,
-                  indent: int, spaces: int, phase_text: str) -> etree._Element:
-    """The loop body of a schedule: one activity's row, in the prototype's look."""
+                  indent: int, spaces: int, phase_text: str,
+                  phase_number: bool = False) -> etree._Element:
+    """The loop body of a schedule: one activity's row, in the prototype's look; its Phase
+    cell a number when ``phase_number`` (as the key task's row writes it)."""
     row = etree.Element(qn("x:row"), {k: v for k, v in proto.attrib.items()
                                      if k in ("s", "customFormat", "ht", "customHeight")})
     if level:
@@ -807,9 +812,25 @@ def _activity_row(book: Workbook, proto: etree._Element, cols: dict[str, int], l
             style = book.styles.number(style, DATE_FORMAT)
         if style:
             c.set("s", style)
-        if col in by_col:
+        if phase_number and col == cols.get("phase"):
+            etree.SubElement(c, qn("x:v")).text = phase_text
+        elif col in by_col:
             write_tag(c, by_col[col])
     return row
+
+
+def _numeric_cell(rows: dict[int, etree._Element], numbers: tuple[int, ...], col: int) -> bool:
+    """Whether the first of rows ``numbers`` with a value in column ``col`` holds a number
+    there (a schedule's Phase column written as numbers: its activity rows write numbers)."""
+    for n in numbers:
+        row = rows.get(n)
+        for c in row.iter(qn("x:c")) if row is not None else ():
+            if c.get("r") and split_ref(c.get("r"))[0] == col:
+                v = c.find(qn("x:v"))
+                if v is not None and (v.text or "").strip() or c.find(qn("x:is")) is not None:
+                    return c.get("t", "n") == "n" and v is not None \
+                        and _NUMBER.fullmatch(v.text.strip()) is not None
+    return False
 
 
 # -- tables by header -------------------------------------------------------------------------
