@@ -464,6 +464,7 @@ class ColumnMap:
 
 
 _COLUMN_REF = re.compile(r"(\$?)([A-Z]{1,3})(\$?\d+)")
+_CELL_F = qn("x:f")
 
 
 def move_columns(ws: etree._Element, cols: ColumnMap) -> None:
@@ -1330,6 +1331,9 @@ class _Render:
         of the other sheets."""
         move_columns(ws, cols)
         move_column_names(self.pkg, self.wb.book.main, cols)
+        for f in rowmove.formulas(ws):   # rules' and validations' formulas (cells: rendered)
+            if f.text and f.tag != _CELL_F:
+                f.text = cols.formula(f.text, own=True)
         self.column_maps.append(cols)
 
     def other_sheets_follow(self, cols: ColumnMap) -> bool:

@@ -15,8 +15,8 @@ from lxml import etree
 from openpyxl.cell.rich_text import TextBlock
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
@@ -804,6 +804,8 @@ def grid_book(path: Path) -> Path:
     other = wb.create_sheet("Summary")
     other["A1"], other["A2"] = "=Grid!E2", "=SUM(Grid!C2:C2)+Grid!C2"
     wb.defined_names["Totals"] = DefinedName("Totals", attr_text="Grid!$E$2:$E$3")
+    ws.conditional_formatting.add("C2", FormulaRule(formula=["C2>$E$2/2"], fill=PatternFill(
+        "solid", fgColor="FFC7CE")))
     wb.save(path)
     return path
 
@@ -821,6 +823,9 @@ def test_formulas_follow_column_loops(tmp_path):
     assert [ws["B4"].value, ws["C4"].value] == ["=$B$2", "=$B$2"]
     assert [summary["A1"].value, summary["A2"].value] == ["=Grid!D2", "=SUM(Grid!B2:C2)+Grid!B2"]
     assert wb.defined_names["Totals"].attr_text == "Grid!$D$2:$D$3"
+    (rule_range,) = ws.conditional_formatting
+    assert str(rule_range.sqref) == "B2:C2"       # over both copies, relative to the first
+    assert rule_range.rules[0].formula == ["B2>$D$2/2"]
 
 
 def test_libreoffice_computes_totals_over_a_column_loop(tmp_path):
