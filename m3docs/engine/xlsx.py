@@ -452,12 +452,13 @@ class ColumnMap:
             return None
         return self.first_last(c)[0] + local[2] * (local[1] - local[0] - 1)
 
-    def formula(self, text: str, own: bool, at: int | None = None) -> str:
+    def formula(self, text: str, own: bool, at: int | None = None, grow: bool = False) -> str:
         """A formula's references to the sheet after the move; ``at``: the output column of
-        the formula's own cell (its relative references into its loop copy stay in it)."""
+        the formula's own cell (its relative references into its loop copy stay in it);
+        ``grow``: a single cell in a loop's body grows over its copies (a chart's series)."""
         local = self.copy_of(at) if at is not None else None
         return map_references(text, self.sheet, own, lambda ref, bare: self.ref(
-            ref, local if bare else None, grow=False))
+            ref, local if bare else None, grow=grow))
 
     def sqref(self, sqref: str) -> str:
         return " ".join(m for m in (self.ref(part) for part in sqref.split()) if m)
@@ -1337,8 +1338,16 @@ class _Render:
         self.column_maps.append(cols)
 
     def other_sheets_follow(self, cols: ColumnMap) -> bool:
-        """Formulas of the other sheets that name a sheet with column loops follow them
-        (sheets that do not are left untouched). True when one changed."""
+        """Formulas of the other sheets and the charts' series that name a sheet with column
+        loops follow them (parts that do not are left untouched). True when one changed."""
+        series = f"{{{NS['c']}}}f"
+        for part in self.pkg.names:
+            if part.startswith("xl/charts/") and part.endswith(".xml") and any(
+                    f.text and cols.formula(f.text, False, grow=True) != f.text
+                    for f in self.pkg.view(part).iter(series)):
+                for f in self.pkg.xml(part).iter(series):
+                    if f.text:
+                        f.text = cols.formula(f.text, False, grow=True)
         changed = False
         for name, part in self.wb.book.sheets:
             if same_sheet(name, cols.sheet) or not rowmove.may_refer_out(self.pkg, part):

@@ -788,7 +788,7 @@ def test_rows_with_work_past_a_chunk_are_all_finished(tmp_path):
     assert b"m3link" not in sheet and b"m3d=" not in sheet and b"<is></is>" not in sheet
 
 
-def grid_book(path: Path) -> Path:
+def grid_book(path: Path, chart: bool = False) -> Path:
     """Hours per task in a column loop (B..D), totals right of it, a formula in the loop's
     body, another sheet and a defined name pointing at the totals."""
     wb = openpyxl.Workbook()
@@ -806,6 +806,11 @@ def grid_book(path: Path) -> Path:
     wb.defined_names["Totals"] = DefinedName("Totals", attr_text="Grid!$E$2:$E$3")
     ws.conditional_formatting.add("C2", FormulaRule(formula=["C2>$E$2/2"], fill=PatternFill(
         "solid", fgColor="FFC7CE")))
+    if chart:   # hours per task: a series over the loop's body
+        bars = BarChart()
+        bars.add_data(Reference(ws, min_col=3, min_row=2, max_col=3, max_row=2), from_rows=True)
+        bars.set_categories(Reference(ws, min_col=3, min_row=1, max_col=3, max_row=1))
+        ws.add_chart(bars, "A8")
     wb.save(path)
     return path
 
@@ -826,6 +831,16 @@ def test_formulas_follow_column_loops(tmp_path):
     (rule_range,) = ws.conditional_formatting
     assert str(rule_range.sqref) == "B2:C2"       # over both copies, relative to the first
     assert rule_range.rules[0].formula == ["B2>$D$2/2"]
+
+
+def test_a_chart_over_a_column_loop_covers_every_copy(tmp_path):
+    tasks = [{"name": f"1.{i}", "hours": i} for i in range(1, 4)]
+    data, _ = render_xlsx(grid_book(tmp_path / "g.xlsx", chart=True), {"tasks": tasks})
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        (name,) = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        chart = etree.fromstring(z.read(name))
+    refs = [f.text for f in chart.iter("{http://schemas.openxmlformats.org/drawingml/2006/chart}f")]
+    assert refs and all("$B$" in r and ":$D$" in r for r in refs), refs
 
 
 def test_libreoffice_computes_totals_over_a_column_loop(tmp_path):
