@@ -833,6 +833,17 @@ def test_formulas_follow_column_loops(tmp_path):
     assert rule_range.rules[0].formula == ["B2>$D$2/2"]
 
 
+def test_a_column_loop_that_makes_no_columns(tmp_path):
+    """The columns vanish: a formula over nothing but them is #REF!, as when columns are
+    deleted (and as for a row loop); what was right of them moves left."""
+    wb, _, _ = rendered(grid_book(tmp_path / "g.xlsx"), {"tasks": []})
+    ws, summary = wb["Grid"], wb["Summary"]
+    assert [ws["A2"].value, ws["B2"].value, ws["B3"].value] == ["Hours", "=SUM(#REF!)", "=B2*2"]
+    assert [summary["A1"].value, summary["A2"].value] == \
+        ["=Grid!B2", "=SUM(Grid!#REF!)+Grid!#REF!"]
+    assert wb.defined_names["Totals"].attr_text == "Grid!$B$2:$B$3"
+
+
 def test_a_chart_over_a_column_loop_covers_every_copy(tmp_path):
     tasks = [{"name": f"1.{i}", "hours": i} for i in range(1, 4)]
     data, _ = render_xlsx(grid_book(tmp_path / "g.xlsx", chart=True), {"tasks": tasks})
