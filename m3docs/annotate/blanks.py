@@ -35,37 +35,38 @@ class BlankRule:
     pattern: re.Pattern
 
 
-def _rx(text: str) -> re.Pattern:
+def rx(text: str) -> re.Pattern:
+    """A rule's pattern: case ignored (templates write their blanks and headers in any case)."""
     return re.compile(text, re.IGNORECASE)
 
 
 # Inner text of a blank that asks the author to write prose: left as it is.
-GUIDANCE = _rx(r"^\s*(describe|provide|identify|list|explain|summari[sz]e|based on|indicate|"
+GUIDANCE = rx(r"^\s*(describe|provide|identify|list|explain|summari[sz]e|based on|indicate|"
                r"document|enter|select|add|include|discuss|define|outline|specify|this document|"
                r"note|state|attach|e\.g\.|for example)\b")
 MAX_BLANK_WORDS = 7
 
 BLANK_RULES: tuple[BlankRule, ...] = (
-    BlankRule("program", _rx(r"\b(program|project|initiative)\b('?s)?.*\b(name|title)\b|"
+    BlankRule("program", rx(r"\b(program|project|initiative)\b('?s)?.*\b(name|title)\b|"
                              r"\b(name|title) of (the )?(program|project|initiative)\b|"
                              r"^(insert |enter )?(the )?(program|project)$")),
-    BlankRule("agency", _rx(r"\bagency\b|\bdepartment name\b|^(insert |enter )?(customer|"
+    BlankRule("agency", rx(r"\bagency\b|\bdepartment name\b|^(insert |enter )?(customer|"
                             r"customer organi[sz]ation)( name)?$|\bname of (the )?customer\b")),
-    BlankRule("provider", _rx(r"\b(provider|vendor)\b.*\bname\b|\bname of (the )?"
+    BlankRule("provider", rx(r"\b(provider|vendor)\b.*\bname\b|\bname of (the )?"
                               r"(shared service |service )?provider\b|^(insert )?provider$")),
-    BlankRule("signature_date", _rx(r"^(insert |enter )?(the )?(approval|approved|signature|"
+    BlankRule("signature_date", rx(r"^(insert |enter )?(the )?(approval|approved|signature|"
                                     r"signing|signed|sign-off|certification) date$|"
                                     r"^(insert |enter )?date (of )?(approval|approved|signature|"
                                     r"signing|signed|sign-off|certification)$")),
-    BlankRule("date", _rx(r"^(insert |enter )?(the )?(current |today'?s? |document |publication |"
+    BlankRule("date", rx(r"^(insert |enter )?(the )?(current |today'?s? |document |publication |"
                           r"report |release |submission |status )?date$|"
                           r"^(day|month|date),? ?(day|month),? ?year$|^mm/dd/yy(yy)?$|"
                           r"^(insert |enter )?date of publication$")),
-    BlankRule("version", _rx(r"^(insert |enter )?(the )?(document )?version( number| no\.?| #)?$|"
+    BlankRule("version", rx(r"^(insert |enter )?(the )?(document )?version( number| no\.?| #)?$|"
                              r"^v?x\.x$")),
-    BlankRule("approver_title", _rx(r"^(insert |enter )?((approver|signatory|signer|sponsor)'?s? )?"
+    BlankRule("approver_title", rx(r"^(insert |enter )?((approver|signatory|signer|sponsor)'?s? )?"
                                     r"(job |position )?title$")),
-    BlankRule("approver_name", _rx(r"^(insert |enter )?((approver|signatory|signer|sponsor)'?s? )?"
+    BlankRule("approver_name", rx(r"^(insert |enter )?((approver|signatory|signer|sponsor)'?s? )?"
                                    r"(full |printed )?name$")),
 )
 
@@ -86,7 +87,7 @@ FIELDS = ("agency", "program", "provider", "date", "date_mdyy", "date_mdyyyy", "
           "approver_name", "approver_title")
 DATE_FIELDS = ("date", "date_mdyy", "date_mdyyyy")
 # Words and marks of a signing block: a date blank there is the signer's, not the document's.
-SIGNING = _rx(r"_{5,}|\bsign(ed|ature|atures|atory|er|ers|-off)?\b|\bapproved\b|"
+SIGNING = rx(r"_{5,}|\bsign(ed|ature|atures|atory|er|ers|-off)?\b|\bapproved\b|"
               r"\bapprov(al|er|ers)\b")
 
 

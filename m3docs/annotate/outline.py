@@ -15,25 +15,22 @@ import re
 from dataclasses import dataclass
 
 from ..playbook.model import STANDARD_PHASE_NAMES, KeyTask, Playbook
+from .blanks import rx
 from .tables import normalize_header
-
-
-def _rx(text: str) -> re.Pattern:
-    return re.compile(text, re.IGNORECASE)
 
 
 # Columns of a schedule, by header (normalised: lower case, single spaces).
 SCHEDULE_COLUMNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("task", _rx(r"^(task|activity|work item)( name| description| title)?$|^name$")),
-    ("phase", _rx(r"^(m3 )?phase( name| number| no\.?)?$")),
-    ("id", _rx(r"^(ims|wbs|outline number|task id|id|ims (id|#|no\.?|number))$")),
-    ("percent", _rx(r"%|percent")),
-    ("actual_start", _rx(r"^actual start")),
-    ("actual_finish", _rx(r"^actual (finish|end)")),
-    ("start", _rx(r"^(planned |baseline )?start( date)?$")),
-    ("finish", _rx(r"^(planned |baseline )?(finish|end)( date)?$")),
-    ("duration", _rx(r"^duration")),
-    ("resource", _rx(r"^resource( type| names?)?$")),
+    ("task", rx(r"^(task|activity|work item)( name| description| title)?$|^name$")),
+    ("phase", rx(r"^(m3 )?phase( name| number| no\.?)?$")),
+    ("id", rx(r"^(ims|wbs|outline number|task id|id|ims (id|#|no\.?|number))$")),
+    ("percent", rx(r"%|percent")),
+    ("actual_start", rx(r"^actual start")),
+    ("actual_finish", rx(r"^actual (finish|end)")),
+    ("start", rx(r"^(planned |baseline )?start( date)?$")),
+    ("finish", rx(r"^(planned |baseline )?(finish|end)( date)?$")),
+    ("duration", rx(r"^duration")),
+    ("resource", rx(r"^resource( type| names?)?$")),
 )
 # A header that names a task column and at least this many of the others is a schedule's.
 MIN_SCHEDULE_COLUMNS = 3
@@ -41,7 +38,7 @@ MIN_PHASE_ROWS = 2
 _KEY_TASK_ID = re.compile(r"^(?:key task|kt)?\s*#?\s*(\d+)\.(\d+)\.?(?![\d.])\s*(.*)$",
                           re.IGNORECASE)
 _ACTIVITY_ID = re.compile(r"^(\d+\.\d+\.\d+)\b")
-_PHASE_NUMBER = _rx(r"^phase\s*(\d+)\b")
+_PHASE_NUMBER = rx(r"^phase\s*(\d+)\b")
 _NUMBERED = re.compile(r"^(\d+)\s*[.:\-\u2013\u2014]?\s+(.+)$")
 _BLANK = re.compile(r"^\s*(<<[^<>]*>>|<[^<>]*>|\[[^\[\]]*\])\s*$")
 

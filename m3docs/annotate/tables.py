@@ -13,10 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..engagement import STATUS_CODES
-
-
-def _rx(text: str) -> re.Pattern:
-    return re.compile(text, re.IGNORECASE)
+from .blanks import rx
 
 
 @dataclass(frozen=True)
@@ -29,70 +26,70 @@ class FeedRule:
     min_columns: int
 
 
-_OWNER = _rx(r"\b(owner|responsible|lead|assigned to|poc|point of contact)\b")
-_STATUS = _rx(r"^status$|^(activity|task|milestone|current) status$")
-_NOTES = _rx(r"\b(notes?|comments?|escalation|remarks?)\b")
+_OWNER = rx(r"\b(owner|responsible|lead|assigned to|poc|point of contact)\b")
+_STATUS = rx(r"^status$|^(activity|task|milestone|current) status$")
+_NOTES = rx(r"\b(notes?|comments?|escalation|remarks?)\b")
 
 FEED_RULES: tuple[FeedRule, ...] = (
     FeedRule("activities", (
-        ("ims", _rx(r"\bims\b|\bwbs\b|^(task|activity|action item) (id|#|no\.?)$|^(id|#)$")),
-        ("percent", _rx(r"%|percent")),
-        ("activity", _rx(r"^(major |key |project )?(activit(y|ies)|tasks?|action items?)"
+        ("ims", rx(r"\bims\b|\bwbs\b|^(task|activity|action item) (id|#|no\.?)$|^(id|#)$")),
+        ("percent", rx(r"%|percent")),
+        ("activity", rx(r"^(major |key |project )?(activit(y|ies)|tasks?|action items?)"
                          r"( name| description| title)?$")),
         ("owner", _OWNER),
-        ("start", _rx(r"\bstart\b")),
-        ("actual_finish", _rx(r"\bactual (finish|end|completion)")),
-        ("finish", _rx(r"\b(finish|end date|due( date)?|completion date|target date)\b")),
+        ("start", rx(r"\bstart\b")),
+        ("actual_finish", rx(r"\bactual (finish|end|completion)")),
+        ("finish", rx(r"\b(finish|end date|due( date)?|completion date|target date)\b")),
         ("status", _STATUS),
-        ("key_task", _rx(r"\bkey task\b")),
-        ("workstream", _rx(r"\bworkstream\b")),
+        ("key_task", rx(r"\bkey task\b")),
+        ("workstream", rx(r"\bworkstream\b")),
         ("notes", _NOTES),
     ), ("activity",), 3),
     FeedRule("milestones", (
-        ("ims", _rx(r"\bims\b|\bwbs\b|^(milestone) (id|#|no\.?)$")),
-        ("milestone", _rx(r"^(major |key )?milestones?( name| description)?$")),
+        ("ims", rx(r"\bims\b|\bwbs\b|^(milestone) (id|#|no\.?)$")),
+        ("milestone", rx(r"^(major |key )?milestones?( name| description)?$")),
         ("owner", _OWNER),
-        ("actual_finish", _rx(r"\bactual (finish|end|completion)")),
-        ("finish", _rx(r"\b(finish|end date|due( date)?|completion date|target date)\b")),
+        ("actual_finish", rx(r"\bactual (finish|end|completion)")),
+        ("finish", rx(r"\b(finish|end date|due( date)?|completion date|target date)\b")),
         ("status", _STATUS),
         ("notes", _NOTES),
     ), ("milestone",), 3),
     FeedRule("requirements", (
-        ("id", _rx(r"requirements?\b.*(\bid|#|\bnumber|\bno\.?)$|^req(uirement)?\.? ?(id|#)")),
-        ("sub_process", _rx(r"sub.?process|level 2")),
-        ("process_area", _rx(r"^process area|level 1")),
-        ("description", _rx(r"^requirements? (description|definition|statement|text)|"
+        ("id", rx(r"requirements?\b.*(\bid|#|\bnumber|\bno\.?)$|^req(uirement)?\.? ?(id|#)")),
+        ("sub_process", rx(r"sub.?process|level 2")),
+        ("process_area", rx(r"^process area|level 1")),
+        ("description", rx(r"^requirements? (description|definition|statement|text)|"
                             r"^(business )?requirements?$")),
-        ("type", _rx(r"^requirement type$|^type$")),
-        ("source", _rx(r"^requirement source$|^source$")),
-        ("priority", _rx(r"^priority$")),
-        ("decision_maker", _rx(r"decision maker")),
-        ("status", _rx(r"^(requirement )?status$")),
-        ("fit_gap", _rx(r"^fit ?/ ?gap$")),
-        ("test_cases", _rx(r"test case")),
-        ("notes", _rx(r"^(remarks?|notes?|comments?)\b")),
+        ("type", rx(r"^requirement type$|^type$")),
+        ("source", rx(r"^requirement source$|^source$")),
+        ("priority", rx(r"^priority$")),
+        ("decision_maker", rx(r"decision maker")),
+        ("status", rx(r"^(requirement )?status$")),
+        ("fit_gap", rx(r"^fit ?/ ?gap$")),
+        ("test_cases", rx(r"test case")),
+        ("notes", rx(r"^(remarks?|notes?|comments?)\b")),
     ), ("id", "description"), 2),
     FeedRule("risks", (
-        ("number", _rx(r"^(#|no\.?|id|risk id|issue id|risk #)$")),
-        ("risk", _rx(r"^(top )?(risks?|issues?)( ?/ ?(risks?|issues?))?( description| title)?$")),
-        ("mitigation", _rx(r"mitigation|response|resolution")),
+        ("number", rx(r"^(#|no\.?|id|risk id|issue id|risk #)$")),
+        ("risk", rx(r"^(top )?(risks?|issues?)( ?/ ?(risks?|issues?))?( description| title)?$")),
+        ("mitigation", rx(r"mitigation|response|resolution")),
         ("owner", _OWNER),
         ("status", _STATUS),
     ), ("risk",), 2),
     FeedRule("highlights", (
-        ("accomplishments", _rx(r"\baccomplishments?\b")),
-        ("upcoming", _rx(r"\bupcoming\b|\bnext steps?\b|\bplanned activities\b")),
+        ("accomplishments", rx(r"\baccomplishments?\b")),
+        ("upcoming", rx(r"\bupcoming\b|\bnext steps?\b|\bplanned activities\b")),
     ), ("accomplishments",), 1),
     FeedRule("stakeholders", (
-        ("role", _rx(r"^(stakeholder )?(roles?|positions?)$|^stakeholders?$")),
-        ("name", _rx(r"^(stakeholder |person'?s? )?names?$|^individual")),
-        ("party", _rx(r"organi[sz]ation|\bparty\b|customer ?/ ?provider")),
+        ("role", rx(r"^(stakeholder )?(roles?|positions?)$|^stakeholders?$")),
+        ("name", rx(r"^(stakeholder |person'?s? )?names?$|^individual")),
+        ("party", rx(r"organi[sz]ation|\bparty\b|customer ?/ ?provider")),
     ), ("role", "name"), 2),
     FeedRule("history", (
-        ("version", _rx(r"^(release|version|rev(ision)?)( no\.?| number| #)?$")),
-        ("date", _rx(r"^date$")),
-        ("author", _rx(r"^(author|prepared by|editor)$")),
-        ("description", _rx(r"description|summary of change|^changes?$")),
+        ("version", rx(r"^(release|version|rev(ision)?)( no\.?| number| #)?$")),
+        ("date", rx(r"^date$")),
+        ("author", rx(r"^(author|prepared by|editor)$")),
+        ("description", rx(r"description|summary of change|^changes?$")),
     ), ("version", "date"), 3),
 )
 
@@ -150,7 +147,7 @@ def best_feed(feeds: list[Feed], headers: list[str]) -> tuple[Feed, dict[int, st
 
 
 # -- template rows -------------------------------------------------------------------------
-INSTRUCTION = _rx(r"^\s*(<|\[)|^\s*(insert|enter|list|name the|provide|select|indicate|describe|"
+INSTRUCTION = rx(r"^\s*(<|\[)|^\s*(insert|enter|list|name the|provide|select|indicate|describe|"
                   r"document|identify|track|estimate|add|include|explain|summari[sz]e|record|"
                   r"specify|note|e\.g\.|for example|type|fill)\b")
 
@@ -166,7 +163,7 @@ def row_kind(texts: list[str]) -> str:
 
 
 # A row that closes a table rather than holding an entry: it stays below the filled rows.
-SUMMARY = _rx(r"^((grand |sub-?)?totals?|sum|average|mean|count|overall)\b|"
+SUMMARY = rx(r"^((grand |sub-?)?totals?|sum|average|mean|count|overall)\b|"
               r"^(notes?|comments?|remarks?|legend|key|source)\s*:|"
               r"^(sign[- ]?off|approv(ed|al)|prepared by|reviewed by|signature|"
               r"date signed|certified)\b")
@@ -218,7 +215,7 @@ def prototype_index(kinds: list[str]) -> int:
 
 
 # A slide or table that lists a coming window of time: "Major Activities Over Next 30-45 Days"
-WINDOW = _rx(r"\bnext\s+(\d+)(?:\s*(?:-|\u2013|to)\s*(\d+))?\s+days\b")
+WINDOW = rx(r"\bnext\s+(\d+)(?:\s*(?:-|\u2013|to)\s*(\d+))?\s+days\b")
 
 
 def window_days(texts: list[str]) -> int | None:
